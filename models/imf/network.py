@@ -92,7 +92,7 @@ class Block(nn.Module):
 class ScalarEmbedder(nn.Module):
     """Sinusoidal embedding of a scalar in [0, 1] followed by an MLP."""
 
-    def __init__(self, hidden: int, freq_dim: int = 64, max_period: float = 10000.0):
+    def __init__(self, hidden: int, freq_dim: int = 128, max_period: float = 10000.0):
         super().__init__()
         half = freq_dim // 2
         freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32) / half)
@@ -100,8 +100,9 @@ class ScalarEmbedder(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(freq_dim, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
 
     def forward(self, s: Tensor) -> Tensor:
-        # scale [0, 1] to [0, 1000] so neighbouring values get distinguishable phases
-        args = (s.to(self.freqs.dtype) * 1000.0)[:, None] * self.freqs[None]
+        # the value enters unscaled (frequencies 1e-4..1 rad per unit): the embedding stays
+        # smooth in h, which keeps du/dh, and with it the JVP term of the target, well behaved
+        args = s.to(self.freqs.dtype)[:, None] * self.freqs[None]
         return self.mlp(torch.cat([args.cos(), args.sin()], dim=-1))
 
 

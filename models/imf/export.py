@@ -1,0 +1,200 @@
+"""Export a trained checkpoint (EMA weights) as a shipped model folder models/<id>/:
+model.onnx (the whole one-step sampler), model.json (the manifest the worker validates),
+reference.json (requests with the 8-bit pixels the Python sampler gives them), and, from an
+evaluation folder, samples.png, omega-sweep.png and the numbers for MODEL_CARD.md.
+
+    python -m imf.export --checkpoint runs/imf-mnist/last.safetensors \
+        --eval runs/imf-mnist/eval --id imf-mnist --out imf-mnist --omega 3"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import shutil
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import checkpoint as ckpt
+from .data import CLASS_NAMES
+from .evaluate import load_ema
+from .model_card import write_card
+from .noise import NAME as NOISE_NAME
+from .noise import batch_noise
+from .sampler_graph import INPUTS, OUTPUTS, OneStepSampler, to_uint8
+
+OPSET = 17
+PARITY_BATCHES = (1, 7, 64)
+PARITY_TOLERANCE = 1e-4
+
+# Requests whose pixels the worker must reproduce: classes, scales and intervals across the range.
+REFERENCE_REQUESTS = [
+    {"seed": 0, "class": 0, "guidance": 3.0, "t_min": 0.0, "t_max": 1.0},
+    {"seed": 1, "class": 1, "guidance": 1.0, "t_min": 0.0, "t_max": 1.0},
+    {"seed": 42, "class": 7, "guidance": 2.0, "t_min": 0.0, "t_max": 1.0},
+    {"seed": 1234567, "class": 3, "guidance": 4.5, "t_min": 0.1, "t_max": 0.9},
+    {"seed": 2147483648, "class": 8, "guidance": 6.0, "t_min": 0.3, "t_max": 0.7},
+    {"seed": 4294967295, "class": 5, "guidance": 1.5, "t_min": 0.0, "t_max": 0.5},
+    {"seed": 7, "class": 10, "guidance": 1.0, "t_min": 0.0, "t_max": 1.0},  # the null class
+    {"seed": 99, "class": 9, "guidance": 8.0, "t_min": 0.0, "t_max": 1.0},
+]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def export_onnx(sampler: OneStepSampler, path: Path, shape: tuple[int, int, int]) -> None:
+    b = 2
+    args = (torch.randn(b, *shape), torch.tensor([0, 1]), torch.full((b,), 2.0),
+            torch.zeros(b), torch.ones(b))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(sampler, args, str(path), input_names=INPUTS, output_names=OUTPUTS,
+                          dynamic_axes={k: {0: "batch"} for k in INPUTS + OUTPUTS},
+                          opset_version=OPSET, dynamo=False)
+
+
+def check_parity(sampler: OneStepSampler, path: Path, shape, num_classes: int) -> dict:
+    """Max abs difference between onnxruntime and PyTorch for several batch sizes."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    gen = torch.Generator().manual_seed(0)
+    result = {}
+    for b in PARITY_BATCHES:
+        feeds = {
+            "noise": torch.randn(b, *shape, generator=gen),
+            "class": torch.randint(0, num_classes + 1, (b,), generator=gen),
+            "guidance": 1 + 7 * torch.rand(b, generator=gen),
+            "t_min": 0.5 * torch.rand(b, generator=gen),
+            "t_max": 0.5 + 0.5 * torch.rand(b, generator=gen),
+        }
+        with torch.no_grad():
+            expected = sampler(*feeds.values()).numpy()
+        got = session.run(None, {k: v.numpy() for k, v in feeds.items()})[0]
+        result[str(b)] = float(np.abs(got - expected).max())
+    worst = max(result.values())
+    if worst > PARITY_TOLERANCE:
+        raise RuntimeError(f"ONNX parity failed: max abs diff {worst} > {PARITY_TOLERANCE} ({result})")
+    return {"batches": result, "tolerance": PARITY_TOLERANCE}
+
+
+def reference_outputs(sampler: OneStepSampler, shape) -> list[dict]:
+    """The 8-bit pixels the PyTorch sampler gives each reference request, alone in its batch."""
+    rows = []
+    for req in REFERENCE_REQUESTS:
+        with torch.no_grad():
+            img = sampler(batch_noise([req["seed"]], shape), torch.tensor([req["class"]]),
+                          torch.tensor([req["guidance"]]), torch.tensor([req["t_min"]]),
+                          torch.tensor([req["t_max"]]))
+        pixels = to_uint8(img)[0].numpy().tobytes()
+        rows.append({**req, "pixels_base64": base64.b64encode(pixels).decode(),
+                     "pixels_sha256": hashlib.sha256(pixels).hexdigest()})
+    return rows
+
+
+def manifest(model_id: str, onnx_sha: str, cfg, step: int, omega: float, interval, evaluation,
+             parity, train_command: str) -> dict:
+    m = cfg.model
+    shape = [m.channels, m.image_size, m.image_size]
+    scalar = lambda name, meaning: {"name": name, "dtype": "float32", "shape": ["batch"],  # noqa: E731
+                                    "meaning": meaning}
+    return {
+        "schema": "imf-model/1",
+        "id": model_id,
+        "version": onnx_sha[:16],
+        "sha256": onnx_sha,
+        "file": "model.onnx",
+        "method": "improved MeanFlow (arXiv 2512.02012), one network evaluation",
+        "nfe": 1,
+        "image": {"channels": m.channels, "height": m.image_size, "width": m.image_size,
+                  "layout": "NCHW", "range": [-1.0, 1.0],
+                  "to_uint8": "round(clamp((x + 1) * 127.5, 0, 255))"},
+        "inputs": [
+            {"name": "noise", "dtype": "float32", "shape": ["batch", *shape],
+             "meaning": "N(0, 1) noise z from the noise generator, one seed per image"},
+            {"name": "class", "dtype": "int64", "shape": ["batch"],
+             "meaning": "class index; null_class for unconditional"},
+            scalar("guidance", "classifier-free guidance scale omega (1 = no guidance)"),
+            scalar("t_min", "start of the guidance interval"),
+            scalar("t_max", "end of the guidance interval"),
+        ],
+        "outputs": [{"name": "image", "dtype": "float32", "shape": ["batch", *shape],
+                     "meaning": "x = z - u(z, h = 1, omega, t_min, t_max, class), clamped to [-1, 1]"}],
+        "classes": CLASS_NAMES[cfg.dataset],
+        "null_class": m.null_class,
+        "guidance": {"min": 1.0, "max": round(1.0 + cfg.s_max, 6), "default": omega},
+        "interval": {"default": list(interval)},
+        "noise": {"generator": NOISE_NAME, "seed": "uint32", "shape": shape, "order": "CHW",
+                  "spec": "models/noise/SPEC.md", "test_vectors": "models/noise/test-vectors.json"},
+        "reference": "reference.json",
+        "parity": parity,
+        "training": {"command": train_command, "steps": step, "config": cfg.to_dict()},
+        "evaluation": evaluation,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--eval", type=Path, help="an evaluation folder (eval.json, samples.png, ...)")
+    p.add_argument("--id", required=True, help="the model id, e.g. imf-mnist")
+    p.add_argument("--out", type=Path, required=True, help="the model folder to write")
+    p.add_argument("--omega", type=float, default=3.0, help="default guidance scale")
+    p.add_argument("--t-min", type=float, default=0.0)
+    p.add_argument("--t-max", type=float, default=1.0)
+    p.add_argument("--train-command", default="", help="the command that trained the checkpoint")
+    args = p.parse_args(argv)
+    try:
+        net, cfg, step = load_ema(args.checkpoint)
+        if cfg.objective != "imf":
+            raise ckpt.CheckpointError(f"{args.checkpoint} was trained with objective "
+                                       f"{cfg.objective!r}; only iMF models are served")
+        if not 1.0 <= args.omega <= 1.0 + cfg.s_max:
+            raise ValueError(f"--omega must be within the trained range [1, {1 + cfg.s_max}]")
+        if not 0 <= args.t_min < args.t_max <= 1:
+            raise ValueError("need 0 <= t_min < t_max <= 1")
+        evaluation = {}
+        if args.eval:
+            eval_json = args.eval / "eval.json"
+            if not eval_json.is_file():
+                raise FileNotFoundError(f"{eval_json} not found; run python -m imf.evaluate first")
+            evaluation = json.loads(eval_json.read_text())
+        out = args.out
+        out.mkdir(parents=True, exist_ok=True)
+        shape = (cfg.model.channels, cfg.model.image_size, cfg.model.image_size)
+        sampler = OneStepSampler(net).eval()
+        onnx_path = out / "model.onnx"
+        export_onnx(sampler, onnx_path, shape)
+        parity = check_parity(sampler, onnx_path, shape, cfg.model.num_classes)
+        onnx_sha = sha256(onnx_path)
+        reference = {"model_version": onnx_sha[:16], "noise": NOISE_NAME,
+                     "requests": reference_outputs(sampler, shape)}
+        (out / "reference.json").write_text(json.dumps(reference, indent=2) + "\n")
+        man = manifest(args.id, onnx_sha, cfg, step, args.omega, (args.t_min, args.t_max),
+                       evaluation, parity, args.train_command)
+        (out / "model.json").write_text(json.dumps(man, indent=2) + "\n")
+        if args.eval:
+            for name in ("samples.png", "omega-sweep.png"):
+                if (args.eval / name).is_file():
+                    shutil.copyfile(args.eval / name, out / name)
+            write_card(out / "MODEL_CARD.md", man)
+        print(f"wrote {out}: model.onnx ({onnx_path.stat().st_size / 1e6:.1f} MB, sha256 "
+              f"{onnx_sha[:16]}), parity {parity['batches']}", file=sys.stderr)
+    except (ValueError, FileNotFoundError, RuntimeError, ckpt.CheckpointError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

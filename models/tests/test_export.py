@@ -1,0 +1,112 @@
+import base64
+import hashlib
+import json
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+
+from conftest import randomized
+from imf import checkpoint as ckpt
+from imf.export import PARITY_TOLERANCE, REFERENCE_REQUESTS, main
+from imf.noise import batch_noise
+from imf.presets import PRESETS
+from imf.train import apply_overrides, train
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A smoke checkpoint with randomised EMA weights (so outputs are not trivially zero),
+    exported the way a shipped model is."""
+    torch.set_num_threads(1)
+    run = tmp_path_factory.mktemp("run")
+    train(apply_overrides(PRESETS["smoke"], ["steps=2"]), run, quiet=True)
+    state = ckpt.load(run / "last.safetensors")
+    from imf.network import ImfDiT
+    net = randomized(ImfDiT(state.config.model), std=0.1)
+    state.ema = net.state_dict()
+    ckpt.save(run / "last.safetensors", state)
+    out = tmp_path_factory.mktemp("model")
+    assert main(["--checkpoint", str(run / "last.safetensors"), "--id", "imf-test", "--out",
+                 str(out), "--omega", "2.5"]) == 0
+    return out, net
+
+
+def session(folder):
+    return ort.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
+
+
+def test_graph_has_the_contract_inputs_and_dynamic_batch(exported):
+    folder, _ = exported
+    s = session(folder)
+    ins = {i.name: (i.type, i.shape) for i in s.get_inputs()}
+    assert ins == {"noise": ("tensor(float)", ["batch", 1, 28, 28]),
+                   "class": ("tensor(int64)", ["batch"]),
+                   "guidance": ("tensor(float)", ["batch"]),
+                   "t_min": ("tensor(float)", ["batch"]), "t_max": ("tensor(float)", ["batch"])}
+    assert [(o.name, o.shape) for o in s.get_outputs()] == [("image", ["batch", 1, 28, 28])]
+    onnx.checker.check_model(str(folder / "model.onnx"))
+
+
+@pytest.mark.parametrize("batch", [1, 7, 64])
+def test_onnx_matches_pytorch(exported, batch):
+    folder, net = exported
+    g = torch.Generator().manual_seed(batch)
+    feeds = {"noise": torch.randn(batch, 1, 28, 28, generator=g),
+             "class": torch.randint(0, 11, (batch,), generator=g),
+             "guidance": 1 + 7 * torch.rand(batch, generator=g),
+             "t_min": 0.5 * torch.rand(batch, generator=g),
+             "t_max": 0.5 + 0.5 * torch.rand(batch, generator=g)}
+    got = session(folder).run(None, {k: v.numpy() for k, v in feeds.items()})[0]
+    with torch.no_grad():
+        h = torch.ones(batch)
+        expected = (feeds["noise"] - net.u(feeds["noise"], h, feeds["guidance"], feeds["t_min"],
+                                           feeds["t_max"], feeds["class"])).clamp(-1, 1).numpy()
+    assert np.abs(got - expected).max() <= PARITY_TOLERANCE
+    assert got.min() >= -1 and got.max() <= 1
+
+
+def test_manifest_describes_the_model(exported):
+    folder, _ = exported
+    man = json.loads((folder / "model.json").read_text())
+    digest = hashlib.sha256((folder / "model.onnx").read_bytes()).hexdigest()
+    assert man["sha256"] == digest and man["version"] == digest[:16]
+    assert man["id"] == "imf-test" and man["nfe"] == 1
+    assert [i["name"] for i in man["inputs"]] == ["noise", "class", "guidance", "t_min", "t_max"]
+    assert man["classes"] == [str(i) for i in range(10)] and man["null_class"] == 10
+    assert man["guidance"] == {"min": 1.0, "max": 8.0, "default": 2.5}
+    assert man["interval"]["default"] == [0.0, 1.0]
+    assert man["noise"]["generator"] == "xoshiro128ss-boxmuller/1"
+    assert max(man["parity"]["batches"].values()) <= PARITY_TOLERANCE
+    assert man["training"]["config"]["model"]["hidden_size"] == 32
+
+
+def test_reference_outputs_are_what_the_onnx_graph_produces(exported):
+    folder, _ = exported
+    ref = json.loads((folder / "reference.json").read_text())
+    assert len(ref["requests"]) == len(REFERENCE_REQUESTS)
+    s = session(folder)
+    for req in ref["requests"]:
+        out = s.run(None, {"noise": batch_noise([req["seed"]], (1, 28, 28)).numpy(),
+                           "class": np.array([req["class"]], dtype=np.int64),
+                           "guidance": np.array([req["guidance"]], dtype=np.float32),
+                           "t_min": np.array([req["t_min"]], dtype=np.float32),
+                           "t_max": np.array([req["t_max"]], dtype=np.float32)})[0]
+        pixels = np.round((np.clip(out, -1, 1) + 1) * 127.5).astype(np.uint8).ravel()
+        expected = np.frombuffer(base64.b64decode(req["pixels_base64"]), dtype=np.uint8)
+        assert np.abs(pixels.astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_exporting_an_mf_baseline_is_refused(tmp_path, capsys):
+    train(apply_overrides(PRESETS["smoke"], ["steps=1", "objective=mf"]), tmp_path, quiet=True)
+    code = main(["--checkpoint", str(tmp_path / "last.safetensors"), "--id", "x", "--out",
+                 str(tmp_path / "m")])
+    assert code == 2 and "only iMF models are served" in capsys.readouterr().err
+
+
+def test_missing_checkpoint_is_a_clear_error(tmp_path, capsys):
+    code = main(["--checkpoint", str(tmp_path / "none.safetensors"), "--id", "x", "--out",
+                 str(tmp_path / "m")])
+    assert code == 2 and "not found" in capsys.readouterr().err

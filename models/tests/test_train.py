@@ -1,0 +1,74 @@
+import json
+
+import pytest
+import torch
+
+from imf import checkpoint as ckpt
+from imf.presets import PRESETS
+from imf.train import apply_overrides, main, train
+
+
+def losses(run):
+    return [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+
+
+def test_twenty_step_cpu_smoke_run_lowers_the_loss(tmp_path):
+    cfg = apply_overrides(PRESETS["smoke"], ["checkpoint_every=4"])
+    train(cfg, tmp_path, quiet=True)
+    log = losses(tmp_path)
+    assert [r["step"] for r in log] == [4, 8, 12, 16, 20]
+    # the adaptive weight keeps the loss near 2; the squared errors it weighs must fall
+    first, last = log[0], log[-1]
+    assert last["loss_u"] + last["loss_v"] < 0.85 * (first["loss_u"] + first["loss_v"])
+    assert ckpt.load(tmp_path / "last.safetensors").step == 20
+
+
+def test_resume_reproduces_the_next_steps_exactly(tmp_path):
+    straight = apply_overrides(PRESETS["smoke"], ["steps=6", "checkpoint_every=3"])
+    train(straight, tmp_path / "a", quiet=True)
+    train(apply_overrides(straight, ["steps=3"]), tmp_path / "b", quiet=True)
+    train(straight, tmp_path / "b", quiet=True)  # resumes at step 3
+    a, b = ckpt.load(tmp_path / "a" / "last.safetensors"), ckpt.load(tmp_path / "b" / "last.safetensors")
+    assert a.step == b.step == 6
+    for name in a.model:
+        assert torch.equal(a.model[name], b.model[name]), name
+        assert torch.equal(a.ema[name], b.ema[name]), name
+    assert torch.equal(a.rng, b.rng) and a.data == b.data
+
+
+def run_cli(args, capsys):
+    code = main(args)
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--set", "lr=-1"], "lr must be positive"),
+    (["--set", "model.hidden_size=30"], "hidden_size"),
+    (["--set", "nonsense=1"], "unknown config field"),
+    (["--set", "steps=many"], "expected a int"),
+    (["--preset", "nope"], "unknown preset"),
+    (["--set", "dataset=cifar"], "dataset must be"),
+])
+def test_bad_config_stops_with_a_clear_message(tmp_path, capsys, args, message):
+    code, err = run_cli(["--preset", "smoke", *args, "--out", str(tmp_path)] if "--preset" not in args
+                        else [*args, "--out", str(tmp_path)], capsys)
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_missing_data_files_stop_with_a_clear_message(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("IMF_NODE_MODULES", str(tmp_path / "nowhere"))
+    code, err = run_cli(["--preset", "smoke", "--out", str(tmp_path / "run")], capsys)
+    assert code == 2 and "not found" in err and "npm ci" in err
+
+
+def test_checkpoint_from_another_config_is_refused(tmp_path, capsys):
+    train(apply_overrides(PRESETS["smoke"], ["steps=2"]), tmp_path, quiet=True)
+    code, err = run_cli(["--preset", "smoke", "--set", "model.hidden_size=64", "--out",
+                         str(tmp_path)], capsys)
+    assert code == 2 and "another network config" in err and "hidden_size" in err
+
+
+def test_a_corrupt_checkpoint_is_refused(tmp_path, capsys):
+    (tmp_path / "last.safetensors").write_bytes(b"not a checkpoint")
+    code, err = run_cli(["--preset", "smoke", "--out", str(tmp_path)], capsys)
+    assert code == 2 and "not a readable safetensors checkpoint" in err
