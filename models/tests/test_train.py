@@ -72,3 +72,15 @@ def test_a_corrupt_checkpoint_is_refused(tmp_path, capsys):
     (tmp_path / "last.safetensors").write_bytes(b"not a checkpoint")
     code, err = run_cli(["--preset", "smoke", "--out", str(tmp_path)], capsys)
     assert code == 2 and "not a readable safetensors checkpoint" in err
+
+
+def test_bias_corrected_ema_removes_the_initial_weights(tmp_path):
+    from imf.evaluate import debiased_ema
+
+    # after one step, ema = d theta_0 + (1 - d) theta_1, so the corrected EMA is theta_1 exactly;
+    # this also proves theta_0 is rebuilt from the seed exactly as training built it
+    train(apply_overrides(PRESETS["smoke"], ["steps=1", "ema_decay=0.9"]), tmp_path, quiet=True)
+    state = ckpt.load(tmp_path / "last.safetensors")
+    corrected = debiased_ema(state)
+    for name, value in state.model.items():
+        assert torch.allclose(corrected[name], value, atol=1e-5), name

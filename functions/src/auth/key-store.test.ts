@@ -1,0 +1,27 @@
+// API keys are matched by hash, with a comparison that does not stop at the first difference.
+import { describe, expect, it } from 'vitest';
+import { chainKeyStores, envKeyStore, hashApiKey, timingSafeEqual } from './key-store.js';
+
+describe('API key store', () => {
+  it('hashes keys with SHA-256 (hex)', async () => {
+    expect(await hashApiKey('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('finds a key by its hash among several, and nothing else', async () => {
+    const store = envKeyStore([await hashApiKey('one'), await hashApiKey('two')]);
+    expect(await store.lookup(await hashApiKey('two'))).toMatchObject({ id: (await hashApiKey('two')).slice(0, 8) });
+    expect(await store.lookup(await hashApiKey('three'))).toBeUndefined();
+  });
+
+  it('tries chained stores in order', async () => {
+    const store = chainKeyStores(envKeyStore([]), envKeyStore([await hashApiKey('k')]));
+    expect(await store.lookup(await hashApiKey('k'))).toBeDefined();
+  });
+
+  it('compares strings fully', () => {
+    expect(timingSafeEqual('abcd', 'abcd')).toBe(true);
+    expect(timingSafeEqual('abcd', 'abce')).toBe(false);
+    expect(timingSafeEqual('abc', 'abcd')).toBe(false);
+    expect(timingSafeEqual('', '')).toBe(true);
+  });
+});

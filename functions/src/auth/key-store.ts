@@ -1,0 +1,71 @@
+// Where API keys live: only as SHA-256 hashes. One contract, two adapters: a list from the
+// environment (Node, or a Workers secret) and Workers KV keyed by hash (issue keys without a deploy).
+
+/** What the edge knows about a valid key: its hash (the rate-limit identity), never the key. */
+export interface ApiKeyRecord {
+  hash: string;
+  /** First 8 hex digits of the hash: safe to log. */
+  id: string;
+}
+
+export interface ApiKeyStore {
+  /** The record for this key hash (lower-case hex), or undefined. */
+  lookup(hash: string): Promise<ApiKeyRecord | undefined>;
+}
+
+const encoder = new TextEncoder();
+
+export async function hashApiKey(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', encoder.encode(key));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Compares two strings in time that depends only on their lengths (UTF-16 code units). */
+export function timingSafeEqual(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  const length = Math.max(a.length, b.length);
+  for (let i = 0; i < length; i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
+  return diff === 0;
+}
+
+/** Hashes from configuration (API_KEY_HASHES). Every stored hash is compared, without early exit. */
+export function envKeyStore(hashes: readonly string[]): ApiKeyStore {
+  return {
+    async lookup(hash) {
+      let found = false;
+      for (const stored of hashes) found = timingSafeEqual(stored, hash) || found;
+      return found ? { hash, id: hash.slice(0, 8) } : undefined;
+    },
+  };
+}
+
+/** Minimal KV surface, so this file needs no Workers types. */
+export interface KeyValueReader {
+  get(key: string): Promise<string | null>;
+}
+
+/**
+ * Workers KV: one entry per key, named `key:<sha256 hex>` (value: any JSON note, e.g. the owner).
+ * Looking up by hash reveals nothing about the key through timing: the hash is one-way.
+ */
+export function kvKeyStore(kv: KeyValueReader): ApiKeyStore {
+  return {
+    async lookup(hash) {
+      const entry = await kv.get(`key:${hash}`);
+      return entry === null ? undefined : { hash, id: hash.slice(0, 8) };
+    },
+  };
+}
+
+/** Tries each store in turn (e.g. KV first, then the secret list). */
+export function chainKeyStores(...stores: ApiKeyStore[]): ApiKeyStore {
+  return {
+    async lookup(hash) {
+      for (const store of stores) {
+        const record = await store.lookup(hash);
+        if (record) return record;
+      }
+      return undefined;
+    },
+  };
+}

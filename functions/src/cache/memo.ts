@@ -1,0 +1,21 @@
+// A small bounded memo (insertion-ordered Map, oldest dropped first) for values that are pure
+// functions of their key, e.g. an image key from its canonical path, on the hot path of cache hits.
+
+export class Memo<V> {
+  private readonly entries = new Map<string, V>();
+
+  constructor(private readonly maxEntries: number) {}
+
+  get(key: string): V | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: string, value: V): void {
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, value);
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+}

@@ -1,0 +1,141 @@
+// The canonical request: one form per image, defaults from the manifest, numbers normalised.
+import { describe, expect, it } from 'vitest';
+import { registry } from '../models/registry.js';
+import {
+  allowedSizes,
+  canonicalPath,
+  canonicalUrl,
+  consecutiveSeeds,
+  formatNumber,
+  parseImageBody,
+  parseImagePath,
+  type ImageRequest,
+} from './index.js';
+
+const [model] = Object.values(registry);
+if (!model) throw new Error('no model shipped');
+const fixedSeed = () => 1234;
+
+function fromUrl(path: string) {
+  const url = new URL(path, 'https://edge.test');
+  const [, , , id, file] = url.pathname.split('/');
+  return parseImagePath(registry, { model: id!, file: decodeURIComponent(file!), query: url.searchParams }, { drawSeed: fixedSeed });
+}
+
+describe('canonical request', () => {
+  it('fills every default from the manifest', () => {
+    const parsed = fromUrl(`/v1/images/${model.id}/3.png?seed=7`);
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.value.request).toEqual({
+      model: model.id,
+      class: 3,
+      guidance: model.guidance.default,
+      tmin: model.interval.default[0],
+      tmax: model.interval.default[1],
+      seed: 7,
+      format: 'png',
+      size: model.image.width,
+    });
+    expect(parsed.value.seedDrawn).toBe(false);
+  });
+
+  it('accepts a class by name and by index to the same request', () => {
+    const name = model.classes[2]!;
+    const a = fromUrl(`/v1/images/${model.id}/${encodeURIComponent(name)}.png?seed=1`);
+    const b = fromUrl(`/v1/images/${model.id}/2.png?seed=1`);
+    expect(a.ok && b.ok && canonicalPath(a.value.request) === canonicalPath(b.value.request)).toBe(true);
+  });
+
+  it('maps "null" to the null class', () => {
+    const parsed = fromUrl(`/v1/images/${model.id}/null.png?seed=1`);
+    expect(parsed.ok && parsed.value.request.class).toBe(model.null_class);
+  });
+
+  it('draws a seed when none is given and says so', () => {
+    const parsed = fromUrl(`/v1/images/${model.id}/1.png`);
+    expect(parsed.ok && parsed.value.seedDrawn).toBe(true);
+    expect(parsed.ok && parsed.value.request.seed).toBe(1234);
+  });
+
+  it('writes numbers in one normalised form', () => {
+    expect(formatNumber(3)).toBe('3');
+    expect(formatNumber(3.0)).toBe('3');
+    expect(formatNumber(0.25)).toBe('0.25');
+    expect(formatNumber(2.50004)).toBe('2.5');
+    expect(formatNumber(-0)).toBe('0');
+    expect(formatNumber(0.001)).toBe('0.001');
+    const a = fromUrl(`/v1/images/${model.id}/1.png?guidance=${model.guidance.min}.0000&seed=001`);
+    expect(a.ok && canonicalPath(a.value.request)).toBe(
+      `/v1/images/${model.id}/1.png?guidance=${formatNumber(model.guidance.min)}&tmin=${formatNumber(model.interval.default[0])}&tmax=${formatNumber(model.interval.default[1])}&seed=1&size=${model.image.width}`,
+    );
+  });
+
+  it('is a fixed point: parsing the canonical path gives the same path', () => {
+    const req: ImageRequest = { model: model.id, class: 4, guidance: model.guidance.max, tmin: 0.1, tmax: 0.9, seed: 4294967295, format: 'webp', size: allowedSizes(model)[2]! };
+    const again = fromUrl(canonicalPath(req));
+    expect(again.ok && again.value.request).toEqual(req);
+    expect(canonicalUrl(req, 'https://img.example')).toBe(`https://img.example${canonicalPath(req)}`);
+  });
+
+  it.each([
+    ['guidance', `guidance=${model.guidance.max + 1}`, 'range'],
+    ['guidance', 'guidance=abc', 'type'],
+    ['tmin', 'tmin=0.5&tmax=0.5', 'order'],
+    ['tmax', 'tmax=1.5', 'range'],
+    ['seed', 'seed=4294967296', 'range'],
+    ['seed', 'seed=-1', 'range'],
+    ['size', 'size=100', 'enum'],
+    ['colour', 'colour=red', 'unknown'],
+  ])('rejects %s (%s) by rule %s', (parameter, query, rule) => {
+    const parsed = fromUrl(`/v1/images/${model.id}/1.png?${query}`);
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.issues).toContainEqual(expect.objectContaining({ parameter, rule }));
+  });
+
+  it('rejects an unknown class and format', () => {
+    const a = fromUrl(`/v1/images/${model.id}/zebra.png`);
+    expect(!a.ok && a.issues[0]).toMatchObject({ parameter: 'class', rule: 'enum' });
+    const b = fromUrl(`/v1/images/${model.id}/1.gif`);
+    expect(!b.ok && b.issues[0]).toMatchObject({ parameter: 'format', rule: 'enum' });
+  });
+
+  it('marks an unknown model as not found', () => {
+    const parsed = fromUrl('/v1/images/no-such-model/1.png');
+    expect(!parsed.ok && parsed.notFound).toBe(true);
+  });
+});
+
+describe('JSON body', () => {
+  it('parses the same request as the URL', () => {
+    const parsed = parseImageBody(registry, { model: model.id, class: model.classes[5], seed: 9, interval: model.interval.default });
+    const url = fromUrl(`/v1/images/${model.id}/5.png?seed=9`);
+    expect(parsed.ok && url.ok && canonicalPath(parsed.value.request)).toBe(url.ok && canonicalPath(url.value.request));
+    expect(parsed.ok && parsed.value.n).toBe(1);
+  });
+
+  it('names interval parameters and n in its errors', () => {
+    const parsed = parseImageBody(registry, { model: model.id, class: 1, interval: [0.9, 0.1], n: 17 });
+    expect(!parsed.ok && parsed.issues.map((i) => [i.parameter, i.rule])).toEqual([
+      ['interval[0]', 'order'],
+      ['n', 'range'],
+    ]);
+  });
+
+  it('rejects unknown and mistyped fields', () => {
+    const parsed = parseImageBody(registry, { model: model.id, class: 1, steps: 4, guidance: '3' });
+    expect(!parsed.ok && parsed.issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ parameter: 'steps', rule: 'unknown' }),
+        expect.objectContaining({ parameter: 'guidance', rule: 'type' }),
+      ]),
+    );
+  });
+
+  it('gives consecutive seeds for a batch, wrapping at 2^32', () => {
+    const parsed = parseImageBody(registry, { model: model.id, class: 1, seed: 4294967295, n: 2 });
+    if (!parsed.ok) throw new Error('should parse');
+    expect(consecutiveSeeds(parsed.value.request, 2).map((r) => r.seed)).toEqual([4294967295, 0]);
+  });
+});

@@ -1,0 +1,115 @@
+// The playground at /: pick a class, move the guidance slider, interval, seed and size, and the
+// image follows. The page holds no API key: it carries a short-lived page token and asks the edge
+// (POST /playground/sign) for a short-lived signed URL per image.
+import { allowedSizes, type ModelRegistry } from '../contract/index.js';
+import { escapeHtml, jsonForHtml } from './html.js';
+
+export const PLAYGROUND_TOKEN_HEADER = 'x-playground-token';
+
+export function playgroundPage(registry: ModelRegistry, token: string): string {
+  const models = Object.values(registry).map((m) => ({
+    id: m.id,
+    version: m.version,
+    classes: m.classes,
+    guidance: m.guidance,
+    interval: m.interval.default,
+    sizes: allowedSizes(m),
+  }));
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="playground-token" content="${escapeHtml(token)}">
+<title>iMF playground</title>
+<link rel="stylesheet" href="/playground.css">
+</head>
+<body>
+<main>
+<h1>iMF playground</h1>
+<p>One network evaluation per image. Every image has one canonical URL; <a href="/docs">API docs</a>.</p>
+<form id="controls" autocomplete="off">
+  <label><span>Model</span><select id="model"></select></label>
+  <label><span>Class</span><select id="class"></select></label>
+  <label><span>Guidance ω = <output id="guidance-value"></output></span><input id="guidance" type="range" step="0.1"></label>
+  <label><span>Size</span><select id="size"></select></label>
+  <label><span>t<sub>min</sub> = <output id="tmin-value"></output></span><input id="tmin" type="range" min="0" max="1" step="0.05"></label>
+  <label><span>t<sub>max</sub> = <output id="tmax-value"></output></span><input id="tmax" type="range" min="0" max="1" step="0.05"></label>
+  <label><span>Seed</span><input id="seed" type="number" min="0" max="4294967295" step="1"></label>
+  <label><span>&nbsp;</span><button type="button" id="reseed">New seed</button></label>
+</form>
+<figure>
+  <img id="image" alt="generated image" width="224" height="224">
+  <figcaption><code id="url"></code><span id="status" role="status"></span></figcaption>
+</figure>
+</main>
+<script type="application/json" id="models">${jsonForHtml(models)}</script>
+<script src="/playground.js" defer></script>
+</body>
+</html>`;
+}
+
+export const PLAYGROUND_STYLE = `body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f6f6f4;color:#222}
+main{max-width:44rem;margin:2rem auto;padding:0 1rem}
+form{display:grid;grid-template-columns:1fr 1fr;gap:.75rem 1.5rem}
+label{display:flex;flex-direction:column;gap:.25rem;font-weight:600}
+output{font-weight:400}
+input[type=range]{width:100%}
+figure{margin:1.5rem 0;text-align:center}
+img{image-rendering:pixelated;background:#000;border-radius:4px;width:224px;height:224px}
+figcaption{font-size:.8rem;word-break:break-all;margin-top:.5rem}
+#status{display:block;color:#a33}
+`;
+
+export const PLAYGROUND_SCRIPT = `// Playground: each change asks the edge for a short-lived signed URL and shows that image.
+const models = JSON.parse(document.getElementById('models').textContent);
+const token = document.querySelector('meta[name=playground-token]').content;
+const $ = (id) => document.getElementById(id);
+const fill = (select, items) => { select.replaceChildren(...items.map(([value, text]) => new Option(text, value))); };
+
+function showModel() {
+  const m = models.find((x) => x.id === $('model').value) || models[0];
+  fill($('class'), m.classes.map((name, i) => [String(i), name]));
+  Object.assign($('guidance'), { min: m.guidance.min, max: m.guidance.max, value: m.guidance.default });
+  $('tmin').value = m.interval[0];
+  $('tmax').value = m.interval[1];
+  fill($('size'), m.sizes.map((s) => [String(s), s + ' px']));
+  $('size').value = String(m.sizes[Math.min(3, m.sizes.length - 1)]);
+}
+
+let timer, generation = 0;
+function schedule() { clearTimeout(timer); timer = setTimeout(update, 120); }
+
+async function update() {
+  for (const id of ['guidance', 'tmin', 'tmax']) $(id + '-value').textContent = $(id).value;
+  const mine = ++generation;
+  const body = {
+    model: $('model').value,
+    class: Number($('class').value),
+    guidance: Number($('guidance').value),
+    interval: [Number($('tmin').value), Number($('tmax').value)],
+    seed: Number($('seed').value),
+    size: Number($('size').value),
+  };
+  const response = await fetch('/playground/sign', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-playground-token': token },
+    body: JSON.stringify(body),
+  });
+  if (mine !== generation) return;
+  const answer = await response.json();
+  if (!response.ok) { $('status').textContent = answer.detail || answer.title; return; }
+  $('status').textContent = '';
+  $('image').src = answer.url;
+  $('url').textContent = new URL(answer.url).pathname + new URL(answer.url).search.replace(/&exp=.*$/, '');
+}
+
+fill($('model'), models.map((m) => [m.id, m.id + ' (' + m.version + ')']));
+showModel();
+$('seed').value = String(Math.floor(Math.random() * 2 ** 32));
+$('model').addEventListener('change', () => { showModel(); schedule(); });
+$('controls').addEventListener('input', schedule);
+$('reseed').addEventListener('click', () => { $('seed').value = String(Math.floor(Math.random() * 2 ** 32)); schedule(); });
+$('image').addEventListener('error', () => { if ($('image').src) $('status').textContent = 'the image could not be generated right now'; });
+update();
+`;

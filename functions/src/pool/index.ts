@@ -1,0 +1,145 @@
+// The client for the GPU worker pool: rendezvous order per image key, circuit breakers, health from
+// /readyz and from failures, retries on the next worker with jittered backoff, all inside one
+// deadline. It answers with an image or with the status the edge should give (502/503/504).
+import {
+  WORKER_GENERATE_PATH,
+  WORKER_READY_PATH,
+  WORKER_SECRET_HEADER,
+  type WorkerGenerateBody,
+  type WorkerImageRequest,
+} from '../contract/index.js';
+import type { StoredImage } from '../cache/types.js';
+import { CircuitBreaker, type BreakerState } from './breaker.js';
+import { rendezvousOrder } from './rendezvous.js';
+
+export interface PoolOptions {
+  workerUrls: readonly string[];
+  secret: string;
+  deadlineMs: number;
+  breakerThreshold: number;
+  breakerCooldownMs: number;
+  backoffBaseMs: number;
+  readyTimeoutMs: number;
+  fetch?: typeof fetch;
+  now?: () => number;
+  random?: () => number;
+}
+
+export type PoolOutcome =
+  | { ok: true; image: StoredImage; worker: string; attempts: number }
+  | { ok: false; status: 502 | 503 | 504; retryAfterSeconds: number; detail: string; attempts: number };
+
+export interface WorkerHealth {
+  url: string;
+  breaker: BreakerState;
+  ready?: boolean;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class WorkerPool {
+  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly fetch: typeof fetch;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(private readonly options: PoolOptions) {
+    for (const url of options.workerUrls) {
+      if (!this.breakers.has(url)) this.breakers.set(url, new CircuitBreaker(options.breakerThreshold, options.breakerCooldownMs));
+    }
+    this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Generates one image on the pool, trying workers in rendezvous order for its key. */
+  async generate(item: WorkerImageRequest): Promise<PoolOutcome> {
+    const { workerUrls, deadlineMs, backoffBaseMs } = this.options;
+    if (workerUrls.length === 0) return { ok: false, status: 503, retryAfterSeconds: 30, detail: 'no GPU workers are configured', attempts: 0 };
+    const deadline = this.now() + deadlineMs;
+    const body: WorkerGenerateBody = { requests: [item] };
+    let attempts = 0;
+    let retryAfterSeconds = 1;
+
+    for (const url of rendezvousOrder(workerUrls, item.key)) {
+      const breaker = this.breakers.get(url)!;
+      if (!breaker.tryAcquire(this.now())) continue;
+      if (attempts > 0) {
+        // Full jitter: spreads retries of many edges that saw the same failure.
+        const backoff = this.random() * Math.min(1000, backoffBaseMs * 2 ** attempts);
+        if (this.now() + backoff >= deadline) return this.timeout(attempts);
+        await sleep(backoff);
+      }
+      attempts += 1;
+      const remaining = deadline - this.now();
+      if (remaining <= 0) return this.timeout(attempts);
+      try {
+        const response = await this.fetch(url + WORKER_GENERATE_PATH, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [WORKER_SECRET_HEADER]: this.options.secret },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(remaining),
+        });
+        if (response.ok) {
+          const image = { body: new Uint8Array(await response.arrayBuffer()), contentType: response.headers.get('content-type') ?? 'image/png' };
+          breaker.success();
+          return { ok: true, image, worker: url, attempts };
+        }
+        await response.body?.cancel();
+        if (response.status === 400 || response.status === 401 || response.status === 403) {
+          // The worker is alive but refuses what we sent: a bug or a secret mismatch, not load.
+          breaker.success();
+          return { ok: false, status: 502, retryAfterSeconds: 0, detail: `a GPU worker rejected the request (${response.status})`, attempts };
+        }
+        if (response.status === 503) {
+          // Busy is not broken: no breaker failure, just the next worker.
+          breaker.release();
+          retryAfterSeconds = Math.max(retryAfterSeconds, Number(response.headers.get('retry-after')) || 1);
+          continue;
+        }
+        breaker.failure(this.now());
+      } catch {
+        breaker.failure(this.now());
+        if (this.now() >= deadline) return this.timeout(attempts);
+      }
+    }
+
+    if (this.now() >= deadline) return this.timeout(attempts);
+    if (attempts === 0) {
+      const soonest = Math.min(...workerUrls.map((u) => this.breakers.get(u)!.retryInMs(this.now())));
+      return { ok: false, status: 503, retryAfterSeconds: Math.max(1, Math.ceil(soonest / 1000)), detail: 'every GPU worker is unavailable (circuit open)', attempts };
+    }
+    return { ok: false, status: 503, retryAfterSeconds, detail: 'no GPU worker could take the request', attempts };
+  }
+
+  private timeout(attempts: number): PoolOutcome {
+    return { ok: false, status: 504, retryAfterSeconds: 1, detail: `no GPU worker answered within ${this.options.deadlineMs} ms`, attempts };
+  }
+
+  /** Probes every worker's /readyz; a failed probe opens its breaker, a passed one closes it. */
+  async probe(): Promise<WorkerHealth[]> {
+    return Promise.all(
+      this.options.workerUrls.map(async (url) => {
+        const breaker = this.breakers.get(url)!;
+        let ready = false;
+        try {
+          const response = await this.fetch(url + WORKER_READY_PATH, {
+            headers: { [WORKER_SECRET_HEADER]: this.options.secret },
+            signal: AbortSignal.timeout(this.options.readyTimeoutMs),
+          });
+          await response.body?.cancel();
+          ready = response.ok;
+        } catch {
+          ready = false;
+        }
+        if (ready) breaker.success();
+        else breaker.trip(this.now());
+        return { url, breaker: breaker.state, ready };
+      }),
+    );
+  }
+
+  health(): WorkerHealth[] {
+    return this.options.workerUrls.map((url) => ({ url, breaker: this.breakers.get(url)!.state }));
+  }
+}

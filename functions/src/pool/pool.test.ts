@@ -1,0 +1,66 @@
+// Rendezvous order and the circuit breaker, in isolation.
+import { describe, expect, it } from 'vitest';
+import { CircuitBreaker } from './breaker.js';
+import { rendezvousOrder } from './rendezvous.js';
+
+const workers = ['http://w0', 'http://w1', 'http://w2', 'http://w3'];
+const keys = Array.from({ length: 2000 }, (_, i) => `key-${i}`);
+
+describe('rendezvous hashing', () => {
+  it('ranks the same workers the same way for a key, whatever their listed order', () => {
+    expect(rendezvousOrder(workers, 'abc')).toEqual(rendezvousOrder([...workers].reverse(), 'abc'));
+  });
+
+  it('spreads keys evenly over the workers', () => {
+    const counts = new Map<string, number>();
+    for (const key of keys) counts.set(rendezvousOrder(workers, key)[0]!, (counts.get(rendezvousOrder(workers, key)[0]!) ?? 0) + 1);
+    for (const worker of workers) expect(counts.get(worker)).toBeGreaterThan(400);
+  });
+
+  it('moves only the removed worker’s keys when a worker leaves', () => {
+    const fewer = workers.slice(0, 3);
+    for (const key of keys) {
+      const before = rendezvousOrder(workers, key)[0]!;
+      if (before !== 'http://w3') expect(rendezvousOrder(fewer, key)[0]).toBe(before);
+    }
+  });
+});
+
+describe('circuit breaker', () => {
+  it('opens after the threshold of consecutive failures', () => {
+    const breaker = new CircuitBreaker(2, 1000);
+    breaker.failure(0);
+    expect(breaker.tryAcquire(0)).toBe(true);
+    breaker.failure(0);
+    expect(breaker.state).toBe('open');
+    expect(breaker.tryAcquire(500)).toBe(false);
+    expect(breaker.retryInMs(500)).toBe(500);
+  });
+
+  it('lets one trial through after the cool-down, and closes on its success', () => {
+    const breaker = new CircuitBreaker(1, 1000);
+    breaker.failure(0);
+    expect(breaker.tryAcquire(1000)).toBe(true);
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.tryAcquire(1000)).toBe(false);
+    breaker.success();
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('opens again when the trial fails', () => {
+    const breaker = new CircuitBreaker(3, 1000);
+    breaker.trip(0);
+    expect(breaker.tryAcquire(1500)).toBe(true);
+    breaker.failure(1500);
+    expect(breaker.state).toBe('open');
+    expect(breaker.tryAcquire(1600)).toBe(false);
+  });
+
+  it('resets the failure count on success', () => {
+    const breaker = new CircuitBreaker(2, 1000);
+    breaker.failure(0);
+    breaker.success();
+    breaker.failure(0);
+    expect(breaker.state).toBe('closed');
+  });
+});

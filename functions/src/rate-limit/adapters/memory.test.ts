@@ -1,0 +1,5 @@
+// In-process token buckets pass the rate-limiter contract.
+import { rateLimiterContract } from './contract.js';
+import { memoryRateLimiter } from './memory.js';
+
+rateLimiterContract('in-process', () => memoryRateLimiter());

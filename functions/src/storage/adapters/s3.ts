@@ -1,0 +1,68 @@
+// The S3 API over fetch, signed with aws4fetch (SigV4 on WebCrypto), so the same adapter runs on
+// Node, in workerd and against any S3-compatible server (SeaweedFS, MinIO, R2's S3 endpoint, AWS).
+import { AwsClient } from 'aws4fetch';
+import type { ImageStore } from '../types.js';
+
+export interface S3Options {
+  /** e.g. http://127.0.0.1:8333 ; buckets are addressed path-style: <endpoint>/<bucket>/<key>. */
+  endpoint: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  region?: string;
+  /** Per-call timeout; a hung store must not hold a request until the platform kills it. */
+  timeoutMs?: number;
+}
+
+export class StorageError extends Error {
+  constructor(message: string, readonly status?: number) {
+    super(message);
+    this.name = 'StorageError';
+  }
+}
+
+export function s3Store(options: S3Options): ImageStore {
+  const client = new AwsClient({
+    accessKeyId: options.accessKeyId,
+    secretAccessKey: options.secretAccessKey,
+    region: options.region ?? 'us-east-1',
+    service: 's3',
+    retries: 0,
+  });
+  const base = `${options.endpoint.replace(/\/+$/, '')}/${encodeURIComponent(options.bucket)}`;
+  const url = (key: string) => `${base}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  const timeout = options.timeoutMs ?? 5000;
+  const send = (target: string, init: RequestInit = {}) => client.fetch(target, { ...init, signal: AbortSignal.timeout(timeout) });
+
+  return {
+    async get(key) {
+      const response = await send(url(key));
+      if (response.status === 404) {
+        await response.body?.cancel();
+        return undefined;
+      }
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new StorageError(`storage GET answered ${response.status}`, response.status);
+      }
+      return {
+        body: new Uint8Array(await response.arrayBuffer()),
+        contentType: response.headers.get('content-type') ?? 'application/octet-stream',
+      };
+    },
+    async put(key, image) {
+      const response = await send(url(key), { method: 'PUT', body: image.body, headers: { 'content-type': image.contentType } });
+      await response.body?.cancel();
+      if (!response.ok) throw new StorageError(`storage PUT answered ${response.status}`, response.status);
+    },
+    async ready() {
+      try {
+        const response = await send(base, { method: 'HEAD' });
+        await response.body?.cancel();
+        return response.ok;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
