@@ -9,6 +9,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
+# The GPU worker is its own package: its own lock file and node_modules.
+if [ ! -d gpu-worker/node_modules ] || [ gpu-worker/package-lock.json -nt gpu-worker/node_modules/.package-lock.json ]; then
+  (cd gpu-worker && npm ci --no-audit --no-fund)
+fi
+
 # The S3-compatible server the storage tests start (SeaweedFS, in .venv-s3/).
 bash scripts/setup-s3.sh
 

@@ -8,3 +8,6 @@ echo "== models (pytest)"
 
 echo "== edge (workerd + Node)"
 npm run --silent test:edge
+
+echo "== gpu-worker (vitest: real model, real SeaweedFS)"
+(cd gpu-worker && npm test)

@@ -1,0 +1,29 @@
+// Errors are values with a kind the API maps to a status, and a message meant for the caller.
+
+export type WorkerErrorKind =
+  /** The request is malformed or asks for something the model cannot do (400). */
+  | 'bad-request'
+  /** The worker does not serve this model or model version (409: the edge tries another worker). */
+  | 'wrong-model'
+  /** The queue is full (503 + Retry-After). */
+  | 'queue-full'
+  /** The request waited past its deadline (503 + Retry-After). */
+  | 'deadline'
+  /** Starting up, or draining for shutdown (503 + Retry-After). */
+  | 'not-ready'
+  /** Object storage failed (503 + Retry-After); nothing partial was left behind. */
+  | 'storage'
+  /** ONNX Runtime failed (500). */
+  | 'inference';
+
+export class WorkerError extends Error {
+  constructor(
+    readonly kind: WorkerErrorKind,
+    message: string,
+    /** For the 503 kinds: when the caller may try again. */
+    readonly retryAfterSeconds = 1,
+  ) {
+    super(message);
+    this.name = 'WorkerError';
+  }
+}

@@ -1,0 +1,107 @@
+// A model's sampler as the rest of the worker sees it: batches of requests in, one image of floats
+// per request out, with the ONNX Runtime session in a thread of its own (thread.ts).
+import { Worker } from 'node:worker_threads';
+import type { DiscoveredModel } from '../models/discover.js';
+import type { ThreadReply, ThreadRequest } from './thread.js';
+import type { ExecutionProvider, SamplerOptions, SampleRequest } from './session.js';
+
+export type { ExecutionProvider, ExecutionProviderChoice, SamplerOptions, SampleRequest } from './session.js';
+export { cudaProviderInstalled } from './session.js';
+
+/** The thread's entry beside this file: thread.js once built; from sources, thread.ts behind a tsx bootstrap. */
+function threadEntry(): { url: URL; entry: string } {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSource ? './thread.ts' : './thread.js', import.meta.url);
+  return { url: fromSource ? new URL('./thread-from-source.mjs', import.meta.url) : entry, entry: entry.href };
+}
+
+export class Sampler {
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve(images: Float32Array): void; reject(error: Error): void }>();
+  private failure: Error | undefined;
+
+  private constructor(
+    readonly model: DiscoveredModel,
+    readonly executionProvider: ExecutionProvider,
+    private readonly thread: Worker,
+    /** Floats per image: C × H × W. */
+    readonly imageSize: number,
+  ) {
+    thread.on('message', (reply: ThreadReply) => {
+      if (!('id' in reply)) return;
+      const waiting = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if ('error' in reply) waiting?.reject(new Error(reply.error));
+      else waiting?.resolve(reply.images);
+    });
+    const fail = (error: Error) => {
+      this.failure = error;
+      for (const waiting of this.pending.values()) waiting.reject(error);
+      this.pending.clear();
+    };
+    thread.on('error', fail);
+    thread.on('exit', (code) => fail(new Error(`the inference thread of ${model.manifest.id} exited (code ${code})`)));
+  }
+
+  /**
+   * Opens the model's session in a new thread. 'auto' uses CUDA when the provider is installed and
+   * falls back to the CPU (reported through onFallback); 'cuda' insists. Rejects when the graph is not
+   * the sampler the manifest describes.
+   */
+  static async open(model: DiscoveredModel, options: SamplerOptions, onFallback?: (reason: string) => void): Promise<Sampler> {
+    const { image } = model.manifest;
+    const entry = threadEntry();
+    const thread = new Worker(entry.url, {
+      workerData: { entry: entry.entry, model: { onnxPath: model.onnxPath, chw: [image.channels, image.height, image.width] }, options },
+    });
+    const opened = await new Promise<ThreadReply>((resolve, reject) => {
+      thread.once('message', resolve);
+      thread.once('error', reject);
+    }).catch(async (error: Error) => {
+      await thread.terminate();
+      throw error;
+    });
+    if ('type' in opened && opened.type === 'failed') {
+      await thread.terminate();
+      throw new Error(opened.message);
+    }
+    if (!('type' in opened) || opened.type !== 'opened') throw new Error('the inference thread answered out of turn');
+    if (opened.fallback) onFallback?.(opened.fallback);
+    return new Sampler(model, opened.executionProvider, thread, image.channels * image.height * image.width);
+  }
+
+  /** False once the inference thread has died: every run fails from then on. */
+  get alive(): boolean {
+    return this.failure === undefined;
+  }
+
+  private call(message: Omit<ThreadRequest, 'id'>): Promise<Float32Array> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<Float32Array>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.thread.postMessage({ id, ...message });
+    });
+  }
+
+  /** Generates one image per request in one forward pass; each result is C×H×W floats in [-1, 1]. */
+  async run(requests: readonly SampleRequest[]): Promise<Float32Array[]> {
+    const images = await this.call({ requests: [...requests] });
+    return requests.map((_, i) => images.subarray(i * this.imageSize, (i + 1) * this.imageSize));
+  }
+
+  /** Runs each batch size once so the first real request does not pay for allocation and tuning. */
+  async warmUp(batchSizes: readonly number[]): Promise<void> {
+    const m = this.model.manifest;
+    for (const size of new Set(batchSizes)) {
+      await this.run(
+        Array.from({ length: size }, (_, i) => ({ seed: i, classIndex: i % m.classes.length, guidance: m.guidance.default, tmin: m.interval.default[0], tmax: m.interval.default[1] })),
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.failure) await this.call({ close: true }).catch(() => {});
+    await this.thread.terminate();
+  }
+}

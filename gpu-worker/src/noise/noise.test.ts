@@ -1,0 +1,56 @@
+// The TypeScript generator against the committed test vectors shared with the Python reference.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { imageNoise, NOISE_GENERATOR, Xoshiro128ss } from './index.js';
+import { repoPath } from '../../test/paths.js';
+
+interface VectorCase {
+  seed: number;
+  first_u32: number[];
+  first_normals: number[];
+  sum: number;
+  sum_of_squares: number;
+}
+const vectors = JSON.parse(readFileSync(repoPath('models/noise/test-vectors.json'), 'utf8')) as {
+  generator: string;
+  shape: [number, number, number];
+  cases: VectorCase[];
+};
+
+describe(`noise generator ${NOISE_GENERATOR}`, () => {
+  it('is the generator the test vectors describe', () => {
+    expect(vectors.generator).toBe(NOISE_GENERATOR);
+    expect(vectors.cases.length).toBeGreaterThan(0);
+  });
+
+  for (const c of vectors.cases) {
+    describe(`seed ${c.seed}`, () => {
+      it('draws exactly the same raw u32 words', () => {
+        const rng = new Xoshiro128ss(c.seed);
+        expect(c.first_u32.map(() => rng.nextU32())).toEqual(c.first_u32);
+      });
+
+      it('gives exactly the same float32 normals', () => {
+        const noise = imageNoise(c.seed, vectors.shape);
+        expect(Array.from(noise.subarray(0, c.first_normals.length))).toEqual(c.first_normals.map(Math.fround));
+      });
+
+      it('matches the sum and sum of squares of the whole image to 1e-3', () => {
+        const noise = imageNoise(c.seed, vectors.shape);
+        let sum = 0;
+        let squares = 0;
+        for (const v of noise) {
+          sum += v;
+          squares += v * v;
+        }
+        expect(Math.abs(sum - c.sum)).toBeLessThan(1e-3);
+        expect(Math.abs(squares - c.sum_of_squares)).toBeLessThan(1e-3);
+      });
+    });
+  }
+
+  it('refuses a seed outside uint32', () => {
+    expect(() => new Xoshiro128ss(-1)).toThrow(RangeError);
+    expect(() => new Xoshiro128ss(2 ** 32)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,80 @@
+// The S3 adapter against the ImageStore contract on a real S3-compatible server (SeaweedFS from
+// test/support/s3-server.ts), and what an outage does: errors, never a partial or stray object.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startS3Server, type S3Server } from '../../../../test/support/s3-server.js';
+import { startCuttingProxy, type CuttingProxy } from '../../../test/support/cutting-proxy.js';
+import { describeImageStoreContract } from './contract.js';
+import { s3Store, type S3StoreOptions } from './s3.js';
+
+function optionsFor(server: S3Server, endpoint = server.endpoint): S3StoreOptions {
+  return {
+    endpoint,
+    region: server.region,
+    bucket: server.bucket,
+    forcePathStyle: true,
+    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    conditionalPut: true,
+    timeoutMs: 5000,
+    maxAttempts: 3,
+  };
+}
+
+// One server for the whole file: SeaweedFS takes seconds to start on a busy machine.
+let shared: Promise<S3Server> | undefined;
+const server = () => (shared ??= startS3Server());
+afterAll(async () => {
+  await (await shared)?.stop();
+});
+
+describeImageStoreContract('S3 (SeaweedFS)', async () => ({ store: s3Store(optionsFor(await server())), stop: async () => {} }));
+
+describe('S3 store without conditional PUT (servers that ignore If-None-Match)', () => {
+  // Write-once then rests on a HEAD before the PUT: two racing writers may both write, which is
+  // harmless only because one key always names the same bytes.
+  it('still leaves an existing object untouched', async () => {
+    const store = s3Store({ ...optionsFor(await server()), conditionalPut: false });
+    const key = `images/plain/${randomBytes(16).toString('hex')}.png`;
+    const first = { body: new Uint8Array([1, 2, 3]), contentType: 'image/png', metadata: {} };
+    expect(await store.putIfAbsent(key, first)).toBe('created');
+    expect(await store.putIfAbsent(key, { ...first, body: new Uint8Array([9]) })).toBe('exists');
+    expect(Array.from((await store.get(key))!.body)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('S3 store during an outage', () => {
+  let s3: S3Server;
+  let proxy: CuttingProxy;
+  beforeAll(async () => {
+    s3 = await server();
+    proxy = await startCuttingProxy(s3.endpoint);
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+
+  const image = () => ({ body: new Uint8Array(randomBytes(256 * 1024)), contentType: 'image/png', metadata: { seed: '1' } });
+
+  it('fails an upload cut midway and leaves no object under its key', async () => {
+    const direct = s3Store(optionsFor(s3));
+    const throughProxy = s3Store({ ...optionsFor(s3, proxy.endpoint), timeoutMs: 2000 });
+    const key = `images/outage/${randomBytes(16).toString('hex')}.png`;
+    proxy.mode = { kind: 'cut-uploads' };
+    await expect(throughProxy.putIfAbsent(key, image())).rejects.toMatchObject({ kind: 'storage' });
+    expect(proxy.cuts).toBeGreaterThan(0);
+    expect(await direct.get(key)).toBeUndefined();
+    // Once the store is back the same write goes through whole.
+    proxy.mode = { kind: 'pass' };
+    const again = image();
+    expect(await throughProxy.putIfAbsent(key, again)).toBe('created');
+    expect(Buffer.from((await direct.get(key))!.body).equals(Buffer.from(again.body))).toBe(true);
+  });
+
+  it('reports a store that refuses connections as an error and not as a missing object', async () => {
+    const throughProxy = s3Store({ ...optionsFor(s3, proxy.endpoint), timeoutMs: 1000, maxAttempts: 1 });
+    proxy.mode = { kind: 'refuse' };
+    await expect(throughProxy.get('images/any/thing.png')).rejects.toMatchObject({ kind: 'storage' });
+    expect(await throughProxy.ready()).toBe(false);
+    proxy.mode = { kind: 'pass' };
+  });
+});

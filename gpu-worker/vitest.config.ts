@@ -1,0 +1,18 @@
+// The worker's tests: the real model from models/, the real S3 server from test/support/, one fork
+// per file so the ONNX sessions and SeaweedFS instances of different files do not share a process.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    environment: 'node',
+    reporters: ['default', './test/support/plain-summary.ts'],
+    pool: 'forks',
+    // The machine has two cores and may be busy: run files one after another, with roomy timeouts.
+    fileParallelism: false,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // The AWS SDK warns once per process that it will want Node 22 from 2027; Node 20 is ours for now.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  },
+});
