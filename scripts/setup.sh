@@ -27,3 +27,12 @@ if ! .venv/bin/python -c "import torch, onnxruntime, safetensors, matplotlib" 2>
   .venv/bin/pip install --quiet -r models/requirements.txt
   touch .venv/.requirements-installed
 fi
+
+# The offline checkers of infra/ (kubernetes-validate, compose-spec) in .venv-infra/.
+bash infra/check/setup.sh
+
+# Chromium for the playground test (Debian's; playwright-core drives it and downloads no browser).
+if ! command -v chromium >/dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium
+fi

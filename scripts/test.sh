@@ -11,3 +11,9 @@ npm run --silent test:edge
 
 echo "== gpu-worker (vitest: real model, real SeaweedFS)"
 (cd gpu-worker && npm test)
+
+echo "== infra (Kubernetes manifests and compose file, offline schemas)"
+npm run --silent test:infra
+
+echo "== end to end (SeaweedFS, GPU workers, edge on Node; playground in Chromium)"
+npm run --silent test:e2e

@@ -1,0 +1,91 @@
+"""Checks infra/ offline: the Kubernetes manifests against the API schemas bundled in
+kubernetes-validate (strict: unknown fields are errors), and the compose file against the Compose
+specification (compose-spec), after the interpolation `docker compose` would do. Prints one line per
+file and exits 1 on the first kind of failure it finds in any file."""
+import re
+import sys
+from pathlib import Path
+
+import compose_spec
+import kubernetes_validate
+import yaml
+
+INFRA = Path(__file__).resolve().parent.parent
+# Values standing in for the variables an operator must set (`${VAR:?message}`).
+EXAMPLE_ENV = {"WORKER_SECRET": "x" * 32, "S3_SECRET_ACCESS_KEY": "y" * 32, "SIGNING_KEYS": "k1:" + "z" * 64}
+
+
+def interpolate(text: str) -> str:
+    """${VAR}, ${VAR:-default}, ${VAR:?message} as Compose resolves them, with EXAMPLE_ENV set."""
+
+    def value(match: re.Match) -> str:
+        name, op, arg = match.group(1), match.group(2), match.group(3) or ""
+        if name in EXAMPLE_ENV:
+            return EXAMPLE_ENV[name]
+        if op == ":-":
+            return arg
+        if op == ":?":
+            raise ValueError(f"${{{name}}} is required but has no example value")
+        return ""
+
+    return re.sub(r"\$\{([A-Z0-9_]+)(?:(:-|:\?)([^}]*))?\}", value, text)
+
+
+def check_kubernetes(path: Path) -> list[str]:
+    problems = []
+    for doc in yaml.safe_load_all(path.read_text()):
+        if not doc:
+            continue
+        try:
+            kubernetes_validate.validate(doc, "1.37.0", strict=True)
+        except kubernetes_validate.ValidationError as error:
+            problems.append(f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}: {error.message} at {'.'.join(map(str, error.path))}")
+        except Exception as error:  # unknown kind or version
+            problems.append(f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}: {error}")
+    return problems
+
+
+def check_compose(path: Path) -> list[str]:
+    text = interpolate(path.read_text())
+    try:
+        compose_spec.PyCompose.from_yaml(text)
+    except ValueError as error:
+        return [str(error)]
+    spec = yaml.safe_load(text)
+    services = spec.get("services", {})
+    problems = []
+    for name, service in services.items():
+        if "image" not in service and "build" not in service:
+            problems.append(f"service {name}: neither image nor build")
+        depends = service.get("depends_on", [])
+        for target in depends if isinstance(depends, list) else depends.keys():
+            if target not in services:
+                problems.append(f"service {name}: depends on unknown service {target}")
+        for config in service.get("configs", []):
+            source = config["source"] if isinstance(config, dict) else config
+            if source not in (spec.get("configs") or {}):
+                problems.append(f"service {name}: unknown config {source}")
+        build = service.get("build")
+        if isinstance(build, dict):
+            dockerfile = (path.parent / build.get("context", ".") / build.get("dockerfile", "Dockerfile")).resolve()
+            if not dockerfile.exists():
+                problems.append(f"service {name}: no Dockerfile at {dockerfile}")
+    return problems
+
+
+def main() -> int:
+    failed = 0
+    files = [(p, check_kubernetes) for p in sorted((INFRA / "k8s").glob("*.yaml"))] + [(INFRA / "compose.yaml", check_compose)]
+    for path, check in files:
+        problems = check(path)
+        status = "ok" if not problems else "FAILED"
+        print(f"{status:6} {path.relative_to(INFRA.parent)}")
+        for problem in problems:
+            print(f"       {problem}")
+        failed += bool(problems)
+    print(f"infra: {len(files) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+// The edge of the local stack: functions/ on Node (bundled to dist/edge-node.mjs) or under
+// `wrangler dev` (workerd), configured with the stack's secrets, worker URLs and storage.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { answers200, freePort, startService, waitUntil } from './processes.mjs';
+
+/** The edge's configuration (functions/README.md), shared by both runtimes. */
+export function edgeVars({ secrets, workerUrls, storage, env = process.env }) {
+  const vars = {
+    SIGNING_KEYS: secrets.signingKeys,
+    WORKER_SECRET: secrets.workerSecret,
+    WORKER_URLS: workerUrls.join(','),
+    API_KEY_HASHES: secrets.apiKeyHash,
+  };
+  if (storage.kind === 's3') {
+    Object.assign(vars, { S3_ENDPOINT: storage.endpoint, S3_BUCKET: storage.bucket, S3_REGION: storage.region, S3_ACCESS_KEY_ID: storage.accessKeyId, S3_SECRET_ACCESS_KEY: storage.secretAccessKey });
+  }
+  for (const name of ['RATE_LIMIT_PER_MINUTE', 'RATE_LIMIT_BURST', 'POOL_DEADLINE_MS', 'PUBLIC_ORIGIN', 'LOG_REQUESTS', 'CACHE_MAX_ENTRIES', 'CACHE_MAX_BYTES', 'SIGNED_URL_TTL_SECONDS']) {
+    if (env[name] !== undefined) vars[name] = env[name];
+  }
+  return vars;
+}
+
+/** Bundles the Node entry once per start (esbuild, well under a second). */
+export function buildNodeEdge(repoRoot) {
+  const result = spawnSync('npm', ['run', '--silent', 'build:edge-node'], { cwd: repoRoot, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('building the Node edge failed (npm run build:edge-node)');
+}
+
+export async function startEdge({ repoRoot, runtime = 'node', port, host = '127.0.0.1', vars, dataDir, env = process.env, log, quiet = false, onSpawn }) {
+  const listenPort = port || (await freePort());
+  let service;
+  if (runtime === 'workerd') {
+    const args = ['dev', '--port', String(listenPort), '--ip', host, '--persist-to', join(dataDir, 'wrangler'), '--show-interactive-dev-session=false', '--log-level', 'warn'];
+    for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`);
+    service = startService('edge', join(repoRoot, 'node_modules', '.bin', 'wrangler'), args, {
+      cwd: repoRoot,
+      env: { ...env, XDG_CONFIG_HOME: env.XDG_CONFIG_HOME ?? join(repoRoot, '.cache', 'xdg'), WRANGLER_SEND_METRICS: 'false' },
+      log,
+      quiet,
+      onSpawn,
+    });
+  } else {
+    const childEnv = { ...env, ...vars, PORT: String(listenPort), HOST: host };
+    // Storage the edge must not see (filesystem mode): drop any S3_* inherited from the shell.
+    if (!vars.S3_ENDPOINT) for (const name of Object.keys(childEnv)) if (name.startsWith('S3_')) delete childEnv[name];
+    service = startService('edge', process.execPath, [join(repoRoot, 'dist', 'edge-node.mjs')], { cwd: repoRoot, env: childEnv, log, quiet, onSpawn });
+  }
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${listenPort}`;
+  await waitUntil(service, 'ready (/healthz)', () => answers200(`${url}/healthz`), 120_000).catch(async (error) => {
+    await service.stop();
+    throw error;
+  });
+  return { service, url, port: listenPort, runtime };
+}

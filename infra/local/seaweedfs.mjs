@@ -1,0 +1,55 @@
+// Storage for the local stack: SeaweedFS (`weed server` from .venv-s3/, installed by
+// scripts/setup-s3.sh) serving the S3 API on loopback, its data in a folder that outlives the process.
+// Fixed ports by default (the master's state names them, so a persistent folder wants the same ports
+// on the next start); `ports: 'free'` picks free ones for a throw-away folder (tests).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AwsClient } from 'aws4fetch';
+import { freePort, startService, waitUntil } from './processes.mjs';
+
+export function weedBinary(repoRoot, env = process.env) {
+  const bin = env.WEED_BIN ?? join(repoRoot, '.venv-s3', 'bin', 'weed');
+  if (!existsSync(bin)) throw new Error(`SeaweedFS not found at ${bin}: run \`npm run setup\` (or set WEED_BIN)`);
+  return bin;
+}
+
+/** Starts SeaweedFS with one bucket and one access key; resolves once an object can be written and read. */
+export async function startSeaweed({ repoRoot, dir, s3Port = 8333, ports = 'fixed', bucket = 'images', accessKeyId, secretAccessKey, log, onSpawn }) {
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  const config = join(dir, 's3.json');
+  writeFileSync(config, JSON.stringify({ identities: [{ name: 'stack', credentials: [{ accessKey: accessKeyId, secretKey: secretAccessKey }], actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'] }] }));
+  let p;
+  if (ports === 'free') {
+    const list = [];
+    while (list.length < 8) {
+      const port = await freePort();
+      if (!list.includes(port)) list.push(port);
+    }
+    p = { master: list[0], masterGrpc: list[1], volume: list[2], volumeGrpc: list[3], filer: list[4], filerGrpc: list[5], s3: list[6], s3Grpc: list[7] };
+  } else {
+    // weed's usual layout shifted off 8080/8888 (the worker's and other tools' defaults).
+    p = { master: 9334, masterGrpc: 19334, volume: 9335, volumeGrpc: 19335, filer: 9336, filerGrpc: 19336, s3: s3Port, s3Grpc: s3Port + 10000 };
+  }
+  const args = [
+    'server', `-dir=${join(dir, 'data')}`, '-ip=127.0.0.1', '-ip.bind=127.0.0.1',
+    `-master.port=${p.master}`, `-master.port.grpc=${p.masterGrpc}`, '-master.telemetry=false', '-master.volumeSizeLimitMB=32',
+    `-volume.port=${p.volume}`, `-volume.port.grpc=${p.volumeGrpc}`, '-volume.max=8',
+    '-filer', `-filer.port=${p.filer}`, `-filer.port.grpc=${p.filerGrpc}`,
+    '-s3', `-s3.port=${p.s3}`, `-s3.port.grpc=${p.s3Grpc}`, '-s3.port.iceberg=0', '-s3.port.lance=0', `-s3.config=${config}`,
+  ];
+  const service = startService('s3', weedBinary(repoRoot), args, { silent: true, log, onSpawn });
+  const endpoint = `http://127.0.0.1:${p.s3}`;
+  const region = 'us-east-1';
+  const client = new AwsClient({ accessKeyId, secretAccessKey, region, service: 's3', retries: 0 });
+  // The S3 port opens before the filer and volume server are wired up: wait for a real round trip.
+  await waitUntil(service, 'S3 serving', async () => {
+    await client.fetch(`${endpoint}/${bucket}`, { method: 'PUT' });
+    const probe = `${endpoint}/${bucket}/.start-probe`;
+    const put = await client.fetch(probe, { method: 'PUT', body: 'ok' });
+    return put.ok && (await (await client.fetch(probe)).text()) === 'ok';
+  }, 90_000).catch(async (error) => {
+    await service.stop();
+    throw error;
+  });
+  return { service, endpoint, bucket, region, accessKeyId, secretAccessKey };
+}

@@ -1,0 +1,84 @@
+// `npm start`: the whole stack on this machine with the shipped model(s), configured by the
+// environment (see the table printed by --help and README.md). Ctrl-C stops every process it started.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot, startStack } from './start-stack.mjs';
+
+/** An image of the first shipped model, for the printed curl line (the edge redirects to its canonical URL). */
+function exampleImageUrl(origin) {
+  const id = readdirSync(join(repoRoot, 'models')).sort().find((name) => existsSync(join(repoRoot, 'models', name, 'model.json')));
+  if (!id) return `${origin}/v1/models`;
+  const manifest = JSON.parse(readFileSync(join(repoRoot, 'models', id, 'model.json'), 'utf8'));
+  return `${origin}/v1/images/${manifest.id}/${Math.min(3, manifest.classes.length - 1)}.png`;
+}
+
+const HELP = `npm start — storage, GPU worker(s) and the edge, with the models under models/
+
+  PORT=8787             edge port (0: any free port)        HOST=127.0.0.1   edge address
+  DEV_API_KEY=…         development API key (default: generated once, kept in .data/secrets.json)
+  WORKERS=1             number of GPU worker processes
+  STACK_STORAGE=s3      s3: SeaweedFS (.venv-s3/bin/weed) on STACK_S3_PORT (8333), data in .data/seaweedfs
+                        fs: the worker's filesystem store in .data/images (the edge has no storage tier then)
+  STACK_EDGE=node       node: functions/ on Node · workerd: functions/ under wrangler dev
+  STACK_DATA_DIR=.data  where images, secrets and state live between starts
+  WORKER_LOG_LEVEL=warn the workers' LOG_LEVEL; LOG_REQUESTS=false silences the edge's request lines`;
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+const env = process.env;
+const starting = new AbortController();
+let stack;
+let stopping = false;
+const stop = async (code) => {
+  if (stopping) return;
+  stopping = true;
+  console.error('\nstopping the stack…');
+  starting.abort(); // still starting: startStack stops what it started, then rejects
+  await stack?.stop();
+  if (stack) process.exit(code);
+};
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+try {
+  stack = await startStack({
+    storage: env.STACK_STORAGE ?? 's3',
+    workers: Number(env.WORKERS ?? 1),
+    edge: env.STACK_EDGE ?? 'node',
+    port: Number(env.PORT ?? 8787),
+    host: env.HOST ?? '127.0.0.1',
+    dataDir: env.STACK_DATA_DIR,
+    signal: starting.signal,
+  });
+} catch (error) {
+  if (stopping) process.exit(0);
+  console.error(`error: ${error.message}`);
+  process.exit(1);
+}
+
+if (stopping) {
+  // The signal came as the last part became ready: stop() saw no stack yet.
+  await stack.stop();
+  process.exit(0);
+}
+
+const example = exampleImageUrl(stack.url);
+console.log(`
+imf stack is up
+  url          ${stack.url}            (playground at /, API docs at /docs)
+  api key      ${stack.apiKey}
+  edge         ${stack.edge.runtime}
+  workers      ${stack.workers.map((w) => w.url).join(', ')}
+  storage      ${stack.storage.kind === 's3' ? `SeaweedFS S3 at ${stack.storage.endpoint}, bucket ${stack.storage.bucket}` : `files in ${stack.storage.dir}`} (${stack.dataDir})
+
+  curl -L -H 'Authorization: Bearer ${stack.apiKey}' '${example}' -o image.png
+Ctrl-C stops everything.`);
+
+const exited = await stack.firstExit();
+if (!stopping) {
+  console.error(`${exited.name} exited (${exited.code}); stopping the rest`);
+  await stop(1);
+}

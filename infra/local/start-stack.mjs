@@ -1,0 +1,80 @@
+// The whole local stack as one value: storage, N GPU workers and the edge, started in that order
+// and stopped in reverse. Used by `npm start` (stack.mjs) and by the end-to-end tests.
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildNodeEdge, edgeVars, startEdge } from './edge.mjs';
+import { stackSecrets } from './secrets.mjs';
+import { startSeaweed } from './seaweedfs.mjs';
+import { startWorker } from './workers.mjs';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * options: storage 's3' (SeaweedFS) | 'fs' (the worker's filesystem store); workers (count);
+ * edge 'node' | 'workerd'; port (0: free); host; dataDir; s3Ports 'fixed' | 'free'; quiet; log; env;
+ * signal (AbortSignal: aborting while starting stops what was started and rejects).
+ */
+export async function startStack(options = {}) {
+  const env = options.env ?? process.env;
+  const log = options.log ?? ((line) => process.stderr.write(line + '\n'));
+  const quiet = options.quiet ?? false;
+  const dataDir = resolve(options.dataDir ?? join(repoRoot, '.data'));
+  const storageKind = options.storage ?? 's3';
+  const workerCount = options.workers ?? 1;
+  const edgeRuntime = options.edge ?? 'node';
+  if (!['s3', 'fs'].includes(storageKind)) throw new Error(`unknown storage "${storageKind}" (s3 or fs)`);
+  if (!['node', 'workerd'].includes(edgeRuntime)) throw new Error(`unknown edge runtime "${edgeRuntime}" (node or workerd)`);
+  if (!Number.isInteger(workerCount) || workerCount < 1) throw new Error(`WORKERS must be a whole number ≥ 1, not ${options.workers}`);
+  const secrets = stackSecrets(dataDir, env);
+
+  const started = [];
+  const stack = { dataDir, secrets, apiKey: secrets.devApiKey, workers: [], edge: undefined, storage: undefined };
+  const stopAll = async () => {
+    // Reverse order: the edge first (no new work), then the workers drain, then storage.
+    while (started.length > 0) await started.pop().stop();
+  };
+  // Each service joins `started` as soon as it is spawned, so an abort mid-start reaches it.
+  const track = (service) => {
+    started.push(service);
+    if (options.signal?.aborted) void service.stop();
+  };
+  const onAbort = () => void stopAll();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (storageKind === 's3') {
+      const s3 = await startSeaweed({ repoRoot, dir: join(dataDir, 'seaweedfs'), s3Port: Number(env.STACK_S3_PORT ?? 8333), ports: options.s3Ports ?? 'fixed', accessKeyId: secrets.s3AccessKeyId, secretAccessKey: secrets.s3SecretAccessKey, log, onSpawn: track });
+      stack.storage = { kind: 's3', ...s3 };
+    } else {
+      const dir = join(dataDir, 'images');
+      mkdirSync(dir, { recursive: true });
+      stack.storage = { kind: 'fs', dir };
+    }
+    stack.workers = await Promise.all(
+      Array.from({ length: workerCount }, (_, index) => startWorker({ repoRoot, index, secret: secrets.workerSecret, storage: stack.storage, env, log, quiet, onSpawn: track })),
+    );
+    if (options.signal?.aborted) throw new Error('aborted');
+    if (edgeRuntime === 'node') buildNodeEdge(repoRoot);
+    const vars = edgeVars({ secrets, workerUrls: stack.workers.map((w) => w.url), storage: stack.storage, env });
+    const startTheEdge = (port) => startEdge({ repoRoot, runtime: edgeRuntime, port, host: options.host ?? '127.0.0.1', vars, dataDir, env, log, quiet, onSpawn: track });
+    stack.edge = await startTheEdge(options.port ?? 8787);
+    stack.url = stack.edge.url;
+    /** Restarts the edge alone on the same port: its in-process cache starts empty. */
+    stack.restartEdge = async () => {
+      const old = stack.edge;
+      await old.service.stop();
+      started.splice(started.indexOf(old.service), 1);
+      stack.edge = await startTheEdge(old.port);
+      return stack.edge;
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  stack.stop = stopAll;
+  /** Resolves with the first service that exits on its own (a crash, or a signal it got). */
+  stack.firstExit = () => Promise.race([...started].map((s) => s.exit.then((code) => ({ name: s.name, code }))));
+  return stack;
+}

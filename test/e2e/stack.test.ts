@@ -1,0 +1,135 @@
+// The product through its front door: the real edge (Node), a real GPU worker on the shipped model,
+// real SeaweedFS. Each test names one promise of shared/PRODUCT.md; the worker's /metrics are the
+// witness for "no inference".
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalPath, type ImageRequest } from '../../functions/src/contract/canonical.js';
+import { defaultSize } from '../../functions/src/contract/manifest.js';
+import { decodePng } from './support/png.js';
+import { inferredImages, shippedModel, startTestStack, type TestStack } from './support/stack.js';
+
+const { manifest, reference } = shippedModel();
+let stack: TestStack & { cleanup(): Promise<void> };
+
+/** A canonical request with the model's defaults and a seed of its own (unique within this run). */
+let nextSeed = 1_000_000 + Math.floor(Math.random() * 1_000_000);
+function request(overrides: Partial<ImageRequest> = {}): ImageRequest {
+  return {
+    model: manifest.id,
+    class: 1,
+    guidance: manifest.guidance.default,
+    tmin: manifest.interval.default[0],
+    tmax: manifest.interval.default[1],
+    seed: nextSeed++,
+    format: 'png',
+    size: defaultSize(manifest),
+    ...overrides,
+  };
+}
+
+async function get(path: string, auth = true): Promise<{ status: number; tier: string | null; bytes: Uint8Array; type: string | null }> {
+  const response = await fetch(new URL(path, stack.url), { headers: auth ? { authorization: `Bearer ${stack.apiKey}` } : {}, redirect: 'manual' });
+  return { status: response.status, tier: response.headers.get('x-image-tier'), type: response.headers.get('content-type'), bytes: new Uint8Array(await response.arrayBuffer()) };
+}
+
+beforeAll(async () => {
+  stack = await startTestStack({ workers: 1 });
+});
+afterAll(async () => {
+  await stack?.cleanup();
+});
+
+describe('one image through the tiers', () => {
+  const path = canonicalPath(request({ class: 7 }));
+  let first: Uint8Array;
+
+  it('is generated on the first request', async () => {
+    const before = await inferredImages(stack.workers);
+    const answer = await get(path);
+    expect(answer.status).toBe(200);
+    expect(answer.tier).toBe('generated');
+    expect(answer.type).toBe('image/png');
+    expect(await inferredImages(stack.workers)).toBe(before + 1);
+    first = answer.bytes;
+  });
+
+  it('comes from the edge cache on the second request', async () => {
+    const answer = await get(path);
+    expect(answer.tier).toBe('edge-cache');
+    expect(Buffer.from(answer.bytes).equals(Buffer.from(first))).toBe(true);
+  });
+
+  it('comes from storage without any inference once the edge cache is gone (edge restarted)', async () => {
+    const before = await inferredImages(stack.workers);
+    await stack.restartEdge();
+    const answer = await get(path);
+    expect(answer.status).toBe(200);
+    expect(answer.tier).toBe('storage');
+    expect(await inferredImages(stack.workers)).toBe(before);
+    // The same URL names the same bytes, before and after the restart.
+    expect(Buffer.from(answer.bytes).equals(Buffer.from(first))).toBe(true);
+  });
+});
+
+describe('the image is the Python reference for its seed', () => {
+  const cases = (reference?.requests ?? []).map((r) => [`seed ${r.seed} class ${r.class} ω ${r.guidance} [${r.t_min}, ${r.t_max}]`, r] as const);
+
+  it('was made by the model version being served', () => {
+    expect(reference?.model_version).toBe(manifest.version);
+    expect(cases.length).toBeGreaterThan(0);
+  });
+
+  it.each(cases)('%s', async (_, r) => {
+    const answer = await get(canonicalPath(request({ seed: r.seed, class: r.class, guidance: r.guidance, tmin: r.t_min, tmax: r.t_max, size: manifest.image.width })));
+    expect(answer.status).toBe(200);
+    const png = decodePng(answer.bytes);
+    expect([png.width, png.height, png.channels]).toEqual([manifest.image.width, manifest.image.height, manifest.image.channels]);
+    const expected = Buffer.from(r.pixels_base64, 'base64');
+    let maxDiff = 0;
+    let differing = 0;
+    for (let i = 0; i < expected.length; i++) {
+      const d = Math.abs(png.data[i]! - expected[i]!);
+      if (d > 0) differing++;
+      maxDiff = Math.max(maxDiff, d);
+    }
+    // The worker's own reference test allows one level on at most 3 pixels (float rounding at a boundary).
+    expect(maxDiff).toBeLessThanOrEqual(1);
+    expect(differing).toBeLessThanOrEqual(3);
+  });
+});
+
+it('runs one inference for 50 identical concurrent requests', async () => {
+  const path = canonicalPath(request({ class: 2 }));
+  const before = await inferredImages(stack.workers);
+  const answers = await Promise.all(Array.from({ length: 50 }, () => get(path)));
+  expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
+  for (const a of answers) expect(Buffer.from(a.bytes).equals(Buffer.from(answers[0]!.bytes))).toBe(true);
+  expect(await inferredImages(stack.workers)).toBe(before + 1);
+});
+
+describe('signed URLs', () => {
+  let signed: string;
+  beforeAll(async () => {
+    const r = request({ class: 4 });
+    const response = await fetch(new URL('/v1/sign', stack.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: r.model, class: r.class, guidance: r.guidance, interval: [r.tmin, r.tmax], seed: r.seed, format: r.format, size: r.size }),
+    });
+    expect(response.status).toBe(200);
+    signed = ((await response.json()) as { url: string }).url;
+  });
+
+  it('serve the image to anyone, without a key', async () => {
+    const answer = await get(signed, false);
+    expect(answer.status).toBe(200);
+    expect(answer.type).toBe('image/png');
+  });
+
+  it('answer 403 when tampered with', async () => {
+    const url = new URL(signed);
+    url.searchParams.set('seed', String(Number(url.searchParams.get('seed')) + 1));
+    const answer = await get(url.toString(), false);
+    expect(answer.status).toBe(403);
+    expect(answer.type).toContain('application/problem+json');
+  });
+});

@@ -1,0 +1,77 @@
+// The stack for end-to-end tests: infra/local's launcher with real SeaweedFS on free ports, a
+// throw-away data folder, the edge on Node, rate limits out of the way; plus HTTP helpers.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// @ts-expect-error plain ESM without types
+import { repoRoot, startStack } from '../../../infra/local/start-stack.mjs';
+import type { ModelManifest } from '../../../functions/src/contract/manifest.js';
+
+export interface TestStack {
+  // each worker also carries its child process as service.child (fault tests kill one)
+  url: string;
+  apiKey: string;
+  workers: { url: string }[];
+  storage: { kind: string; endpoint?: string };
+  restartEdge(): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+export async function startTestStack(options: { workers?: number } = {}): Promise<TestStack & { cleanup(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'imf-e2e-'));
+  const stack = (await startStack({
+    storage: 's3',
+    s3Ports: 'free',
+    workers: options.workers ?? 1,
+    edge: 'node',
+    port: 0,
+    dataDir,
+    quiet: true,
+    env: { ...process.env, DEV_API_KEY: '', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_BURST: '10000', LOG_REQUESTS: 'false' },
+  })) as TestStack;
+  return {
+    ...stack,
+    get url() {
+      return stack.url;
+    },
+    restartEdge: () => stack.restartEdge(),
+    cleanup: async () => {
+      await stack.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The shipped models: every folder of models/ with a model.json (and its reference.json, if any). */
+export function shippedModel(id = 'imf-mnist'): { manifest: ModelManifest; reference?: { model_version: string; requests: ReferenceRequest[] } } {
+  const dir = join(repoRoot as string, 'models', id);
+  const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ModelManifest;
+  let reference;
+  try {
+    reference = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8'));
+  } catch {
+    reference = undefined;
+  }
+  return { manifest, reference };
+}
+
+export interface ReferenceRequest {
+  seed: number;
+  class: number;
+  guidance: number;
+  t_min: number;
+  t_max: number;
+  pixels_base64: string;
+}
+
+/** Images the workers ran through the model so far: the batch-size histogram's _sum, over all workers. */
+export async function inferredImages(workers: { url: string }[]): Promise<number> {
+  let total = 0;
+  for (const worker of workers) {
+    const text = await (await fetch(`${worker.url}/metrics`)).text();
+    for (const line of text.split('\n')) {
+      if (line.startsWith('imf_worker_batch_size_sum')) total += Number(line.split(' ').at(-1));
+    }
+  }
+  return total;
+}
