@@ -98,3 +98,11 @@ def check_compatible(saved: TrainConfig, wanted: TrainConfig, path: Path) -> Non
         if getattr(saved, key) != getattr(wanted, key):
             raise CheckpointError(f"{path} was trained with {key}={getattr(saved, key)!r}, "
                                   f"this run asks for {getattr(wanted, key)!r}")
+
+
+def strip_optimizer(src: Path, dst: Path) -> None:
+    """A copy of a checkpoint without the optimizer moments: a quarter of the size, enough to
+    evaluate or export it (not to resume training from it)."""
+    state = load(src)
+    state.optimizer = {"state": {}, "param_groups": state.optimizer["param_groups"]}
+    save(dst, state)
