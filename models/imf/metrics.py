@@ -35,11 +35,12 @@ def class_accuracy(logits: Tensor, labels: Tensor) -> float:
 
 
 def diversity(features: Tensor, labels: Tensor) -> float:
-    """Mean pairwise feature distance between samples of the same class, averaged over classes.
-    Guidance trades this for fidelity: it falls as omega grows."""
+    """Mean pairwise distance between the unit-normalised features of samples of the same class,
+    averaged over classes. Normalised, so sharper images (larger activations) do not count as
+    more diverse; guidance trades this for fidelity: it falls as omega grows."""
     per_class = []
     for c in labels.unique():
-        f = features[labels == c].double()
+        f = torch.nn.functional.normalize(features[labels == c].double(), dim=1)
         if len(f) < 2:
             continue
         d = torch.cdist(f, f)

@@ -100,12 +100,11 @@ def write_card(path: Path, man: dict) -> None:
         "",
         "```sh",
         "npm run setup                       # .venv with torch 2.13.0 CPU, data sets from npm",
-        "npm run model:train                 # about 2 h on 2 CPU cores; resumes if interrupted",
+        f"{man['training']['command']}   # resumes if interrupted",
+        "npm run model:train-baseline        # the MF baseline for the ablation",
         "npm run model:evaluate",
         "npm run model:export",
         "```",
-        "",
-        f"Training command: `{man['training']['command']}`",
         "",
     ]
     Path(path).write_text("\n".join(lines))

@@ -5,7 +5,7 @@ import type { ModelManifest } from '../contract/index.js';
 export const manifests: readonly ModelManifest[] = [
   {
     "id": "imf-mnist",
-    "version": "73451799a4c358e0",
+    "version": "0a475a6d3342425f",
     "nfe": 1,
     "image": {
       "channels": 1,

@@ -1,0 +1,81 @@
+"""Every shipped model folder models/<id>/ honours the contract the worker relies on."""
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from imf.noise import NAME, batch_noise
+
+MODELS = Path(__file__).resolve().parents[1]
+SHIPPED = sorted(p.parent for p in MODELS.glob("*/model.json"))
+
+
+def test_at_least_one_model_is_shipped():
+    assert [p.name for p in SHIPPED] == ["imf-mnist"]
+
+
+@pytest.fixture(params=SHIPPED, ids=lambda p: p.name)
+def folder(request):
+    return request.param
+
+
+def test_folder_has_every_artifact_and_stays_small(folder):
+    for name in ("model.onnx", "model.json", "reference.json", "MODEL_CARD.md", "samples.png",
+                 "omega-sweep.png"):
+        assert (folder / name).is_file(), name
+    assert sum(f.stat().st_size for f in folder.iterdir()) < 20e6
+
+
+def test_version_is_the_hash_of_the_onnx_file(folder):
+    man = json.loads((folder / "model.json").read_text())
+    digest = hashlib.sha256((folder / man["file"]).read_bytes()).hexdigest()
+    assert man["sha256"] == digest and man["version"] == digest[:16]
+    assert man["id"] == folder.name
+    assert json.loads((folder / "reference.json").read_text())["model_version"] == man["version"]
+
+
+def test_manifest_names_the_served_noise_and_a_sane_guidance_range(folder):
+    man = json.loads((folder / "model.json").read_text())
+    assert man["noise"]["generator"] == NAME
+    g = man["guidance"]
+    assert 1.0 <= g["min"] <= g["default"] <= g["max"]
+    lo, hi = man["interval"]["default"]
+    assert 0.0 <= lo < hi <= 1.0
+    assert len(man["classes"]) == man["null_class"]
+
+
+def test_card_numbers_are_the_manifests_evaluation_at_the_default_guidance(folder):
+    man = json.loads((folder / "model.json").read_text())
+    ev = man["evaluation"]
+    assert ev["guidance"]["omega"] == man["guidance"]["default"]
+    assert ev["step"] == man["training"]["steps"] and ev["objective"] == "imf"
+    assert ev["one_step"]["accuracy"] >= 0.95  # the bar a shipped model must clear (1-NFE)
+    card = (folder / "MODEL_CARD.md").read_text()
+    assert f"{100 * ev['one_step']['accuracy']:.1f}%" in card and str(ev["one_step"]["fid"]) in card
+
+
+def test_reference_pixels_reproduce_with_onnxruntime(folder):
+    man = json.loads((folder / "model.json").read_text())
+    shape = tuple(man["noise"]["shape"])
+    session = ort.InferenceSession(str(folder / man["file"]), providers=["CPUExecutionProvider"])
+    ref = json.loads((folder / "reference.json").read_text())
+    off_by_one = 0
+    for req in ref["requests"]:
+        out = session.run(None, {
+            "noise": batch_noise([req["seed"]], shape).numpy(),
+            "class": np.array([req["class"]], dtype=np.int64),
+            "guidance": np.array([req["guidance"]], dtype=np.float32),
+            "t_min": np.array([req["t_min"]], dtype=np.float32),
+            "t_max": np.array([req["t_max"]], dtype=np.float32)})[0]
+        pixels = np.round((np.clip(out, -1, 1) + 1) * 127.5).astype(np.int16).ravel()
+        raw = base64.b64decode(req["pixels_base64"])
+        assert hashlib.sha256(raw).hexdigest() == req["pixels_sha256"]
+        diff = np.abs(pixels - np.frombuffer(raw, dtype=np.uint8).astype(np.int16))
+        assert diff.max() <= 1
+        off_by_one += int((diff == 1).sum())
+    assert off_by_one <= 8  # rounding ties only; a real mismatch moves many pixels
