@@ -84,3 +84,29 @@ def test_bias_corrected_ema_removes_the_initial_weights(tmp_path):
     corrected = debiased_ema(state)
     for name, value in state.model.items():
         assert torch.allclose(corrected[name], value, atol=1e-5), name
+
+
+def test_data_parallel_run_with_torchrun_on_two_cpu_processes(tmp_path):
+    """The several-GPU path (torchrun, gradients averaged across ranks) on gloo and the CPU."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with socket.socket() as s:  # a free port for the rendezvous
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    models = Path(__file__).resolve().parents[1]
+    torchrun = Path(sys.executable).with_name("torchrun")
+    result = subprocess.run(
+        [str(torchrun), "--nproc_per_node=2", f"--master_port={port}", "-m", "imf.train",
+         "--preset", "smoke", "--set", "steps=4", "--set", "checkpoint_every=2",
+         "--out", str(tmp_path)],
+        cwd=models, env={**os.environ, "PYTHONPATH": str(models)}, capture_output=True,
+        text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    state = ckpt.load(tmp_path / "last.safetensors")
+    assert state.step == 4
+    assert all(torch.isfinite(v).all() for v in state.model.values())
+    assert state.model["u_out.linear.weight"].abs().sum() > 0  # it trained
