@@ -90,8 +90,7 @@ def save_grid(path: Path, images: Tensor, rows: int, cols: int, scale: int = 2) 
 
     c, h, w = images.shape[1:]
     pad = 2
-    grid = torch.ones(c, rows * (h + pad) + pad, cols * (w + pad) + pad) * -1
-    grid[:] = 0.2  # grey gutters
+    grid = torch.full((c, rows * (h + pad) + pad, cols * (w + pad) + pad), 0.2)  # grey gutters
     for i in range(rows * cols):
         r, k = divmod(i, cols)
         grid[:, pad + r * (h + pad):pad + r * (h + pad) + h,

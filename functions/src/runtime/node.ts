@@ -10,26 +10,17 @@ import { readConfig, type EnvRecord } from '../config/index.js';
 import { registry } from '../models/registry.js';
 import { WorkerPool } from '../pool/index.js';
 import { memoryRateLimiter } from '../rate-limit/adapters/memory.js';
-import { s3Store } from '../storage/adapters/s3.js';
+import { s3StoreFromEnv } from '../storage/adapters/s3.js';
 
 export function nodeDeps(env: EnvRecord): EdgeDeps {
   const config = readConfig(env);
-  const s3Endpoint = typeof env.S3_ENDPOINT === 'string' && env.S3_ENDPOINT ? env.S3_ENDPOINT : undefined;
   return {
     config,
     registry,
     keys: envKeyStore(config.apiKeyHashes),
     limiter: memoryRateLimiter(),
     cache: memoryCache(config.cache),
-    store: s3Endpoint
-      ? s3Store({
-          endpoint: s3Endpoint,
-          bucket: String(env.S3_BUCKET ?? 'images'),
-          accessKeyId: String(env.S3_ACCESS_KEY_ID ?? ''),
-          secretAccessKey: String(env.S3_SECRET_ACCESS_KEY ?? ''),
-          region: String(env.S3_REGION ?? 'us-east-1'),
-        })
-      : undefined,
+    store: s3StoreFromEnv(env),
     pool: new WorkerPool({ workerUrls: config.workerUrls, secret: config.workerSecret, ...config.pool }),
     // Same SHA-256 as WebCrypto's, without a thread-pool round trip per request.
     hashKey: async (key) => createHash('sha256').update(key, 'utf8').digest('hex'),

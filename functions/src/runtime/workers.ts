@@ -12,7 +12,7 @@ import { WorkerPool } from '../pool/index.js';
 import { durableObjectRateLimiter, type RateLimiterObject } from '../rate-limit/adapters/durable-object.js';
 import { memoryRateLimiter } from '../rate-limit/adapters/memory.js';
 import { r2Store } from '../storage/adapters/r2.js';
-import { s3Store } from '../storage/adapters/s3.js';
+import { s3StoreFromEnv } from '../storage/adapters/s3.js';
 
 export { RateLimiterObject } from '../rate-limit/adapters/durable-object.js';
 
@@ -25,18 +25,9 @@ export interface WorkersEnv {
 
 export function workersDeps(env: WorkersEnv): EdgeDeps {
   const config = readConfig(env);
-  const s3Endpoint = typeof env.S3_ENDPOINT === 'string' && env.S3_ENDPOINT ? env.S3_ENDPOINT : undefined;
   const store = env.IMAGES
     ? r2Store(env.IMAGES)
-    : s3Endpoint
-      ? s3Store({
-          endpoint: s3Endpoint,
-          bucket: String(env.S3_BUCKET ?? 'images'),
-          accessKeyId: String(env.S3_ACCESS_KEY_ID ?? ''),
-          secretAccessKey: String(env.S3_SECRET_ACCESS_KEY ?? ''),
-          region: String(env.S3_REGION ?? 'us-east-1'),
-        })
-      : undefined;
+    : s3StoreFromEnv(env);
   return {
     config,
     registry,

@@ -66,3 +66,18 @@ export function s3Store(options: S3Options): ImageStore {
     },
   };
 }
+
+/** The S3 store the environment names (S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID,
+ * S3_SECRET_ACCESS_KEY, S3_REGION), or undefined when no endpoint is set. Both runtimes read
+ * storage settings through this one function. */
+export function s3StoreFromEnv(env: Record<string, unknown>): ImageStore | undefined {
+  const endpoint = typeof env.S3_ENDPOINT === 'string' && env.S3_ENDPOINT ? env.S3_ENDPOINT : undefined;
+  if (!endpoint) return undefined;
+  return s3Store({
+    endpoint,
+    bucket: String(env.S3_BUCKET ?? 'images'),
+    accessKeyId: String(env.S3_ACCESS_KEY_ID ?? ''),
+    secretAccessKey: String(env.S3_SECRET_ACCESS_KEY ?? ''),
+    region: String(env.S3_REGION ?? 'us-east-1'),
+  });
+}
