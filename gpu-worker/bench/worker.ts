@@ -195,24 +195,69 @@ async function startWorker(env: Record<string, string>): Promise<{ url: string; 
 }
 
 let nextSeed = 1;
-async function load(url: string, concurrency: number): Promise<Served> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+
+/** One fresh request (a new seed: a cache miss, so an inference) as the worker API's JSON body. */
+async function missBody(): Promise<string> {
+  const req: ImageRequest = { model: m.id, class: nextSeed % m.classes.length, guidance: m.guidance.default, tmin: m.interval.default[0], tmax: m.interval.default[1], seed: nextSeed++, format: 'png', size: m.image.width };
+  const key = await imageKey(req, m.version);
+  return JSON.stringify({ requests: [{ request: req, modelVersion: m.version, key, objectKey: objectKey(req, m.version, key) }] });
+}
+
+function poster(url: string, sockets: number): { post(body: string): Promise<number>; close(): void } {
+  const agent = new Agent({ keepAlive: true, maxSockets: sockets });
   const { hostname, port } = new URL(url);
-  const post = (body: string) =>
-    new Promise<number>((resolve, reject) => {
-      const req = request({ hostname, port, path: WORKER_GENERATE_PATH, method: 'POST', agent, headers: { 'content-type': 'application/json', [WORKER_SECRET_HEADER]: SECRET, 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.on('data', () => {});
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  const body = async () => {
-    // Fresh seeds: every request is a cache miss, so each one is an inference.
-    const req: ImageRequest = { model: m.id, class: nextSeed % m.classes.length, guidance: m.guidance.default, tmin: m.interval.default[0], tmax: m.interval.default[1], seed: nextSeed++, format: 'png', size: m.image.width };
-    const key = await imageKey(req, m.version);
-    return JSON.stringify({ requests: [{ request: req, modelVersion: m.version, key, objectKey: objectKey(req, m.version, key) }] });
+  return {
+    post: (body: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ hostname, port, path: WORKER_GENERATE_PATH, method: 'POST', agent, headers: { 'content-type': 'application/json', [WORKER_SECRET_HEADER]: SECRET, 'content-length': Buffer.byteLength(body) } }, (res) => {
+          res.on('data', () => {});
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(body);
+      }),
+    close: () => agent.destroy(),
   };
+}
+
+/**
+ * Open loop: requests arrive as a Poisson process at `rate` per second whether or not earlier ones
+ * have finished, as users do. Unlike a closed loop, the latency then measures what the service adds
+ * at that load rather than the queue the clients themselves keep full.
+ */
+async function openLoad(url: string, rate: number): Promise<Served> {
+  const client = poster(url, 1024);
+  const latencies: number[] = [];
+  let errors = 0;
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  const end = start + SECONDS * 1000;
+  let due = start;
+  while (due < end) {
+    due += (-Math.log(1 - Math.random()) / rate) * 1000;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const payload = await missBody();
+    const t = performance.now();
+    pending.push(
+      client.post(payload).then(
+        (status) => {
+          if (status === 200) latencies.push(performance.now() - t);
+          else errors++;
+        },
+        () => void errors++,
+      ),
+    );
+  }
+  await Promise.all(pending);
+  const seconds = (performance.now() - start) / 1000;
+  client.close();
+  latencies.sort((a, b) => a - b);
+  return { rate: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+}
+
+async function load(url: string, concurrency: number): Promise<Served> {
+  const { post, close } = poster(url, concurrency);
   const latencies: number[] = [];
   let errors = 0;
   const warmEnd = performance.now() + 200;
@@ -220,7 +265,7 @@ async function load(url: string, concurrency: number): Promise<Served> {
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < end) {
-        const payload = await body();
+        const payload = await missBody();
         const t = performance.now();
         const status = await post(payload);
         if (t < warmEnd) continue;
@@ -229,36 +274,50 @@ async function load(url: string, concurrency: number): Promise<Served> {
       }
     }),
   );
-  agent.destroy();
+  close();
   latencies.sort((a, b) => a - b);
   return { rate: latencies.length / SECONDS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
 }
 
+// The batching worker runs at the batch size where this machine's raw images/s peaks: what an
+// operator sets MAX_BATCH_SIZE to (16 on this CPU, the default; larger on a GPU).
+const bestRaw = Math.max(...Object.values(rawRate));
+const bestBatch = Number(Object.entries(rawRate).find(([, rate]) => rate === bestRaw)![0]);
 const configs = [
-  { label: 'batching (MAX_BATCH_SIZE=64, 2 ms)', env: { MAX_BATCH_SIZE: '64', MAX_BATCH_DELAY_MS: '2' } },
+  { label: `batching (MAX_BATCH_SIZE=${bestBatch}, 2 ms)`, env: { MAX_BATCH_SIZE: String(bestBatch), MAX_BATCH_DELAY_MS: '2' } },
   { label: 'MAX_BATCH_SIZE=1', env: { MAX_BATCH_SIZE: '1', MAX_BATCH_DELAY_MS: '0' } },
 ];
+const OPEN_LOAD = 0.7;
 const served: Record<string, Record<number, Served>> = {};
 const servedRows: (string | number)[][] = [];
-for (const config of configs) {
+let open: Served | undefined;
+for (const [n, config] of configs.entries()) {
   const worker = await startWorker(config.env);
   served[config.label] = {};
   for (const concurrency of [1, 8, 64]) {
     const r = await load(worker.url, concurrency);
     served[config.label]![concurrency] = r;
-    servedRows.push([config.label, concurrency, Math.round(r.rate), r.p50.toFixed(1), r.p99.toFixed(1), r.errors]);
+    servedRows.push([config.label, `concurrency ${concurrency}`, Math.round(r.rate), r.p50.toFixed(1), r.p99.toFixed(1), r.errors]);
+  }
+  if (n === 0) {
+    open = await openLoad(worker.url, OPEN_LOAD * bestRaw);
+    servedRows.push([config.label, `open loop, ${Math.round(OPEN_LOAD * bestRaw)}/s offered`, Math.round(open.rate), open.p50.toFixed(1), open.p99.toFixed(1), open.errors]);
   }
   await worker.stop();
 }
-table(`served over HTTP (distinct requests, ${withS3 ? 'S3' : 'filesystem'} storage, PNG 28×28)`, ['worker', 'concurrency', 'images/s', 'p50 ms', 'p99 ms', 'errors'], servedRows);
+table(`served over HTTP (distinct requests, ${withS3 ? 'S3' : 'filesystem'} storage, PNG 28×28)`, ['worker', 'load', 'images/s', 'p50 ms', 'p99 ms', 'errors'], servedRows);
 
 // ---------------------------------------------------------------- targets (issue 3)
-const bestRaw = Math.max(...Object.values(rawRate));
 const batching = served[configs[0]!.label]!;
 const single = served[configs[1]!.label]!;
+// With 64 clients each waiting for its answer, 64 requests are always outstanding, so by Little's
+// law the mean latency is 64 / throughput: no server can beat 64 / (best raw images/s). The p99
+// target is therefore read against that floor, and checked outright at an open-loop load.
+const littleFloor = (64 / bestRaw) * 1000;
 const checks: [string, boolean, string][] = [
   ['served images/s at concurrency 64 ≥ 70% of the best raw images/s', batching[64]!.rate >= 0.7 * bestRaw, `${Math.round(batching[64]!.rate)} vs ${Math.round(0.7 * bestRaw)}`],
-  ['p99 at concurrency 64 < 4 × the batch-16 model time', batching[64]!.p99 < 4 * batchMs[16]!, `${batching[64]!.p99.toFixed(1)} ms vs ${(4 * batchMs[16]!).toFixed(1)} ms`],
+  ['p99 at concurrency 64 < 4 × the batch-16 model time', batching[64]!.p99 < 4 * batchMs[16]!, `${batching[64]!.p99.toFixed(1)} ms vs ${(4 * batchMs[16]!).toFixed(1)} ms (Little's-law floor for 64 clients: ${littleFloor.toFixed(1)} ms mean)`],
+  [`p99 at an open-loop ${Math.round(OPEN_LOAD * 100)}% load < 4 × the batch-16 model time`, open!.p99 < 4 * batchMs[16]!, `${open!.p99.toFixed(1)} ms vs ${(4 * batchMs[16]!).toFixed(1)} ms`],
   ...[1, 8, 64].map((c) => [`batching at least as fast as MAX_BATCH_SIZE=1 at concurrency ${c}`, batching[c]!.rate >= single[c]!.rate, `${Math.round(batching[c]!.rate)} vs ${Math.round(single[c]!.rate)} images/s`] as [string, boolean, string]),
 ];
 table('targets', ['target', 'met', 'measured'], checks.map(([what, ok, detail]) => [what, ok ? 'yes' : 'NO', detail]));
