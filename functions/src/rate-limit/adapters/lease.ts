@@ -1,0 +1,84 @@
+// Spending leased tokens locally: one isolate's side of the Durable Object limiter. It asks the
+// bucket's owner only when its lease is spent or stale, and sizes the next lease by demand, like
+// TCP's slow start: a lease spent before it expired doubles the next one; a lease that expired
+// half-used shrinks it to what was used. Leases stay small against what the bucket has left (a
+// quarter of it), so near the limit every request asks and the limit is exact where it matters.
+// What a lease held back is never spent twice: it leaves the bucket when leased and unspent tokens
+// go back with the next lease; only an isolate that dies holding a lease loses it (≤ MAX_LEASE).
+import type { BucketPolicy, RateDecision, RateLimiter } from '../types.js';
+
+export interface LeaseRequest {
+  cost: number;
+  want: number;
+  refund: number;
+}
+
+export type LeaseSource = (identity: string, policy: BucketPolicy, request: LeaseRequest) => Promise<{ decision: RateDecision; granted: number }>;
+
+/** The most tokens one isolate holds for one identity. */
+export const MAX_LEASE = 64;
+/** How long leased tokens may be spent before they go back: an idle isolate must not hoard them. */
+export const LEASE_TTL_MS = 2000;
+
+interface Lease {
+  tokens: number;
+  used: number;
+  expiresAt: number;
+  /** The size asked for; the next ask grows or shrinks from it. */
+  size: number;
+  /** What the owner reported when it granted the lease (its remaining excludes the lease). */
+  decision: RateDecision;
+  renewing?: Promise<void>;
+}
+
+export function leasingRateLimiter(source: LeaseSource, now: () => number = Date.now, maxIdentities = 10_000): RateLimiter {
+  const leases = new Map<string, Lease>();
+
+  async function renew(identity: string, policy: BucketPolicy, cost: number, old: Lease | undefined): Promise<{ decision: RateDecision; lease: Lease }> {
+    const stale = old !== undefined && now() >= old.expiresAt;
+    const demand = !old ? 1 : stale ? Math.max(1, old.used) : old.size * 2;
+    const want = Math.max(cost, Math.min(MAX_LEASE, demand, Math.floor(old ? old.decision.remaining / 4 : policy.burst / 4)));
+    const refund = old ? old.tokens : 0;
+    const { decision, granted } = await source(identity, policy, { cost, want, refund });
+    const lease: Lease = { tokens: granted, used: 0, expiresAt: now() + LEASE_TTL_MS, size: Math.max(granted, cost), decision };
+    leases.delete(identity);
+    leases.set(identity, lease);
+    if (leases.size > maxIdentities) leases.delete(leases.keys().next().value!);
+    return { decision, lease };
+  }
+
+  return {
+    async take(identity, policy, cost = 1) {
+      for (;;) {
+        const lease = leases.get(identity);
+        if (lease?.renewing) {
+          await lease.renewing;
+          continue;
+        }
+        if (lease && now() < lease.expiresAt && lease.tokens >= cost) {
+          lease.tokens -= cost;
+          lease.used += cost;
+          return { ...lease.decision, allowed: true, remaining: lease.decision.remaining + Math.floor(lease.tokens), retryAfterSeconds: 0 };
+        }
+        // One renewal per identity at a time: concurrent requests wait for it, then spend from it.
+        let settle!: () => void;
+        const placeholder: Lease = lease ?? { tokens: 0, used: 0, expiresAt: 0, size: 0, decision: { allowed: false, limit: policy.burst, remaining: policy.burst, resetSeconds: 0, retryAfterSeconds: 0 } };
+        placeholder.renewing = new Promise<void>((resolve) => (settle = resolve));
+        leases.set(identity, placeholder);
+        try {
+          const { decision, lease: fresh } = await renew(identity, policy, cost, lease);
+          if (!decision.allowed) return decision;
+          fresh.tokens -= cost;
+          fresh.used += cost;
+          return { ...decision, remaining: decision.remaining + Math.floor(fresh.tokens) };
+        } catch (error) {
+          if (leases.get(identity) === placeholder) leases.delete(identity);
+          throw error;
+        } finally {
+          placeholder.renewing = undefined;
+          settle();
+        }
+      }
+    },
+  };
+}
