@@ -173,6 +173,16 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
           await expectProblem(await edge.fetch('/v2/nothing', { headers: auth }), 404);
         }));
 
+      // These ids once resolved to Object.prototype's members and answered 500.
+      it('answers 404 for a model named like an object property (constructor, __proto__, toString)', () =>
+        withEdge({}, async (edge) => {
+          for (const name of ['constructor', '__proto__', 'toString']) {
+            await expectProblem(await edge.fetch(`/v1/images/${name}/3.png`, { headers: auth }), 404, 'model');
+            await expectProblem(await edge.fetch('/v1/images', json({ model: name, class: 1 })), 404, 'model');
+            await expectProblem(await edge.fetch('/v1/sign', json({ model: name, class: 1 })), 404, 'model');
+          }
+        }));
+
       it('answers 400 for a JSON body with unknown or mistyped fields', () =>
         withEdge({}, async (edge) => {
           await expectProblem(await edge.fetch('/v1/images', json({ model: model.id, class: 1, steps: 2 })), 400, 'steps', 'unknown');

@@ -2,7 +2,7 @@
 // JSON body) becomes one ImageRequest with every default filled in and every number normalised, and
 // that request has exactly one URL. The edge, the worker and the tests all use this module.
 import { z } from 'zod';
-import { allowedSizes, defaultSize, type ModelManifest, type ModelRegistry } from './manifest.js';
+import { allowedSizes, defaultSize, findModel, type ModelManifest, type ModelRegistry } from './manifest.js';
 import { formatNumber, freshSeed, parseDecimal, parseSeed, quantize, UINT32_MAX } from './numbers.js';
 
 export const IMAGE_FORMATS = ['png', 'webp'] as const;
@@ -205,7 +205,7 @@ export function parseImagePath(
   parts: { model: string; file: string; query: URLSearchParams },
   options: ParseOptions = {},
 ): ParseResult<ParsedImage> {
-  const model = registry[parts.model];
+  const model = findModel(registry, parts.model);
   if (!model) return unknownModel(registry, parts.model);
   const dot = parts.file.lastIndexOf('.');
   if (dot <= 0) {
@@ -240,7 +240,7 @@ export function parseImageBody(
   const shape = imageBodySchema.safeParse(body, { reportInput: true });
   if (!shape.success) return { ok: false, notFound: false, issues: issuesFromZod(shape.error) };
   const b = shape.data;
-  const model = registry[b.model];
+  const model = findModel(registry, b.model);
   if (!model) return unknownModel(registry, b.model);
   const n = b.n ?? 1;
   const nIssue: ParamIssue[] =

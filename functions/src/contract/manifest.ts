@@ -24,6 +24,14 @@ export type ModelManifest = z.infer<typeof modelManifestSchema>;
 export type ModelRegistry = Readonly<Record<string, ModelManifest>>;
 
 /**
+ * The model with this id, or undefined. Own properties only: a caller-chosen id such as
+ * "constructor" or "__proto__" must not find Object.prototype's members (that was a 500).
+ */
+export function findModel(registry: ModelRegistry, id: string): ModelManifest | undefined {
+  return Object.hasOwn(registry, id) ? registry[id] : undefined;
+}
+
+/**
  * Output sizes a model may be served at: the native width times 1, 2, 4 or 8 (nearest-neighbour
  * upscaling by the worker). Integer factors keep pixels square and the bytes deterministic.
  */
