@@ -46,7 +46,9 @@ export function s3Store(options: S3StoreOptions): ImageStore {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: options.maxAttempts,
-    requestHandler: { connectionTimeout: options.timeoutMs, requestTimeout: options.timeoutMs },
+    // throwOnRequestTimeout: without it the SDK only logs a warning when requestTimeout passes and
+    // keeps waiting, so a hung store would hold its requests for ever.
+    requestHandler: { connectionTimeout: options.timeoutMs, requestTimeout: options.timeoutMs, throwOnRequestTimeout: true },
   });
   const Bucket = options.bucket;
 
