@@ -7,6 +7,8 @@ export type WorkerErrorKind =
   | 'wrong-model'
   /** The queue is full (503 + Retry-After). */
   | 'queue-full'
+  /** The worker is behind: its oldest request in progress is past SHED_AFTER_MS (503 + Retry-After). */
+  | 'overloaded'
   /** The request waited past its deadline (503 + Retry-After). */
   | 'deadline'
   /** Starting up, or draining for shutdown (503 + Retry-After). */

@@ -3,6 +3,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { Admission } from './admission/index.js';
 import { createApp, type Phase, type WorkerState } from './api/app.js';
 import type { WorkerConfig } from './config/index.js';
 import { ImageGenerator, servedModel, type ServedModel } from './generate/index.js';
@@ -62,7 +63,8 @@ export class GpuWorker implements WorkerState {
       generator: () => worker?.generator(),
       refused: () => worker?.refused() ?? [],
     };
-    const app = createApp(state, { secret: config.workerSecret, maxBodyBytes: config.maxBodyBytes, metrics, log });
+    const admission = new Admission(config.shedAfterMs);
+    const app = createApp(state, { secret: config.workerSecret, maxBodyBytes: config.maxBodyBytes, metrics, log, admission });
     const { server, port } = await new Promise<{ server: Server; port: number }>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info: AddressInfo) => resolve({ server: s as Server, port: info.port }));
       s.once('error', reject);

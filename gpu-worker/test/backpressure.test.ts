@@ -1,5 +1,6 @@
 // Saturation degrades to clear 503s with Retry-After, on the real model: a bounded queue, and a
 // deadline for requests that wait too long.
+import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generate, metric, startTestWorker, workRequest, type TestWorker } from './support/worker.js';
 
@@ -37,6 +38,45 @@ describe('saturation', () => {
       expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
     }
     expect(await metric(worker.url, 'imf_worker_errors_total', { reason: 'queue-full' })).toBe(refused.length);
+  });
+
+  it('sheds new requests with 503 at once while its oldest request in progress is older than SHED_AFTER_MS', async () => {
+    // Eight requests wait 1.5 s for their batch; after 300 ms the worker counts itself behind.
+    worker = await startTestWorker({ SHED_AFTER_MS: '300', MAX_BATCH_SIZE: '64', MAX_BATCH_DELAY_MS: '1500' });
+    await worker.worker.ready;
+    const first = burst(worker, 8, 300);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const started = performance.now();
+    const shed = await burst(worker, 4, 400);
+    expect(performance.now() - started, 'refused without waiting for the backlog').toBeLessThan(500);
+    for (const r of shed) {
+      expect(r).toMatchObject({ status: 503, type: 'urn:imf:worker:overloaded' });
+      expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
+    }
+    expect((await first).every((r) => r.status === 200), 'the admitted backlog is still served').toBe(true);
+    expect((await burst(worker, 2, 500)).every((r) => r.status === 200), 'admits again once the backlog drained').toBe(true);
+  });
+
+  it('answers 503 with Retry-After at REQUEST_TIMEOUT_MS while storage hangs, not when storage gives up', async () => {
+    // A store that accepts connections and never answers; its own timeout (3 s) comes much later.
+    const sockets = new Set<Socket>();
+    const hung = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = hung.address() as { port: number };
+      worker = await startTestWorker({ REQUEST_TIMEOUT_MS: '400', S3_ENDPOINT: `http://127.0.0.1:${port}`, S3_BUCKET: 'images', S3_ACCESS_KEY_ID: 'id', S3_SECRET_ACCESS_KEY: 'secret', S3_TIMEOUT_MS: '3000', S3_MAX_ATTEMPTS: '1' });
+      await worker.worker.ready;
+      const started = performance.now();
+      const [result] = await burst(worker, 1, 600);
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(result).toMatchObject({ status: 503, type: 'urn:imf:worker:deadline' });
+      expect(Number(result!.retryAfter)).toBeGreaterThanOrEqual(1);
+      await worker.stop();
+      worker = undefined;
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      hung.close();
+    }
   });
 
   it('answers 503 with Retry-After to requests still queued at their deadline', async () => {

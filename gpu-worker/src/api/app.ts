@@ -14,6 +14,7 @@ import {
   type WorkerBatchResponse,
   type WorkerImageRequest,
 } from '../../../functions/src/contract/worker-api.js';
+import type { Admission } from '../admission/index.js';
 import { WorkerError, type WorkerErrorKind } from '../errors.js';
 import type { GeneratedImage, ImageGenerator, ServedModel } from '../generate/index.js';
 import type { Logger } from '../logging/index.js';
@@ -35,12 +36,15 @@ export interface AppOptions {
   maxBodyBytes: number;
   metrics: WorkerMetrics;
   log: Logger;
+  /** Sheds new generation requests while the worker is behind; none: every request enters. */
+  admission?: Admission;
 }
 
 const STATUS: Record<WorkerErrorKind, 400 | 409 | 500 | 503> = {
   'bad-request': 400,
   'wrong-model': 409,
   'queue-full': 503,
+  overloaded: 503,
   deadline: 503,
   'not-ready': 503,
   storage: 503,
@@ -51,6 +55,7 @@ const TITLES: Record<WorkerErrorKind | 'unauthorized' | 'payload-too-large' | 'n
   'bad-request': 'Invalid generation request',
   'wrong-model': 'Model or version not served here',
   'queue-full': 'Worker saturated',
+  overloaded: 'Worker behind',
   deadline: 'Deadline exceeded while queued',
   'not-ready': 'Worker not ready',
   storage: 'Object storage unavailable',
@@ -138,6 +143,21 @@ export function createApp(state: WorkerState, options: AppOptions): Hono<Env> {
         return problem(c, 'unauthorized', 401, `send the shared secret in ${WORKER_SECRET_HEADER}`);
       }
       await next();
+    },
+    // Admission before the body is read: under overload a refusal must cost next to nothing.
+    async (c, next) => {
+      const admission = options.admission;
+      if (!admission) return next();
+      const admitted = admission.enter();
+      if (!admitted.ok) {
+        const waited = Math.round(admitted.oldestMs);
+        return errorResponse(c, new WorkerError('overloaded', `the worker is behind: its oldest request in progress has waited ${waited} ms`, admitted.retryAfterSeconds));
+      }
+      try {
+        await next();
+      } finally {
+        admission.leave(admitted.ticket);
+      }
     },
     bodyLimit({
       maxSize: options.maxBodyBytes,

@@ -13,6 +13,7 @@ describe('readConfig', () => {
       maxBatchDelayMs: 2,
       maxQueue: 256,
       requestTimeoutMs: 10_000,
+      shedAfterMs: 5_000,
       intraOpThreads: 1,
       interOpThreads: 1,
       executionProvider: 'auto',

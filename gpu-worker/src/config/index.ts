@@ -25,6 +25,7 @@ export interface WorkerConfig {
   maxBatchDelayMs: number;
   maxQueue: number;
   requestTimeoutMs: number;
+  shedAfterMs: number;
   workerSecret: string;
   storage: StorageConfig;
   intraOpThreads: number;
@@ -117,6 +118,9 @@ export function readConfig(env: Env = process.env): WorkerConfig {
     maxBatchDelayMs: number('MAX_BATCH_DELAY_MS', 2, 0, 10_000, false),
     maxQueue: number('MAX_QUEUE', 256, 1, 1_000_000),
     requestTimeoutMs: number('REQUEST_TIMEOUT_MS', 10_000, 1, 600_000),
+    // Under the edge's pool deadline (POOL_DEADLINE_MS, 15 s): a worker that is behind says so
+    // with a 503 well before the edge gives up on it with a 504.
+    shedAfterMs: number('SHED_AFTER_MS', 5_000, 1, 600_000),
     workerSecret,
     storage,
     intraOpThreads: number('INTRA_OP_THREADS', 1, 0, 1024),

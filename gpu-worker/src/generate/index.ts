@@ -133,7 +133,7 @@ export class ImageGenerator {
     try {
       const running = this.inFlight.get(work.key);
       if (running) {
-        const image = await running;
+        const image = await this.withinBudget(running, started);
         this.metrics.images.inc({ model, source: 'shared' });
         return { ...image, source: 'shared' };
       }
@@ -147,18 +147,33 @@ export class ImageGenerator {
         return this.render(work, served, this.options.requestTimeoutMs - (performance.now() - started));
       })();
       this.inFlight.set(work.key, flight);
-      try {
-        const image = await flight;
-        this.metrics.images.inc({ model, source });
-        return { ...image, source };
-      } finally {
-        this.inFlight.delete(work.key);
-      }
+      // The entry lives as long as the work, also when this caller stops waiting for it: a retry
+      // joins the running work instead of starting it again.
+      const settled = () => this.inFlight.delete(work.key);
+      flight.then(settled, settled);
+      const image = await this.withinBudget(flight, started);
+      this.metrics.images.inc({ model, source });
+      return { ...image, source };
     } catch (error) {
       const kind = error instanceof WorkerError ? error.kind : 'inference';
       this.metrics.errors.inc({ model, reason: kind });
       throw error;
     }
+  }
+
+  /**
+   * The work's result, or a 'deadline' refusal (503) once the request has been here for
+   * REQUEST_TIMEOUT_MS, whatever it waits on: the batch, or a storage call that is slow under load.
+   * The answer must come before the edge's own deadline turns it into a 504. The work goes on and
+   * stores its image for the retry.
+   */
+  private withinBudget<T>(work: Promise<T>, started: number): Promise<T> {
+    const budget = this.options.requestTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new WorkerError('deadline', `no image within ${budget} ms: the worker is behind`, 2)), Math.max(0, budget - (performance.now() - started)));
+    });
+    return Promise.race([work, late]).finally(() => clearTimeout(timer));
   }
 
   private async render(work: WorkerImageRequest, served: ServedModel, waitMs: number): Promise<Omit<GeneratedImage, 'source'>> {
