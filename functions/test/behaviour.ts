@@ -394,6 +394,20 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
           await expectProblem(response, 503);
         }));
 
+      it('answers 503 with Retry-After at once, without calling it, when a worker has POOL_MAX_IN_FLIGHT calls in flight', () =>
+        withEdge({ WORKER_URLS: env.upstreams.slow, POOL_MAX_IN_FLIGHT: '1' }, async (edge) => {
+          const first = edge.fetch(canonicalPath(image()), { headers: auth });
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          const seed = uniqueSeed();
+          const started = Date.now();
+          const second = await edge.fetch(canonicalPath(image({ seed })), { headers: auth });
+          expect(Date.now() - started).toBeLessThan(1500);
+          expect(Number(second.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+          expect((await expectProblem(second, 503)).detail).toMatch(/in flight/);
+          expect(await callsFor(env, 'slow', seed)).toBe(0);
+          expect((await first).status).toBe(200);
+        }));
+
       it('answers 504 with Retry-After at the deadline', () =>
         withEdge({ WORKER_URLS: env.upstreams.slow, POOL_DEADLINE_MS: '300' }, async (edge) => {
           const started = Date.now();

@@ -18,6 +18,7 @@ export interface EdgeConfig {
     breakerCooldownMs: number;
     backoffBaseMs: number;
     readyTimeoutMs: number;
+    maxInFlight: number;
   };
   rateLimit: { perMinute: number; burst: number };
   playgroundRateLimit: { perMinute: number; burst: number };
@@ -69,6 +70,7 @@ export function readConfig(env: EnvRecord): EdgeConfig {
       breakerCooldownMs: int(env, 'POOL_BREAKER_COOLDOWN_MS', 10000),
       backoffBaseMs: int(env, 'POOL_BACKOFF_BASE_MS', 50),
       readyTimeoutMs: int(env, 'POOL_READY_TIMEOUT_MS', 1000),
+      maxInFlight: int(env, 'POOL_MAX_IN_FLIGHT', 64),
     },
     rateLimit: { perMinute, burst: int(env, 'RATE_LIMIT_BURST', Math.max(1, Math.ceil(perMinute / 2))) },
     playgroundRateLimit: { perMinute: playgroundPerMinute, burst: int(env, 'PLAYGROUND_RATE_LIMIT_BURST', 60) },

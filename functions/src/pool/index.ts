@@ -1,6 +1,7 @@
 // The client for the GPU worker pool: rendezvous order per image key, circuit breakers, health from
 // /readyz and from failures, retries on the next worker with jittered backoff, all inside one
-// deadline. It answers with an image or with the status the edge should give (502/503/504).
+// deadline, and a bound on the calls in flight to each worker. It answers with an image or with the
+// status the edge should give (502/503/504).
 import {
   WORKER_GENERATE_PATH,
   WORKER_READY_PATH,
@@ -20,6 +21,13 @@ export interface PoolOptions {
   breakerCooldownMs: number;
   backoffBaseMs: number;
   readyTimeoutMs: number;
+  /**
+   * Most calls this edge (process or isolate) keeps in flight to one worker; past it the worker
+   * counts as busy without being called. 0: no bound. Overload then waits here, visibly, for a
+   * fast 503, instead of as ever more connections in the worker's accept queue, where it ends as
+   * a 504 at the deadline.
+   */
+  maxInFlight: number;
   fetch?: typeof fetch;
   now?: () => number;
   random?: () => number;
@@ -39,6 +47,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class WorkerPool {
   private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly inFlight = new Map<string, number>();
   private readonly fetch: typeof fetch;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -60,9 +69,15 @@ export class WorkerPool {
     const body: WorkerGenerateBody = { requests: [item] };
     let attempts = 0;
     let retryAfterSeconds = 1;
+    let atLimit = 0;
 
     for (const url of rendezvousOrder(workerUrls, item.key)) {
       const breaker = this.breakers.get(url)!;
+      const calls = this.inFlight.get(url) ?? 0;
+      if (this.options.maxInFlight > 0 && calls >= this.options.maxInFlight) {
+        atLimit += 1;
+        continue;
+      }
       if (!breaker.tryAcquire(this.now())) continue;
       if (attempts > 0) {
         // Full jitter: spreads retries of many edges that saw the same failure.
@@ -73,6 +88,7 @@ export class WorkerPool {
       attempts += 1;
       const remaining = deadline - this.now();
       if (remaining <= 0) return this.timeout(attempts);
+      this.inFlight.set(url, (this.inFlight.get(url) ?? 0) + 1);
       try {
         const response = await this.fetch(url + WORKER_GENERATE_PATH, {
           method: 'POST',
@@ -101,10 +117,15 @@ export class WorkerPool {
       } catch {
         breaker.failure(this.now());
         if (this.now() >= deadline) return this.timeout(attempts);
+      } finally {
+        this.inFlight.set(url, this.inFlight.get(url)! - 1);
       }
     }
 
     if (this.now() >= deadline) return this.timeout(attempts);
+    if (attempts === 0 && atLimit > 0) {
+      return { ok: false, status: 503, retryAfterSeconds: 1, detail: `every available GPU worker already has ${this.options.maxInFlight} requests in flight`, attempts };
+    }
     if (attempts === 0) {
       const soonest = Math.min(...workerUrls.map((u) => this.breakers.get(u)!.retryInMs(this.now())));
       return { ok: false, status: 503, retryAfterSeconds: Math.max(1, Math.ceil(soonest / 1000)), detail: 'every GPU worker is unavailable (circuit open)', attempts };
