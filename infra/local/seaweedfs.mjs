@@ -1,7 +1,8 @@
 // Storage for the local stack: SeaweedFS (`weed server` from .venv-s3/, installed by
 // scripts/setup-s3.sh) serving the S3 API on loopback, its data in a folder that outlives the process.
 // Fixed ports by default (the master's state names them, so a persistent folder wants the same ports
-// on the next start); `ports: 'free'` picks free ones for a throw-away folder (tests).
+// on the next start); `ports: 'free'` picks free ones for a throw-away folder (tests); an object of
+// ports (a previous start's `ports`) restarts on the same folder where the edge and workers look.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AwsClient } from 'aws4fetch';
@@ -19,7 +20,9 @@ export async function startSeaweed({ repoRoot, dir, s3Port = 8333, ports = 'fixe
   const config = join(dir, 's3.json');
   writeFileSync(config, JSON.stringify({ identities: [{ name: 'stack', credentials: [{ accessKey: accessKeyId, secretKey: secretAccessKey }], actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'] }] }));
   let p;
-  if (ports === 'free') {
+  if (typeof ports === 'object') {
+    p = ports;
+  } else if (ports === 'free') {
     const list = [];
     while (list.length < 8) {
       const port = await freePort();
@@ -51,5 +54,5 @@ export async function startSeaweed({ repoRoot, dir, s3Port = 8333, ports = 'fixe
     await service.stop();
     throw error;
   });
-  return { service, endpoint, bucket, region, accessKeyId, secretAccessKey };
+  return { service, endpoint, bucket, region, accessKeyId, secretAccessKey, ports: p };
 }

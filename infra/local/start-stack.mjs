@@ -42,9 +42,23 @@ export async function startStack(options = {}) {
   const onAbort = () => void stopAll();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    const seaweed = (ports, onSpawn) => startSeaweed({ repoRoot, dir: join(dataDir, 'seaweedfs'), s3Port: Number(env.STACK_S3_PORT ?? 8333), ports, accessKeyId: secrets.s3AccessKeyId, secretAccessKey: secrets.s3SecretAccessKey, log, onSpawn });
     if (storageKind === 's3') {
-      const s3 = await startSeaweed({ repoRoot, dir: join(dataDir, 'seaweedfs'), s3Port: Number(env.STACK_S3_PORT ?? 8333), ports: options.s3Ports ?? 'fixed', accessKeyId: secrets.s3AccessKeyId, secretAccessKey: secrets.s3SecretAccessKey, log, onSpawn: track });
-      stack.storage = { kind: 's3', ...s3 };
+      stack.storage = { kind: 's3', ...(await seaweed(options.s3Ports ?? 'fixed', track)) };
+      /**
+       * Stops storage if it still runs, then starts it again on the same folder and ports, where the
+       * edge and the workers already look (fault tests: an outage, then recovery). Storage keeps
+       * its place in the stop order.
+       */
+      stack.restartStorage = async () => {
+        const old = stack.storage.service;
+        await old.stop();
+        const s3 = await seaweed(stack.storage.ports, (service) => {
+          started[started.indexOf(old)] = service;
+        });
+        Object.assign(stack.storage, s3);
+        return stack.storage;
+      };
     } else {
       const dir = join(dataDir, 'images');
       mkdirSync(dir, { recursive: true });

@@ -7,17 +7,29 @@ import { join } from 'node:path';
 import { repoRoot, startStack } from '../../../infra/local/start-stack.mjs';
 import type { ModelManifest } from '../../../functions/src/contract/manifest.js';
 
+/** A child process of the stack, as infra/local/processes.mjs keeps it. */
+export interface StackService {
+  name: string;
+  exited: boolean;
+  child: { pid?: number; kill(signal: string): void };
+}
+
 export interface TestStack {
   // each worker also carries its child process as service.child (fault tests kill one)
   url: string;
   apiKey: string;
   workers: { url: string }[];
-  storage: { kind: string; endpoint?: string };
+  storage: { kind: string; endpoint?: string; bucket?: string; region?: string; accessKeyId?: string; secretAccessKey?: string; service?: StackService };
   restartEdge(): Promise<unknown>;
+  /** Starts storage again on its folder and ports (after a fault test stopped or killed it). */
+  restartStorage(): Promise<unknown>;
+  /** The stack's live child processes (the edge's changes on restartEdge): load tests read their RSS. */
+  processes(): { name: string; pid: number }[];
   stop(): Promise<void>;
 }
 
-export async function startTestStack(options: { workers?: number } = {}): Promise<TestStack & { cleanup(): Promise<void> }> {
+/** options.env: extra settings for every process of the stack (e.g. the workers' MAX_QUEUE). */
+export async function startTestStack(options: { workers?: number; env?: Record<string, string> } = {}): Promise<TestStack & { cleanup(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'imf-e2e-'));
   const stack = (await startStack({
     storage: 's3',
@@ -27,14 +39,18 @@ export async function startTestStack(options: { workers?: number } = {}): Promis
     port: 0,
     dataDir,
     quiet: true,
-    env: { ...process.env, DEV_API_KEY: '', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_BURST: '10000', LOG_REQUESTS: 'false' },
-  })) as TestStack;
+    env: { ...process.env, DEV_API_KEY: '', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_BURST: '10000', LOG_REQUESTS: 'false', ...options.env },
+  })) as TestStack & { edge: { service: StackService }; workers: { service: StackService }[] };
   return {
     ...stack,
     get url() {
       return stack.url;
     },
     restartEdge: () => stack.restartEdge(),
+    processes: () =>
+      [stack.edge.service, ...stack.workers.map((w) => w.service), ...(stack.storage.service ? [stack.storage.service] : [])]
+        .filter((service) => !service.exited && service.child.pid !== undefined)
+        .map((service) => ({ name: service.name, pid: service.child.pid! })),
     cleanup: async () => {
       await stack.stop();
       rmSync(dataDir, { recursive: true, force: true });
