@@ -31,6 +31,9 @@ fi
 # The offline checkers of infra/ (kubernetes-validate, compose-spec) in .venv-infra/.
 bash infra/check/setup.sh
 
+# The API fuzzer (schemathesis) in .venv-fuzz/.
+bash test/api-fuzz/setup.sh
+
 # Chromium for the playground test (Debian's; playwright-core drives it and downloads no browser).
 if ! command -v chromium >/dev/null; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

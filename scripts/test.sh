@@ -15,5 +15,8 @@ echo "== gpu-worker (vitest: real model, real SeaweedFS)"
 echo "== infra (Kubernetes manifests and compose file, offline schemas)"
 npm run --silent test:infra
 
-echo "== end to end (SeaweedFS, GPU workers, edge on Node; playground in Chromium)"
+echo "== end to end (SeaweedFS, GPU workers, edge on Node; overload, faults; playground in Chromium)"
 npm run --silent test:e2e
+
+echo "== API fuzzing (schemathesis over /openapi.json against the real stack: no 5xx)"
+npm run --silent test:api-fuzz
