@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalPath, type ImageRequest } from '../../functions/src/contract/canonical.js';
 import { defaultSize } from '../../functions/src/contract/manifest.js';
 import { decodePng } from './support/png.js';
+import { MAX_PIXELS_OFF_BY_ONE, comparePixels } from '../support/reference.js';
 import { inferredImages, shippedModel, startTestStack, type TestStack } from './support/stack.js';
 
 const { manifest, reference } = shippedModel();
@@ -83,17 +84,9 @@ describe('the image is the Python reference for its seed', () => {
     expect(answer.status).toBe(200);
     const png = decodePng(answer.bytes);
     expect([png.width, png.height, png.channels]).toEqual([manifest.image.width, manifest.image.height, manifest.image.channels]);
-    const expected = Buffer.from(r.pixels_base64, 'base64');
-    let maxDiff = 0;
-    let differing = 0;
-    for (let i = 0; i < expected.length; i++) {
-      const d = Math.abs(png.data[i]! - expected[i]!);
-      if (d > 0) differing++;
-      maxDiff = Math.max(maxDiff, d);
-    }
-    // The worker's own reference test allows one level on at most 3 pixels (float rounding at a boundary).
+    const { maxDiff, differing } = comparePixels(png.data as Uint8Array, r);
     expect(maxDiff).toBeLessThanOrEqual(1);
-    expect(differing).toBeLessThanOrEqual(3);
+    expect(differing).toBeLessThanOrEqual(MAX_PIXELS_OFF_BY_ONE);
   });
 });
 

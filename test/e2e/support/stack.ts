@@ -1,11 +1,10 @@
 // The stack for end-to-end tests: infra/local's launcher with real SeaweedFS on free ports, a
 // throw-away data folder, the edge on Node, rate limits out of the way; plus HTTP helpers.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error plain ESM without types
-import { repoRoot, startStack } from '../../../infra/local/start-stack.mjs';
-import type { ModelManifest } from '../../../functions/src/contract/manifest.js';
+import { startStack } from '../../../infra/local/start-stack.mjs';
 
 /** A child process of the stack, as infra/local/processes.mjs keeps it. */
 export interface StackService {
@@ -58,27 +57,7 @@ export async function startTestStack(options: { workers?: number; env?: Record<s
   };
 }
 
-/** The shipped models: every folder of models/ with a model.json (and its reference.json, if any). */
-export function shippedModel(id = 'imf-mnist'): { manifest: ModelManifest; reference?: { model_version: string; requests: ReferenceRequest[] } } {
-  const dir = join(repoRoot as string, 'models', id);
-  const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ModelManifest;
-  let reference;
-  try {
-    reference = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8'));
-  } catch {
-    reference = undefined;
-  }
-  return { manifest, reference };
-}
-
-export interface ReferenceRequest {
-  seed: number;
-  class: number;
-  guidance: number;
-  t_min: number;
-  t_max: number;
-  pixels_base64: string;
-}
+export { shippedModel, type ReferenceRequest } from '../../support/reference.js';
 
 /** Images the workers ran through the model so far: the batch-size histogram's _sum, over all workers. */
 export async function inferredImages(workers: { url: string }[]): Promise<number> {
