@@ -1,7 +1,7 @@
 """Evaluate a trained iMF checkpoint (its EMA weights) with the cached data-set classifier.
 
     python -m imf.evaluate --checkpoint runs/imf-mnist/last.safetensors --out runs/imf-mnist/eval \
-        [--baseline runs/mf-mnist/last.safetensors --baseline-imf runs/imf-mnist/step-001000.safetensors]
+        [--baseline runs/mf-mnist/last.safetensors --baseline-imf runs/imf-mnist/step-003200.safetensors]
 
 Reports FID and class accuracy at 1-NFE and 2-NFE, the v-head Euler sampler at 1..32 steps, an
 omega sweep (accuracy, diversity, FID), and the MF-objective baseline against the iMF model at the

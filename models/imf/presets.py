@@ -15,7 +15,7 @@ PRESETS: dict[str, TrainConfig] = {
     "default": TrainConfig(),
     "mnist-cpu": TrainConfig(dataset="mnist", steps=6000, batch_size=64, lr=1e-3,
                              warmup_steps=200, ema_decay=0.999, threads=2,
-                             checkpoint_every=200, keep_snapshots=(1000, 2000, 3000),
+                             checkpoint_every=200, keep_snapshots=(1000, 2000, 3000, 3200),
                              model=_CPU_MODEL),
     "mnist-gpu": TrainConfig(dataset="mnist", steps=20000, batch_size=256, lr=6e-4,
                              warmup_steps=500, ema_decay=0.9995, device="cuda",
