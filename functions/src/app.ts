@@ -33,6 +33,21 @@ import { invalidParameters, problem, problemResponse } from './problem/index.js'
 import { rateLimitedResponse, rateLimitHeaders, type BucketPolicy, type RateLimiter } from './rate-limit/index.js';
 import type { ImageStore } from './storage/types.js';
 
+/**
+ * The methods some route answers for this path (HEAD wherever GET): a known path asked with another
+ * method is a 405 with `Allow`, not a 404, so a client sees it has the right URL and the wrong verb.
+ */
+function methodsFor(routes: readonly { method: string; path: string }[], path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of routes) {
+    if (route.method === 'ALL' || route.path.includes('*')) continue; // middleware, not endpoints
+    const pattern = new RegExp(`^${route.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\\?:\w+/g, '[^/]+')}$`);
+    if (pattern.test(path)) methods.add(route.method);
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].sort();
+}
+
 export interface EdgeDeps {
   config: EdgeConfig;
   registry: ModelRegistry;
@@ -291,7 +306,12 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
 
   // ---- errors -----------------------------------------------------------------------------
 
-  app.notFound((c) => problemResponse(problem('not-found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    const allowed = methodsFor(app.routes, path);
+    if (allowed.length === 0) return problemResponse(problem('not-found', `no route for ${c.req.method} ${path}`));
+    return problemResponse(problem('method-not-allowed', `${path} answers ${allowed.join(', ')}, not ${c.req.method}`), { allow: allowed.join(', ') });
+  });
   app.onError((error, c) => {
     log({ event: 'unhandled', method: c.req.method, path: redactPath(new URL(c.req.url).pathname), error: error instanceof Error ? error.message : String(error) });
     return problemResponse(problem('internal', 'an unexpected error occurred; it has been logged'));

@@ -173,6 +173,19 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
           await expectProblem(await edge.fetch('/v2/nothing', { headers: auth }), 404);
         }));
 
+      it('answers 405 with Allow for a known path asked with the wrong method', () =>
+        withEdge({}, async (edge) => {
+          const wrong = await edge.fetch('/v1/models', { method: 'DELETE', headers: auth });
+          await expectProblem(wrong, 405);
+          expect(wrong.headers.get('allow')).toBe('GET, HEAD');
+          const put = await edge.fetch(`/v1/images/${model.id}/3.png`, { method: 'PUT', headers: auth });
+          await expectProblem(put, 405);
+          expect(put.headers.get('allow')).toBe('GET, HEAD');
+          const get = await edge.fetch('/v1/sign', { headers: auth });
+          await expectProblem(get, 405);
+          expect(get.headers.get('allow')).toBe('POST');
+        }));
+
       // These ids once resolved to Object.prototype's members and answered 500.
       it('answers 404 for a model named like an object property (constructor, __proto__, toString)', () =>
         withEdge({}, async (edge) => {
