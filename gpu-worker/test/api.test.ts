@@ -206,6 +206,31 @@ describe('refusals', () => {
     await expectProblem(await post(JSON.stringify({ requests: [], padding: 'x'.repeat(70 * 1024) })), 413);
   });
 
+  it('413 for a chunked body (no Content-Length) that grows past the limit', async () => {
+    const chunk = new TextEncoder().encode(`{"requests":[],"padding":"${'x'.repeat(16 * 1024)}`);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 8) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const response = await fetch(`${worker.url}${WORKER_GENERATE_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', [WORKER_SECRET_HEADER]: SECRET }, body, duplex: 'half' } as RequestInit);
+    await expectProblem(response, 413);
+  });
+
+  it('400 for a chunked body that is not JSON, read whole', async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"requests": ['));
+        controller.enqueue(new TextEncoder().encode('oops'));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${worker.url}${WORKER_GENERATE_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', [WORKER_SECRET_HEADER]: SECRET }, body, duplex: 'half' } as RequestInit);
+    await expectProblem(response, 400);
+  });
+
   it('generates nothing when one request of several is bad', async () => {
     const before = await inferredImages();
     await expectProblem(await generate(worker.url, [await fresh(), await fresh({ class: 99 })]), 400);

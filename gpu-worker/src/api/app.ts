@@ -2,7 +2,6 @@
 // for the edge only (shared secret, compared in constant time), /healthz, /readyz and /metrics.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { issuesFromZod, type ParamIssue } from '../../../functions/src/contract/canonical.js';
 import {
   IMAGE_KEY_HEADER,
@@ -19,6 +18,7 @@ import { WorkerError, type WorkerErrorKind } from '../errors.js';
 import type { GeneratedImage, ImageGenerator, ServedModel } from '../generate/index.js';
 import type { Logger } from '../logging/index.js';
 import type { WorkerMetrics } from '../metrics/index.js';
+import { readBody } from './body.js';
 import type { RefusedModel } from '../models/discover.js';
 import { IMMUTABLE_CACHE_CONTROL } from '../storage/types.js';
 
@@ -159,10 +159,6 @@ export function createApp(state: WorkerState, options: AppOptions): Hono<Env> {
         admission.leave(admitted.ticket);
       }
     },
-    bodyLimit({
-      maxSize: options.maxBodyBytes,
-      onError: (c) => problem(c, 'payload-too-large', 413, `the body may hold at most ${options.maxBodyBytes} bytes`),
-    }),
     async (c) => {
       const generator = state.generator();
       const phase = state.phase();
@@ -170,9 +166,14 @@ export function createApp(state: WorkerState, options: AppOptions): Hono<Env> {
         if (phase === 'draining') c.header('connection', 'close');
         return errorResponse(c, new WorkerError('not-ready', phase === 'draining' ? 'the worker is shutting down' : 'the worker is still loading its models', 5));
       }
+      const body = await readBody(c, options.maxBodyBytes);
+      if (!body.ok) {
+        c.header('connection', 'close'); // the rest of an oversized body is not worth reading
+        return problem(c, 'payload-too-large', 413, `the body may hold at most ${options.maxBodyBytes} bytes`);
+      }
       let json: unknown;
       try {
-        json = await c.req.json();
+        json = JSON.parse(Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength).toString('utf8'));
       } catch {
         return problem(c, 'bad-request', 400, 'the body must be JSON: { "requests": [ … ] }');
       }
