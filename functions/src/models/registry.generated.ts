@@ -5,7 +5,7 @@ import type { ModelManifest } from '../contract/index.js';
 export const manifests: readonly ModelManifest[] = [
   {
     "id": "imf-mnist",
-    "version": "0a475a6d3342425f",
+    "version": "fc3d3e8663760b78",
     "nfe": 1,
     "image": {
       "channels": 1,
