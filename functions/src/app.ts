@@ -20,7 +20,7 @@ import { authenticateBearer, authenticateSignature, hashApiKey, type ApiKeyStore
 import { Memo } from './cache/memo.js';
 import type { EdgeCache } from './cache/types.js';
 import type { EdgeConfig } from './config/index.js';
-import { apiCors, securityHeaders } from './headers/index.js';
+import { apiCors, bakedHeaders, securityHeaders } from './headers/index.js';
 import { etagMatches, IMMUTABLE } from './images/etag.js';
 import { readJsonBody } from './images/body.js';
 import { createImageSource, TIER_HEADER, type Defer, type ImageLookup } from './images/tiers.js';
@@ -204,11 +204,11 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
     const etag = imageEtag(await keyOf(request, model.version));
     // An image key names one image forever, so a client holding the ETag holds the bytes.
     if (etagMatches(c.req.header('if-none-match'), etag)) {
-      return new Response(null, { status: 304, headers: { ...headers, etag, 'cache-control': IMMUTABLE } });
+      return new Response(null, { status: 304, headers: { ...bakedHeaders(c), ...headers, etag, 'cache-control': IMMUTABLE } });
     }
 
     const result = await lookup(request, model.version, deferOf(c));
-    return result.ok ? imageResponse(result, headers) : lookupFailure(result, headers);
+    return result.ok ? imageResponse(result, { ...bakedHeaders(c), ...headers }) : lookupFailure(result, headers);
   });
 
   app.post('/v1/images', async (c) => {

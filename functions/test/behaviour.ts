@@ -472,6 +472,22 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
           expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
         }));
 
+      it('sends security and CORS headers on images and on 304s too', () =>
+        withEdge({}, async (edge) => {
+          const path = canonicalPath(image());
+          const headers = { ...auth, origin: 'https://app.example' };
+          const first = await edge.fetch(path, { headers });
+          expect(first.status).toBe(200);
+          const again = await edge.fetch(path, { headers: { ...headers, 'if-none-match': first.headers.get('etag')! } });
+          expect(again.status).toBe(304);
+          for (const response of [first, again]) {
+            expect(response.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+            expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+            expect(response.headers.get('access-control-allow-origin')).toBe('*');
+            expect(response.headers.get('access-control-expose-headers')).toContain('ETag');
+          }
+        }));
+
       it('answers CORS preflights for the API', () =>
         withEdge({}, async (edge) => {
           const response = await edge.fetch('/v1/images', {

@@ -1,7 +1,32 @@
 // Response headers every route gets: security headers on all responses, a CSP on pages, and CORS
 // for the API. Set on the final response after the handler, never by replacing it: re-wrapping a
 // Response (as hono/cors does for simple requests) costs a stream copy per request on Node.
-import type { MiddlewareHandler } from 'hono';
+//
+// A hot route may instead put these headers into its own Response's plain header object
+// (`bakedHeaders(c)`) and mark it: touching `c.res.headers` afterwards makes @hono/node-server turn
+// its lightweight response into a full undici Headers, which on Node cost a cached image about as
+// much CPU as everything else it does.
+import type { Context, MiddlewareHandler } from 'hono';
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'strict-transport-security': 'max-age=63072000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+type HeaderVars = { Variables: { corsHeaders?: Record<string, string>; headersBaked?: boolean } };
+
+/**
+ * The security and CORS headers for a non-HTML response of this request, as a plain object to
+ * spread into the Response; calling it tells the middlewares the response already has them.
+ */
+export function bakedHeaders(c: Context): Record<string, string> {
+  const vars = c as unknown as Context<HeaderVars>;
+  vars.set('headersBaked', true);
+  return { ...SECURITY_HEADERS, ...vars.get('corsHeaders') };
+}
+
+const baked = (c: Context) => (c as unknown as Context<HeaderVars>).get('headersBaked') === true;
 
 const PAGE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -9,10 +34,9 @@ const PAGE_CSP =
 export function securityHeaders(): MiddlewareHandler {
   return async (c, next) => {
     await next();
+    if (baked(c)) return;
     const h = c.res.headers;
-    h.set('strict-transport-security', 'max-age=63072000; includeSubDomains');
-    h.set('x-content-type-options', 'nosniff');
-    h.set('referrer-policy', 'no-referrer');
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) h.set(name, value);
     if ((h.get('content-type') ?? '').startsWith('text/html')) {
       h.set('content-security-policy', PAGE_CSP);
       h.set('x-frame-options', 'DENY');
@@ -36,11 +60,18 @@ export function apiCors(origins: readonly string[]): MiddlewareHandler {
       if (!any) headers.vary = 'Origin';
       return new Response(null, { status: 204, headers });
     }
-    await next();
+    const cors: Record<string, string> = {};
     if (origin) {
-      c.res.headers.set('access-control-allow-origin', origin);
-      c.res.headers.set('access-control-expose-headers', EXPOSE_HEADERS);
+      cors['access-control-allow-origin'] = origin;
+      cors['access-control-expose-headers'] = EXPOSE_HEADERS;
     }
-    if (!any) c.res.headers.append('vary', 'Origin');
+    if (!any) cors.vary = 'Origin';
+    (c as unknown as Context<HeaderVars>).set('corsHeaders', cors);
+    await next();
+    if (baked(c)) return;
+    for (const [name, value] of Object.entries(cors)) {
+      if (name === 'vary') c.res.headers.append(name, value);
+      else c.res.headers.set(name, value);
+    }
   };
 }
