@@ -16,7 +16,7 @@ import {
   type ModelRegistry,
   type ParseResult,
 } from './contract/index.js';
-import { authenticateBearer, authenticateSignature, hashApiKey, type ApiKeyStore } from './auth/index.js';
+import { authenticateBearer, authenticateSignature, hashApiKey, memoizedHasher, type ApiKeyStore } from './auth/index.js';
 import { Memo } from './cache/memo.js';
 import type { EdgeCache } from './cache/types.js';
 import type { EdgeConfig } from './config/index.js';
@@ -68,7 +68,7 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
   const now = deps.now ?? Date.now;
   const log = deps.log ?? consoleSink;
   const { lookup, keyOf } = createImageSource({ cache, store, pool, log });
-  const hashKey = deps.hashKey ?? hashApiKey;
+  const hashKey = memoizedHasher(deps.hashKey ?? hashApiKey);
   // Recently verified signed URLs: a hot <img src> is verified once, then only its expiry is checked.
   const verified = new Memo<{ path: string; expires: number }>(10_000);
   const canonicalRequests = new Memo<ImageRequest>(10_000);

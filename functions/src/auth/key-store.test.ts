@@ -1,6 +1,6 @@
 // API keys are matched by hash, with a comparison that does not stop at the first difference.
 import { describe, expect, it } from 'vitest';
-import { chainKeyStores, envKeyStore, hashApiKey, timingSafeEqual } from './key-store.js';
+import { chainKeyStores, envKeyStore, hashApiKey, memoizedHasher, timingSafeEqual } from './key-store.js';
 
 describe('API key store', () => {
   it('hashes keys with SHA-256 (hex)', async () => {
@@ -23,5 +23,19 @@ describe('API key store', () => {
     expect(timingSafeEqual('abcd', 'abce')).toBe(false);
     expect(timingSafeEqual('abc', 'abcd')).toBe(false);
     expect(timingSafeEqual('', '')).toBe(true);
+  });
+});
+
+describe('memoizedHasher', () => {
+  it('hashes a key once, gives the same hash after, and forgets the oldest past its bound', async () => {
+    const calls: string[] = [];
+    const hash = memoizedHasher(async (key) => (calls.push(key), hashApiKey(key)), 2);
+    expect(await hash('key-one-12345')).toBe(await hashApiKey('key-one-12345'));
+    await hash('key-one-12345');
+    expect(calls).toEqual(['key-one-12345']);
+    await hash('key-two-12345');
+    await hash('key-three-123');
+    await hash('key-one-12345');
+    expect(calls).toEqual(['key-one-12345', 'key-two-12345', 'key-three-123', 'key-one-12345']);
   });
 });
