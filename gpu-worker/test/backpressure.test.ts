@@ -1,7 +1,7 @@
 // Saturation degrades to clear 503s with Retry-After, on the real model: a bounded queue, and a
 // deadline for requests that wait too long.
-import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startCuttingProxy } from './support/cutting-proxy.js';
 import { generate, metric, startTestWorker, workRequest, type TestWorker } from './support/worker.js';
 
 let worker: TestWorker | undefined;
@@ -59,12 +59,11 @@ describe('saturation', () => {
 
   it('answers 503 with Retry-After at REQUEST_TIMEOUT_MS while storage hangs, not when storage gives up', async () => {
     // A store that accepts connections and never answers; its own timeout (3 s) comes much later.
-    const sockets = new Set<Socket>();
-    const hung = createServer((socket) => sockets.add(socket));
-    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    // Nothing behind the proxy: in 'hang' mode it never connects upstream.
+    const hung = await startCuttingProxy('http://127.0.0.1:9');
+    hung.mode = { kind: 'hang' };
     try {
-      const { port } = hung.address() as { port: number };
-      worker = await startTestWorker({ REQUEST_TIMEOUT_MS: '400', S3_ENDPOINT: `http://127.0.0.1:${port}`, S3_BUCKET: 'images', S3_ACCESS_KEY_ID: 'id', S3_SECRET_ACCESS_KEY: 'secret', S3_TIMEOUT_MS: '3000', S3_MAX_ATTEMPTS: '1' });
+      worker = await startTestWorker({ REQUEST_TIMEOUT_MS: '400', S3_ENDPOINT: hung.endpoint, S3_BUCKET: 'images', S3_ACCESS_KEY_ID: 'id', S3_SECRET_ACCESS_KEY: 'secret', S3_TIMEOUT_MS: '3000', S3_MAX_ATTEMPTS: '1' });
       await worker.worker.ready;
       const started = performance.now();
       const [result] = await burst(worker, 1, 600);
@@ -74,8 +73,7 @@ describe('saturation', () => {
       await worker.stop();
       worker = undefined;
     } finally {
-      for (const socket of sockets) socket.destroy();
-      hung.close();
+      await hung.stop();
     }
   });
 

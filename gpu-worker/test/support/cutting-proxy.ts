@@ -1,9 +1,10 @@
 // A TCP proxy in front of a real server that can simulate an outage: pass traffic through, refuse
-// connections, or cut every upload midway (a PUT's headers and half its body get through, then the
-// connection is reset, as when the network or the server dies during the upload).
+// connections, cut every upload midway (a PUT's headers and half its body get through, then the
+// connection is reset, as when the network or the server dies during the upload), or hang (accept
+// new connections and never answer, as a server that is wedged).
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
-export type ProxyMode = { kind: 'pass' } | { kind: 'refuse' } | { kind: 'cut-uploads' };
+export type ProxyMode = { kind: 'pass' } | { kind: 'refuse' } | { kind: 'cut-uploads' } | { kind: 'hang' };
 
 export interface CuttingProxy {
   endpoint: string;
@@ -24,6 +25,7 @@ export async function startCuttingProxy(target: string): Promise<CuttingProxy> {
       client.destroy();
       return;
     }
+    if (proxy.mode.kind === 'hang') return; // held open, read by no one, until stop()
     const upstream = connect(Number(port), hostname);
     sockets.add(upstream);
     upstream.on('close', () => sockets.delete(upstream));

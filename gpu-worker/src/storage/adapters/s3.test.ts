@@ -1,7 +1,6 @@
 // The S3 adapter against the ImageStore contract on a real S3-compatible server (SeaweedFS from
 // test/support/s3-server.ts), and what an outage does: errors, never a partial or stray object.
 import { randomBytes } from 'node:crypto';
-import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3Server, type S3Server } from '../../../../test/support/s3-server.js';
 import { startCuttingProxy, type CuttingProxy } from '../../../test/support/cutting-proxy.js';
@@ -73,18 +72,14 @@ describe('S3 store during an outage', () => {
 
   it('gives up on a store that accepts connections and never answers, after its timeout', async () => {
     // The SDK only warns at its requestTimeout unless told to throw: a hung store held requests for ever.
-    const sockets = new Set<Socket>();
-    const hung = createServer((socket) => sockets.add(socket));
-    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const throughProxy = s3Store({ ...optionsFor(s3, proxy.endpoint), timeoutMs: 500, maxAttempts: 1 });
+    proxy.mode = { kind: 'hang' };
     try {
-      const { port } = hung.address() as { port: number };
-      const store = s3Store({ ...optionsFor(s3, `http://127.0.0.1:${port}`), timeoutMs: 500, maxAttempts: 1 });
       const started = performance.now();
-      await expect(store.get('images/any/thing.png')).rejects.toMatchObject({ kind: 'storage' });
+      await expect(throughProxy.get('images/any/thing.png')).rejects.toMatchObject({ kind: 'storage' });
       expect(performance.now() - started).toBeLessThan(3000);
     } finally {
-      for (const socket of sockets) socket.destroy();
-      hung.close();
+      proxy.mode = { kind: 'pass' };
     }
   });
 
