@@ -23,7 +23,8 @@ import type { EdgeConfig } from './config/index.js';
 import { apiCors, bakedHeaders, securityHeaders } from './headers/index.js';
 import { etagMatches, IMMUTABLE } from './images/etag.js';
 import { readJsonBody } from './images/body.js';
-import { createImageSource, TIER_HEADER, type Defer, type ImageLookup } from './images/tiers.js';
+import { carriesSignature, requestTarget } from './images/target.js';
+import { createImageSource, TIER_HEADER, type Defer, type ImageLookup, type Tier } from './images/tiers.js';
 import { consoleSink, redactPath, type LogSink } from './observability/index.js';
 import { documentedRoutes } from './openapi/routes.js';
 import { docsPage } from './pages/docs.js';
@@ -48,6 +49,9 @@ function methodsFor(routes: readonly { method: string; path: string }[], path: s
   return [...methods].sort();
 }
 
+/** What the image routes tell the request logger. */
+type TierVars = { Variables: { tier?: Tier } };
+
 export interface EdgeDeps {
   config: EdgeConfig;
   registry: ModelRegistry;
@@ -71,7 +75,8 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
   const hashKey = memoizedHasher(deps.hashKey ?? hashApiKey);
   // Recently verified signed URLs: a hot <img src> is verified once, then only its expiry is checked.
   const verified = new Memo<{ path: string; expires: number }>(10_000);
-  const canonicalRequests = new Memo<ImageRequest>(10_000);
+  // Canonical image paths seen before, with their image keys: a hot image needs neither parsing nor hashing.
+  const canonicalRequests = new Memo<{ request: ImageRequest; key: string }>(10_000);
   const app = new OpenAPIHono();
 
   const originOf = (c: Context) => config.publicOrigin ?? new URL(c.req.url).origin;
@@ -84,15 +89,16 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
   };
   const nowSeconds = () => Math.floor(now() / 1000);
 
-  // Logging first, so it sees the final status; only the redacted path is written.
-  app.use('*', async (c, next) => {
-    const started = now();
-    await next();
-    if (config.logRequests) {
-      const url = new URL(c.req.url);
-      log({ method: c.req.method, path: redactPath(url.pathname + url.search), status: c.res.status, ms: now() - started, tier: c.res.headers.get(TIER_HEADER) ?? undefined });
-    }
-  });
+  // Logging first, so it sees the final status; only the redacted path is written. The tier comes
+  // from the route, not from `c.res.headers`: reading those makes @hono/node-server build a full
+  // Headers object for every response, which on Node costs a cached image a good share of its CPU.
+  if (config.logRequests) {
+    app.use('*', async (c, next) => {
+      const started = now();
+      await next();
+      log({ method: c.req.method, path: redactPath(requestTarget(c.req.url)), status: c.res.status, ms: now() - started, tier: (c as Context<TierVars>).get('tier') });
+    });
+  }
 
   app.use('*', securityHeaders());
   app.use('/v1/*', apiCors(config.corsOrigins));
@@ -113,20 +119,18 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
     const { status, detail, retryAfterSeconds } = result.failure;
     const kind = status === 504 ? 'pool-timeout' : status === 502 ? 'bad-gateway' : 'pool-unavailable';
     const extra: Record<string, string> = status === 502 ? {} : { 'retry-after': String(retryAfterSeconds) };
-    return problemResponse(problem(kind, detail), { ...headers, ...extra });
+    return problemResponse(problem(kind, detail), Object.assign({}, headers, extra));
   }
 
-  function imageResponse(result: Extract<ImageLookup, { ok: true }>, headers: Record<string, string>): Response {
-    return new Response(result.image.body, {
-      headers: {
-        ...headers,
-        'content-type': result.image.contentType,
-        'content-length': String(result.image.body.byteLength),
-        etag: imageEtag(result.key),
-        'cache-control': IMMUTABLE,
-        [TIER_HEADER]: result.tier,
-      },
-    });
+  /** The image, its validators and the tier; `headers` is taken over (the caller's fresh object). */
+  function imageResponse(c: Context, result: Extract<ImageLookup, { ok: true }>, headers: Record<string, string>): Response {
+    (c as Context<TierVars>).set('tier', result.tier);
+    headers['content-type'] = result.image.contentType;
+    headers['content-length'] = String(result.image.body.byteLength);
+    headers.etag = imageEtag(result.key);
+    headers['cache-control'] = IMMUTABLE;
+    headers[TIER_HEADER] = result.tier;
+    return new Response(result.image.body, { headers });
   }
 
   async function signedUrl(c: Context, req: ImageRequest, ttlSeconds: number) {
@@ -155,9 +159,8 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
   );
 
   app.get('/v1/images/:model/:file', async (c) => {
-    const url = new URL(c.req.url);
-    const received = url.pathname + url.search;
-    const signed = ['exp', 'kid', 'sig'].some((name) => url.searchParams.has(name));
+    const received = requestTarget(c.req.url);
+    const signed = carriesSignature(received);
     let unsigned = received;
     let headers: Record<string, string> = {};
 
@@ -183,8 +186,9 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
     }
 
     // A canonical path seen before needs no parsing: it names the same request for this deployment.
-    let request = canonicalRequests.get(unsigned);
-    if (!request) {
+    let known = canonicalRequests.get(unsigned);
+    if (!known) {
+      const url = new URL(c.req.url);
       const query = signed ? new URL(unsigned, url.origin).searchParams : url.searchParams;
       const parsed = parseImagePath(registry, { model: c.req.param('model'), file: c.req.param('file'), query });
       if (!parsed.ok) return parseFailure(parsed, url.pathname, headers);
@@ -193,22 +197,23 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
       if (!signed && canonical !== received) {
         return new Response(null, {
           status: 302,
-          headers: { ...headers, location: originOf(c) + canonical, 'cache-control': parsed.value.seedDrawn ? 'no-store' : 'public, max-age=300' },
+          headers: Object.assign({}, headers, { location: originOf(c) + canonical, 'cache-control': parsed.value.seedDrawn ? 'no-store' : 'public, max-age=300' }),
         });
       }
-      request = parsed.value.request;
-      if (canonical === unsigned) canonicalRequests.set(unsigned, request);
+      const request = parsed.value.request;
+      known = { request, key: await keyOf(request, registry[request.model]!.version) };
+      if (canonical === unsigned) canonicalRequests.set(unsigned, known);
     }
 
-    const model = registry[request.model]!;
-    const etag = imageEtag(await keyOf(request, model.version));
+    const { request, key } = known;
+    const etag = imageEtag(key);
     // An image key names one image forever, so a client holding the ETag holds the bytes.
     if (etagMatches(c.req.header('if-none-match'), etag)) {
-      return new Response(null, { status: 304, headers: { ...bakedHeaders(c), ...headers, etag, 'cache-control': IMMUTABLE } });
+      return new Response(null, { status: 304, headers: Object.assign(bakedHeaders(c), headers, { etag, 'cache-control': IMMUTABLE }) });
     }
 
-    const result = await lookup(request, model.version, deferOf(c));
-    return result.ok ? imageResponse(result, { ...bakedHeaders(c), ...headers }) : lookupFailure(result, headers);
+    const result = await lookup(request, registry[request.model]!.version, deferOf(c), key);
+    return result.ok ? imageResponse(c, result, Object.assign(bakedHeaders(c), headers)) : lookupFailure(result, headers);
   });
 
   app.post('/v1/images', async (c) => {

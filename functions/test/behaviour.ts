@@ -297,6 +297,12 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
           expect(second.headers.get('x-image-tier')).toBe('edge-cache');
           expect(new Uint8Array(await second.arrayBuffer())).toEqual(bytes);
           expect(await callsFor(env, 'ok', req.seed)).toBe(1);
+          // Each request's log line names the tier that answered it.
+          const lines = edge.logs.filter((line) => line.path === canonicalPath(req));
+          expect(lines.map((line) => [line.status, line.tier])).toEqual([
+            [200, 'generated'],
+            [200, 'edge-cache'],
+          ]);
         }));
 
       it('answers from storage without touching the pool', () =>

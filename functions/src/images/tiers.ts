@@ -45,8 +45,9 @@ export function createImageSource(sources: TierSources) {
   const remember = (defer: Defer, key: string, image: StoredImage) =>
     defer(sources.cache.put(key, image).catch((error) => sources.log({ event: 'cache-put-failed', error: String(error) })));
 
-  async function lookup(req: ImageRequest, modelVersion: string, defer: Defer): Promise<ImageLookup> {
-    const key = await keyOf(req, modelVersion);
+  /** `knownKey`: the request's image key when the caller already has it (the hot GET path does). */
+  async function lookup(req: ImageRequest, modelVersion: string, defer: Defer, knownKey?: string): Promise<ImageLookup> {
+    const key = knownKey ?? (await keyOf(req, modelVersion));
     const cached = await sources.cache.match(key);
     if (cached) return { ok: true, image: cached, tier: 'edge-cache', key };
 

@@ -17,6 +17,6 @@ export function rateLimitHeaders(decision: RateDecision, policy: BucketPolicy): 
 export function rateLimitedResponse(decision: RateDecision, policy: BucketPolicy): Response {
   return problemResponse(
     problem('rate-limited', `rate limit of ${policy.perMinute} requests per minute (burst ${policy.burst}) exceeded; retry in ${decision.retryAfterSeconds} s`),
-    { ...rateLimitHeaders(decision, policy), 'retry-after': String(decision.retryAfterSeconds) },
+    Object.assign(rateLimitHeaders(decision, policy), { 'retry-after': String(decision.retryAfterSeconds) }),
   );
 }
