@@ -13,7 +13,7 @@ _CPU_MODEL = ModelConfig(hidden_size=96, num_heads=3, shared_depth=4, head_depth
 
 PRESETS: dict[str, TrainConfig] = {
     "default": TrainConfig(),
-    "mnist-cpu": TrainConfig(dataset="mnist", steps=6000, batch_size=64, lr=1e-3,
+    "mnist-cpu": TrainConfig(dataset="mnist", steps=9200, batch_size=64, lr=1e-3,
                              warmup_steps=200, ema_decay=0.999, threads=2,
                              checkpoint_every=200, keep_snapshots=(1000, 2000, 3000, 3200),
                              model=_CPU_MODEL),

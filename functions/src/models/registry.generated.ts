@@ -5,7 +5,7 @@ import type { ModelManifest } from '../contract/index.js';
 export const manifests: readonly ModelManifest[] = [
   {
     "id": "imf-mnist",
-    "version": "fc3d3e8663760b78",
+    "version": "cb6da0c175e4a3e0",
     "nfe": 1,
     "image": {
       "channels": 1,
