@@ -1,5 +1,6 @@
 // Where API keys live: only as SHA-256 hashes. One contract, two adapters: a list from the
 // environment (Node, or a Workers secret) and Workers KV keyed by hash (issue keys without a deploy).
+import { Memo } from '../cache/memo.js';
 
 /** What the edge knows about a valid key: its hash (the rate-limit identity), never the key. */
 export interface ApiKeyRecord {
@@ -77,12 +78,11 @@ export function chainKeyStores(...stores: ApiKeyStore[]): ApiKeyStore {
  * a revoked key stops working at once.
  */
 export function memoizedHasher(hash: (key: string) => Promise<string>, maxEntries = 1000): (key: string) => Promise<string> {
-  const hashes = new Map<string, string>();
+  const hashes = new Memo<string>(maxEntries);
   return async (key) => {
     const known = hashes.get(key);
     if (known !== undefined) return known;
     const hashed = await hash(key);
-    if (hashes.size >= maxEntries) hashes.delete(hashes.keys().next().value!);
     hashes.set(key, hashed);
     return hashed;
   };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SIGNATURE_PARAMS } from '../contract/index.js';
 import { carriesSignature, requestTarget } from './target.js';
 
 // The reference is WHATWG URL: the hot path must agree with it on every URL a runtime hands over.
@@ -23,7 +24,7 @@ describe('request target', () => {
   it.each(urls)('agrees with WHATWG URL: %s', (raw) => {
     const url = new URL(raw);
     expect(requestTarget(url.href)).toBe(url.pathname + url.search);
-    const signed = ['exp', 'kid', 'sig'].some((name) => url.searchParams.has(name));
+    const signed = SIGNATURE_PARAMS.some((name) => url.searchParams.has(name));
     expect(carriesSignature(requestTarget(url.href))).toBe(signed);
   });
 });

@@ -4,6 +4,7 @@
 // @hono/node-server by `new URL` whenever the raw target is unusual), so slicing it gives what
 // `new URL(url).pathname + .search` would, at a fraction of the cost: on Node that parse was a
 // visible share of a cached image's CPU.
+import { SIGNATURE_PARAMS } from '../contract/index.js';
 
 /** `/path?query` of an absolute URL; no fragment (a request never carries one). */
 export function requestTarget(url: string): string {
@@ -16,7 +17,7 @@ export function requestTarget(url: string): string {
   return target.endsWith('?') ? target.slice(0, -1) : target;
 }
 
-const SIGNATURE_NAMES = ['exp', 'kid', 'sig'];
+const NAMES_A_SIGNATURE = new RegExp(`(?:^|&)(?:${SIGNATURE_PARAMS.join('|')})(?:[=&]|$)`);
 
 /** Whether the query names any signature parameter (`exp`, `kid`, `sig`), decoded as URLSearchParams would. */
 export function carriesSignature(target: string): boolean {
@@ -26,7 +27,7 @@ export function carriesSignature(target: string): boolean {
   // Escapes ('%65xp', '+') need the real decoder; plain names (every URL we mint) do not.
   if (/[%+]/.test(query)) {
     const params = new URLSearchParams(query);
-    return SIGNATURE_NAMES.some((name) => params.has(name));
+    return SIGNATURE_PARAMS.some((name) => params.has(name));
   }
-  return /(?:^|&)(?:exp|kid|sig)(?:[=&]|$)/.test(query);
+  return NAMES_A_SIGNATURE.test(query);
 }
