@@ -1,0 +1,110 @@
+"""MODEL_CARD.md for an imported model, written from its manifest: where the weights came from
+(with their sha256), what the graphs are, the defaults, the published quality figures (labelled as
+published, never measured here) and what was and was not run on this machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def write_card(path: Path, man: dict) -> None:
+    src = man["source"]
+    arch = src["architecture"]
+    gen, dec = man["stages"]["generator"], man["stages"].get("decoder")
+    img = man["image"]
+    g = man["guidance"]
+    random = src["kind"].startswith("random")
+    lines = [f"# {man['id']} — model card", ""]
+    if random:
+        lines += ["**RANDOM WEIGHTS.** This folder was built from a random-weight instance of the "
+                  "official architecture, as a test fixture. Its images are noise-like patterns, "
+                  "not pictures; it is not a model.", ""]
+    lines += [
+        f"A class-conditional **improved MeanFlow** ({arch['name']}) generator for ImageNet "
+        f"{img['width']}×{img['height']} ({img['color']}), imported from "
+        + ("random weights" if random else "the official iMF checkpoint")
+        + f": {man['nfe']} network evaluation{'s' if man['nfe'] > 1 else ''} in latent space, then "
+        "the VAE decoder. The guidance scale ω and the interval [t_min, t_max] are inputs.",
+        "",
+        f"- version `{man['version']}` (sha256 over every graph and weight file: "
+        f"`{man['content_sha256']}`)",
+        f"- source checkpoint `{src['checkpoint']['file']}`, sha256 "
+        f"`{src['checkpoint']['sha256']}` ({_mb(src['checkpoint']['bytes'])})",
+        f"- VAE weights `{src['vae']['weights']['file']}`, sha256 `{src['vae']['weights']['sha256']}`",
+        f"- network: hidden {arch['hidden_size']}, {arch['num_heads']} heads of {arch['head_dim']}, "
+        f"{arch['shared_depth']} shared + {arch['u_head_depth']} u-head blocks, patch "
+        f"{arch['patch_size']}, latent {arch['channels']}×{arch['latent_size']}×{arch['latent_size']}; "
+        f"{arch['parameters'] / 1e6:.2f}M parameters in the checkpoint, "
+        f"{gen['parameters'] / 1e6:.2f}M in the served generator"
+        + (f", {dec['parameters'] / 1e6:.2f}M in the decoder" if dec else ""),
+        f"- classes: {len(man['classes'])} (ImageNet-1k names), null (unconditional) class index "
+        f"{man['null_class']}",
+        f"- defaults: ω = {g['default']}, interval {man['interval']['default']} "
+        f"({man['defaults_source']}); ω accepted in [{g['min']}, {g['max']}]",
+        f"- noise: `{man['noise']['generator']}` over the latent shape {man['noise']['shape']} "
+        f"(see {man['noise']['spec']})",
+        "",
+        f"![samples at the defaults: classes {', '.join(map(str, man['samples']['classes']))}, "
+        f"seeds {', '.join(map(str, man['samples']['seeds']))}](samples.png)",
+        "",
+    ]
+    pub = man.get("published")
+    if pub:
+        lines += [
+            "## Published quality (not measured here)",
+            "",
+            f"At ω = {pub['omega']}, interval {pub['interval']}, {man['nfe']}-NFE, ImageNet "
+            f"256×256 FID-50K: **{pub['fid_paper']}** in the paper (arXiv 2512.02012), "
+            f"{pub['fid_official_pytorch']} with the official PyTorch code"
+            + (f"; Inception Score {pub['is_paper']} in the paper" if pub.get("is_paper") else "")
+            + ". These are the authors' figures. No FID or IS has been computed in this "
+            "repository: it has no ImageNet data and no GPU.",
+            "",
+        ]
+    par = man["parity"]
+    pix = par["pipeline_pixels"]
+    lines += [
+        "## Graphs",
+        "",
+        "- `generator.onnx`: `noise [B,"
+        + ",".join(map(str, man["noise"]["shape"]))
+        + "]`, `class int64 [B]`, `guidance [B]`, `t_min [B]`, `t_max [B]` → `latent`; the whole "
+        f"{man['nfe']}-NFE sampler; the v head is not part of it.",
+    ]
+    if dec:
+        out = dec["outputs"][0]
+        lines.append(f"- `decoder.onnx`: `latent` → `image uint8 [B,{','.join(map(str, out['shape'][1:]))}]` "
+                     f"({out['layout']}): {out['meaning']}.")
+    lines += [
+        "- files: " + ", ".join(f"`{f['name']}` {_mb(f['bytes'])}"
+                                for s in man["stages"].values() for f in s["files"]),
+        "",
+        "## What was run",
+        "",
+        f"Imported on {src['imported_on']} (CPU only) by `{src['command']}`. There:",
+        "",
+        "- the checkpoint loaded strictly into the rebuilt official architecture (every key and "
+        "shape matched);",
+        "- onnxruntime against PyTorch, generator, max abs difference on random requests: "
+        + ", ".join(f"batch {b}: {d:.1e}" for b, d in par["generator"]["max_abs_diff"].items())
+        + f" (tolerance {par['generator']['tolerance']});",
+        "- the whole pipeline, 8-bit pixels of the reference requests against PyTorch's: alone "
+        f"max difference {pix['alone']['max']} ({pix['alone']['differing']} of "
+        f"{pix['alone']['values']} values differ), in one batch max {pix['one_batch']['max']} "
+        f"({pix['one_batch']['differing']} differ);",
+        f"- seconds per image at batch 1 (onnxruntime CPU, threads: "
+        f"{gen['seconds_per_image']['threads']}): generator {gen['seconds_per_image']['seconds']}"
+        + (f", decoder {dec['seconds_per_image']['seconds']}" if dec else "") + ".",
+        "",
+        "Not run here: any GPU, any quality metric (FID, IS), any comparison with images made by "
+        "the official code from the real weights.",
+        "",
+        "`reference.json` holds requests with the 8-bit pixels (HWC) the PyTorch reference gives "
+        "them; the worker's tests compare against them.",
+        "",
+    ]
+    Path(path).write_text("\n".join(lines))
