@@ -345,8 +345,9 @@ def import_model(args, checkpoint: Path, vae_dir: Path, out: Path, model_id: str
     if (size, args.nfe) in PUBLISHED and not random_size:
         omega, t_min, t_max = OFFICIAL_DEFAULTS[(size, args.nfe)]
         published = {**PUBLISHED[(size, args.nfe)], "omega": omega, "interval": [t_min, t_max],
-                     "note": "ImageNet 256x256 FID-50K as reported by the paper and by the "
-                             "official repository; not measured here"}
+                     "note": "ImageNet 256x256 FID-50K of the official weights of this size, as "
+                             "reported by the paper and by the official repository; not measured "
+                             "here, and only this model's if the checkpoint is that file"}
     extra = {"published": published} if published else {}
     manifest = build_manifest(
         model_id=model_id, folder=out, stages=stages, image=image, classes=classes,
@@ -362,7 +363,7 @@ def import_model(args, checkpoint: Path, vae_dir: Path, out: Path, model_id: str
                 "pixel_tolerance": {"max": 1, "share": DECODER_TOLERANCE_SHARE}},
         source={
             "kind": ("random weights: a test fixture, NOT a trained model" if random_size else
-                     "official iMF checkpoint (Lyy-iiis/imeanflow)"),
+                     "a checkpoint in the official iMF format (Lyy-iiis/imeanflow)"),
             "checkpoint": {"file": checkpoint.name, "sha256": sha256_file(checkpoint),
                            "bytes": checkpoint.stat().st_size},
             "architecture": {"name": f"iMF-{size}" if size else "custom", **cfg.to_dict(),

@@ -26,7 +26,8 @@ def write_card(path: Path, man: dict) -> None:
     lines += [
         f"A class-conditional **improved MeanFlow** ({arch['name']}) generator for ImageNet "
         f"{img['width']}×{img['height']} ({img['color']}), imported from "
-        + ("random weights" if random else "the official iMF checkpoint")
+        + ("random weights" if random else f"the checkpoint `{src['checkpoint']['file']}` (official "
+                                           "iMF format)")
         + f": {man['nfe']} network evaluation{'s' if man['nfe'] > 1 else ''} in latent space, then "
         "the VAE decoder. The guidance scale ω and the interval [t_min, t_max] are inputs.",
         "",
@@ -61,8 +62,10 @@ def write_card(path: Path, man: dict) -> None:
             f"256×256 FID-50K: **{pub['fid_paper']}** in the paper (arXiv 2512.02012), "
             f"{pub['fid_official_pytorch']} with the official PyTorch code"
             + (f"; Inception Score {pub['is_paper']} in the paper" if pub.get("is_paper") else "")
-            + ". These are the authors' figures. No FID or IS has been computed in this "
-            "repository: it has no ImageNet data and no GPU.",
+            + ". These are the authors' figures for their released weights of this size; they "
+            "describe this model only if its checkpoint is that file (compare the sha256 above "
+            "with the one you downloaded). No FID or IS has been computed in this repository: it "
+            "has no ImageNet data and no GPU.",
             "",
         ]
     par = man["parity"]

@@ -1,0 +1,352 @@
+"""`python -m imf.import_official` on tiny random-weight instances of the exact architecture: the
+folder it writes, ONNX against PyTorch for both graphs and the pipeline, the reference pixels, the
+manifest, and the VAE folder's strict loading."""
+
+import base64
+import hashlib
+import json
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from imf import import_official as imp
+from imf.graph_export import export_graph, session
+from imf.imagenet_names import imagenet_class_names
+from imf.imported_card import write_card
+from imf.latent_graphs import (DECODER_INPUTS, DECODER_OUTPUTS, LatentDecoder,
+                               LatentGenerator)
+from imf.noise import batch_noise
+from imf.official_net import CheckpointFormatError, load_official
+from imf.random_official import write_sources, write_vae
+from imf.staged_manifest import SCHEMA, check_files
+from imf.vae import LATENT_MEAN, LATENT_STD, TINY_VAE_CONFIG, load_vae
+
+TOLERANCE = 1e-4
+
+
+def run_import(*args):
+    return imp.main([*map(str, args), "--threads", "1", "--quiet", "--grid-classes", "207,388",
+                     "--grid-seeds", "0,1"])
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory):
+    torch.set_num_threads(1)
+    return write_sources(tmp_path_factory.mktemp("sources"), "tiny", seed=0)
+
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["1nfe", "2nfe"])
+def imported(request, sources, tmp_path_factory):
+    checkpoint, vae, latent_size = sources
+    out = tmp_path_factory.mktemp("models") / f"imf-tiny-{request.param}"
+    assert run_import("--checkpoint", checkpoint, "--vae", vae, "--id", out.name, "--out", out,
+                      "--latent-size", latent_size, "--nfe", request.param) == 0
+    net, _ = load_official(checkpoint, latent_size)
+    vae_model, _, _ = load_vae(vae)
+    return {"folder": out, "nfe": request.param, "net": net, "vae": vae_model,
+            "manifest": json.loads((out / "model.json").read_text())}
+
+
+def feeds(batch, seed, latent=(4, 8, 8)):
+    g = torch.Generator().manual_seed(seed)
+    return {"noise": torch.randn(batch, *latent, generator=g),
+            "class": torch.randint(0, 1001, (batch,), generator=g),
+            "guidance": 1 + 11 * torch.rand(batch, generator=g),
+            "t_min": 0.5 * torch.rand(batch, generator=g),
+            "t_max": 0.5 + 0.5 * torch.rand(batch, generator=g)}
+
+
+def as_numpy(f):
+    return {k: v.numpy() for k, v in f.items()}
+
+
+# -- the folder and its manifest ------------------------------------------------------------------
+
+def test_folder_holds_both_graphs_each_with_one_data_file_and_the_documents(imported):
+    names = sorted(p.name for p in imported["folder"].iterdir())
+    assert names == ["MODEL_CARD.md", "decoder.onnx", "decoder.onnx.data", "generator.onnx",
+                     "generator.onnx.data", "model.json", "reference.json", "samples.png"]
+    for graph in ("generator.onnx", "decoder.onnx"):
+        model = onnx.load(str(imported["folder"] / graph), load_external_data=False)
+        locations = {e.value for t in model.graph.initializer for e in t.external_data
+                     if e.key == "location"}
+        assert locations == {graph + ".data"}
+        onnx.checker.check_model(str(imported["folder"] / graph))
+
+
+def test_manifest_version_is_the_content_hash_and_every_file_has_its_sha256(imported):
+    man, folder = imported["manifest"], imported["folder"]
+    assert man["schema"] == SCHEMA and man["id"] == folder.name
+    assert check_files(folder, man) == []
+    files = [f["name"] for s in man["stages"].values() for f in s["files"]]
+    assert files == ["generator.onnx", "generator.onnx.data", "decoder.onnx", "decoder.onnx.data"]
+    whole = hashlib.sha256(b"".join((folder / f).read_bytes() for f in files)).hexdigest()
+    assert man["content_sha256"] == whole and man["version"] == whole[:16]
+    for s in man["stages"].values():
+        assert s["graph"] == s["files"][0]["name"]
+        assert s["seconds_per_image"]["seconds"] > 0
+
+
+def test_a_changed_weight_file_fails_the_file_check(imported, tmp_path):
+    import shutil
+    copy = tmp_path / "copy"
+    shutil.copytree(imported["folder"], copy)
+    with open(copy / "decoder.onnx.data", "r+b") as f:
+        f.seek(100)
+        f.write(b"\x00\x01\x02\x03")
+    problems = check_files(copy, imported["manifest"])
+    assert any(p.startswith("decoder.onnx.data: sha256") for p in problems)
+    assert any("is not the content hash" in p for p in problems)
+
+
+def test_manifest_describes_an_rgb_two_stage_model_with_imagenet_classes(imported):
+    man = imported["manifest"]
+    assert man["nfe"] == imported["nfe"] and man["stages"]["generator"]["nfe"] == imported["nfe"]
+    assert man["image"] == {"channels": 3, "height": 64, "width": 64, "color": "rgb"}
+    assert man["noise"]["shape"] == [4, 8, 8] and man["noise"]["generator"] == "xoshiro128ss-boxmuller/1"
+    assert man["classes"] == imagenet_class_names() and man["null_class"] == 1000
+    assert man["classes"][207] == "Golden Retriever"
+    assert man["guidance"] == {"min": 1.0, "max": 12.0, "default": 8.0}
+    assert man["interval"]["default"] == [0.4, 0.65]
+    gen, dec = man["stages"]["generator"], man["stages"]["decoder"]
+    assert [i["name"] for i in gen["inputs"]] == ["noise", "class", "guidance", "t_min", "t_max"]
+    assert gen["outputs"][0]["name"] == "latent" and gen["outputs"][0]["shape"] == ["batch", 4, 8, 8]
+    assert dec["outputs"][0] == {**dec["outputs"][0], "name": "image", "dtype": "uint8",
+                                 "shape": ["batch", 64, 64, 3], "layout": "NHWC"}
+    assert dec["latent_denormalization"] == {"mean": list(LATENT_MEAN), "std": list(LATENT_STD)}
+    assert man["source"]["kind"] == "a checkpoint in the official iMF format (Lyy-iiis/imeanflow)"
+    assert "published" not in man  # no published figure for a size that was never released
+
+
+def test_imagenet_class_names_are_unique_even_as_slugs():
+    import re
+    names = imagenet_class_names()
+    slugs = [re.sub(r"[^a-z0-9]+", "-", n.lower()).strip("-") for n in names]
+    assert len(names) == 1000 and len(set(slugs)) == 1000
+    assert names[388] == "giant panda" and (names[657], names[744]) == ("missile", "projectile")
+
+
+def test_graphs_have_the_contract_inputs_and_a_dynamic_batch(imported):
+    gen = session(imported["folder"] / "generator.onnx", 1)
+    assert {i.name: (i.type, i.shape) for i in gen.get_inputs()} == {
+        "noise": ("tensor(float)", ["batch", 4, 8, 8]), "class": ("tensor(int64)", ["batch"]),
+        "guidance": ("tensor(float)", ["batch"]), "t_min": ("tensor(float)", ["batch"]),
+        "t_max": ("tensor(float)", ["batch"])}
+    assert [(o.name, o.shape) for o in gen.get_outputs()] == [("latent", ["batch", 4, 8, 8])]
+    dec = session(imported["folder"] / "decoder.onnx", 1)
+    assert [(i.name, i.shape) for i in dec.get_inputs()] == [("latent", ["batch", 4, 8, 8])]
+    assert [(o.name, o.type, o.shape) for o in dec.get_outputs()] == [
+        ("image", "tensor(uint8)", ["batch", 64, 64, 3])]
+
+
+# -- ONNX against PyTorch -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("batch", [1, 5])
+def test_generator_onnx_matches_pytorch(imported, batch):
+    f = feeds(batch, seed=batch)
+    got = session(imported["folder"] / "generator.onnx", 1).run(None, as_numpy(f))[0]
+    with torch.no_grad():
+        expected = LatentGenerator(imported["net"], imported["nfe"])(*f.values()).numpy()
+    assert np.abs(got - expected).max() <= TOLERANCE
+    assert np.abs(expected).mean() > 0.1
+
+
+def test_decoder_arithmetic_matches_pytorch_before_rounding(imported, tmp_path):
+    decoder = LatentDecoder(imported["vae"], LATENT_MEAN, LATENT_STD, pixels=False).eval()
+    export_graph(decoder, (torch.randn(2, 4, 8, 8),), tmp_path, "float.onnx", DECODER_INPUTS,
+                 DECODER_OUTPUTS)
+    latent = 1.5 * torch.randn(3, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+    got = session(tmp_path / "float.onnx", 1).run(None, {"latent": latent.numpy()})[0]
+    with torch.no_grad():
+        expected = decoder(latent).numpy()
+    assert got.shape == (3, 3, 64, 64) and np.abs(got - expected).max() <= TOLERANCE
+
+
+def test_decoder_pixels_match_pytorch_and_the_official_rounding(imported):
+    latent = 1.5 * torch.randn(3, 4, 8, 8, generator=torch.Generator().manual_seed(1))
+    got = session(imported["folder"] / "decoder.onnx", 1).run(None, {"latent": latent.numpy()})[0]
+    vae = imported["vae"]
+    with torch.no_grad():
+        x = vae.decode(latent * torch.tensor(LATENT_STD).view(1, 4, 1, 1)
+                       + torch.tensor(LATENT_MEAN).view(1, 4, 1, 1)).sample
+    # the official evaluate.py: (x + 1) / 2, then round(clip(* 255, 0, 255)), channels last
+    official = np.round(np.clip((x.numpy().transpose(0, 2, 3, 1) + 1) / 2 * 255, 0, 255))
+    diff = np.abs(got.astype(np.int16) - official.astype(np.int16))
+    assert got.dtype == np.uint8 and got.shape == (3, 64, 64, 3)
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
+    assert 20 < got.std() and (got == 0).mean() < 0.2 and (got == 255).mean() < 0.2
+
+
+def test_whole_pipeline_onnx_matches_pytorch_in_a_batch(imported):
+    f = feeds(4, seed=11)
+    lat = session(imported["folder"] / "generator.onnx", 1).run(None, as_numpy(f))[0]
+    got = session(imported["folder"] / "decoder.onnx", 1).run(None, {"latent": lat})[0]
+    with torch.no_grad():
+        expected = LatentDecoder(imported["vae"], LATENT_MEAN, LATENT_STD)(
+            LatentGenerator(imported["net"], imported["nfe"])(*f.values())).numpy()
+    diff = np.abs(got.astype(np.int16) - expected.astype(np.int16))
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
+
+
+# -- the reference ------------------------------------------------------------------------------
+
+def test_reference_pixels_are_what_the_served_graphs_produce_for_each_seed(imported):
+    folder, man = imported["folder"], imported["manifest"]
+    ref = json.loads((folder / "reference.json").read_text())
+    assert ref["model_version"] == man["version"] and ref["pixels"]["layout"] == "HWC"
+    assert len(ref["requests"]) == len(imp.REFERENCE_REQUESTS)
+    gen, dec = session(folder / "generator.onnx", 1), session(folder / "decoder.onnx", 1)
+    for req in ref["requests"]:
+        lat = gen.run(None, {"noise": batch_noise([req["seed"]], (4, 8, 8)).numpy(),
+                             "class": np.array([req["class"]], np.int64),
+                             "guidance": np.array([req["guidance"]], np.float32),
+                             "t_min": np.array([req["t_min"]], np.float32),
+                             "t_max": np.array([req["t_max"]], np.float32)})[0]
+        pixels = dec.run(None, {"latent": lat})[0].ravel()
+        raw = base64.b64decode(req["pixels_base64"])
+        assert hashlib.sha256(raw).hexdigest() == req["pixels_sha256"] and len(raw) == 64 * 64 * 3
+        diff = np.abs(pixels.astype(np.int16) - np.frombuffer(raw, np.uint8).astype(np.int16))
+        assert diff.max() <= 1 and (diff > 0).sum() <= 10
+    assert {r["class"] for r in ref["requests"]} >= {207, 1000}
+    assert any(r["guidance"] == 12.0 for r in ref["requests"])
+
+
+def test_importing_the_same_files_again_gives_the_same_version_and_pixels(sources, imported,
+                                                                          tmp_path):
+    checkpoint, vae, latent_size = sources
+    out = tmp_path / "again"
+    assert run_import("--checkpoint", checkpoint, "--vae", vae, "--id", "again", "--out", out,
+                      "--latent-size", latent_size, "--nfe", imported["nfe"]) == 0
+    again = json.loads((out / "model.json").read_text())
+    assert again["version"] == imported["manifest"]["version"]
+    first = json.loads((imported["folder"] / "reference.json").read_text())["requests"]
+    assert [r["pixels_sha256"] for r in json.loads((out / "reference.json").read_text())["requests"]] \
+        == [r["pixels_sha256"] for r in first]
+
+
+def test_card_names_the_source_and_says_what_ran(imported):
+    card = (imported["folder"] / "MODEL_CARD.md").read_text()
+    man = imported["manifest"]
+    assert man["version"] in card and man["source"]["checkpoint"]["sha256"] in card
+    assert "CPU only" in card and "Not run here" in card
+
+
+def test_card_of_a_published_size_quotes_the_papers_fid_as_the_papers(imported, tmp_path):
+    man = json.loads(json.dumps(imported["manifest"]))
+    man["source"]["kind"] = "a checkpoint in the official iMF format (Lyy-iiis/imeanflow)"
+    man["published"] = {**imp.PUBLISHED[("B/2", 1)], "omega": 8.0, "interval": [0.4, 0.65]}
+    write_card(tmp_path / "card.md", man)
+    card = (tmp_path / "card.md").read_text()
+    assert "**3.39** in the paper" in card and "not measured here" in card
+    assert "RANDOM" not in card
+
+
+# -- options, paths and the VAE folder ------------------------------------------------------------
+
+def test_tiny_builds_a_servable_folder_named_after_it(tmp_path):
+    out = tmp_path / "imf-fixture"
+    assert imp.main(["--tiny", "--out", str(out), "--threads", "1", "--quiet"]) == 0
+    man = json.loads((out / "model.json").read_text())
+    assert man["id"] == "imf-fixture" and check_files(out, man) == []
+    assert man["source"]["kind"].startswith("random weights")
+    assert "RANDOM WEIGHTS" in (out / "MODEL_CARD.md").read_text()
+    assert (out / "samples.png").stat().st_size > 1000
+
+
+def test_defaults_can_be_set_at_import_and_are_checked(sources, tmp_path, capsys):
+    checkpoint, vae, latent_size = sources
+    out = tmp_path / "custom"
+    assert run_import("--checkpoint", checkpoint, "--vae", vae, "--id", "custom", "--out", out,
+                      "--latent-size", latent_size, "--omega", "4", "--t-min", "0.3",
+                      "--t-max", "0.7") == 0
+    man = json.loads((out / "model.json").read_text())
+    assert man["guidance"]["default"] == 4.0 and man["interval"]["default"] == [0.3, 0.7]
+    assert man["defaults_source"] == "set at import"
+    assert run_import("--checkpoint", checkpoint, "--vae", vae, "--id", "bad", "--out",
+                      tmp_path / "bad", "--latent-size", latent_size, "--omega", "20") == 2
+    assert "--omega 20.0 is outside [1, --guidance-max 12.0]" in capsys.readouterr().err
+
+
+def test_model_id_must_be_url_safe(tmp_path, capsys):
+    assert imp.main(["--tiny", "--out", str(tmp_path / "Bad_Name"), "--quiet"]) == 2
+    assert "model id 'Bad_Name'" in capsys.readouterr().err
+
+
+def test_relative_paths_under_npm_are_taken_from_where_npm_started(monkeypatch, tmp_path):
+    monkeypatch.setenv("INIT_CWD", str(tmp_path))
+    monkeypatch.setenv("npm_lifecycle_event", "model:import")
+    assert imp.caller_path("ck/iMF-B-2.pth") == tmp_path / "ck/iMF-B-2.pth"
+    assert imp.caller_path("/abs/x.pth").as_posix() == "/abs/x.pth"
+    monkeypatch.setenv("npm_lifecycle_event", "test")  # another npm script: the process's cwd
+    assert imp.caller_path("x.pth") == imp.Path.cwd() / "x.pth"
+
+
+def test_a_grayscale_vae_gives_a_one_channel_image(sources, tmp_path):
+    checkpoint, _, latent_size = sources
+    write_vae(tmp_path / "gray", {**TINY_VAE_CONFIG, "out_channels": 1})
+    out = tmp_path / "gray-model"
+    assert run_import("--checkpoint", checkpoint, "--vae", tmp_path / "gray", "--id", "gray",
+                      "--out", out, "--latent-size", latent_size) == 0
+    man = json.loads((out / "model.json").read_text())
+    assert man["image"]["color"] == "grayscale" and man["image"]["channels"] == 1
+    assert man["stages"]["decoder"]["outputs"][0]["shape"] == ["batch", 64, 64, 1]
+
+
+def test_vae_with_legacy_attention_names_in_a_bin_file_loads(tmp_path):
+    write_vae(tmp_path / "a", TINY_VAE_CONFIG, seed=5)
+    write_vae(tmp_path / "b", TINY_VAE_CONFIG, seed=5, legacy_names=True, file_format="bin")
+    assert any(".query." in k for k in torch.load(tmp_path / "b/diffusion_pytorch_model.bin"))
+    a, _, _ = load_vae(tmp_path / "a")
+    b, _, path = load_vae(tmp_path / "b")
+    assert path.name == "diffusion_pytorch_model.bin"
+    for (k, va), (_, vb) in zip(a.decoder.state_dict().items(), b.decoder.state_dict().items()):
+        assert torch.equal(va, vb), k
+
+
+def test_vae_without_its_encoder_loads(tmp_path):
+    from safetensors.torch import load_file, save_file
+    write_vae(tmp_path / "v", TINY_VAE_CONFIG)
+    path = tmp_path / "v/diffusion_pytorch_model.safetensors"
+    save_file({k: v for k, v in load_file(path).items() if not k.startswith(("encoder.", "quant_conv."))}, path)
+    load_vae(tmp_path / "v")
+
+
+@pytest.mark.parametrize("damage, phrase", [
+    ("drop", "missing key(s) 'decoder.conv_out.bias'"),
+    ("extra", "unexpected key(s) 'decoder.extra.weight'"),
+    ("shape", "mis-shaped key(s) 'decoder.conv_in.bias (3,) (expected (16,))'"),
+    ("class", "describes a UNet2DModel, not an AutoencoderKL"),
+    ("weights", "has no diffusion_pytorch_model.safetensors or diffusion_pytorch_model.bin"),
+    ("config", "config.json not found"),
+])
+def test_a_damaged_vae_folder_is_refused_naming_the_problem(tmp_path, damage, phrase):
+    from safetensors.torch import load_file, save_file
+    folder = tmp_path / "v"
+    write_vae(folder, TINY_VAE_CONFIG)
+    weights = folder / "diffusion_pytorch_model.safetensors"
+    state = load_file(weights)
+    if damage == "drop":
+        del state["decoder.conv_out.bias"]
+    elif damage == "extra":
+        state["decoder.extra.weight"] = torch.zeros(2)
+    elif damage == "shape":
+        state["decoder.conv_in.bias"] = torch.zeros(3)
+    save_file(state, weights)
+    if damage == "class":
+        (folder / "config.json").write_text(json.dumps({**TINY_VAE_CONFIG, "_class_name": "UNet2DModel"}))
+    elif damage == "weights":
+        weights.unlink()
+    elif damage == "config":
+        (folder / "config.json").unlink()
+    with pytest.raises((CheckpointFormatError, FileNotFoundError), match=phrase.replace("(", r"\(").replace(")", r"\)")):
+        load_vae(folder)
+
+
+def test_a_vae_whose_latents_do_not_fit_the_checkpoint_is_refused(sources, tmp_path, capsys):
+    checkpoint, _, latent_size = sources
+    write_vae(tmp_path / "v8", {**TINY_VAE_CONFIG, "latent_channels": 8})
+    assert run_import("--checkpoint", checkpoint, "--vae", tmp_path / "v8", "--id", "x", "--out",
+                      tmp_path / "x", "--latent-size", latent_size) == 2
+    assert "the VAE's latents have 8 channels, the checkpoint's 4" in capsys.readouterr().err
