@@ -4,14 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# One install for the root package (the edge) and its workspaces, contract/ and gpu-worker/, from
+# the one lock file.
 export ONNXRUNTIME_NODE_INSTALL=skip  # its postinstall fetches CUDA binaries from an unreachable host
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
-fi
-
-# The GPU worker is its own package: its own lock file and node_modules.
-if [ ! -d gpu-worker/node_modules ] || [ gpu-worker/package-lock.json -nt gpu-worker/node_modules/.package-lock.json ]; then
-  (cd gpu-worker && npm ci --no-audit --no-fund)
 fi
 
 # The S3-compatible server the storage tests start (SeaweedFS, in .venv-s3/).

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 echo "== models (pytest)"
 (cd models && PYTHONPATH=. ../.venv/bin/python -m pytest -q tests)
 
+echo "== contract (the package the edge, the worker and the tests share)"
+npm test --silent --workspace @imf/contract
+
 echo "== edge (workerd + Node)"
 npm run --silent test:edge
 

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { canonicalPath, parseSigningKeys, signPath, type ImageRequest } from '../src/contract/index.js';
+import { canonicalPath, parseSigningKeys, signPath, type ImageRequest } from '@imf/contract';
 import { hashApiKey } from '../src/auth/index.js';
 import { registry } from '../src/models/registry.js';
 import { startNodeEdge } from '../src/runtime/node.js';

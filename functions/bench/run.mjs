@@ -31,6 +31,8 @@ await build({
   platform: 'node',
   target: 'node20',
   packages: 'external',
+  // The contract is TypeScript source: bundle it, as the Node edge's build does.
+  alias: { '@imf/contract': join(root, 'contract', 'src', 'index.ts') },
   outfile: join(out, 'edge-bench.mjs'),
   logLevel: 'warning',
 });

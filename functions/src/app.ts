@@ -15,7 +15,7 @@ import {
   type ImageRequest,
   type ModelRegistry,
   type ParseResult,
-} from './contract/index.js';
+} from '@imf/contract';
 import { authenticateBearer, authenticateSignature, hashApiKey, memoizedHasher, type ApiKeyStore } from './auth/index.js';
 import { Memo } from './cache/memo.js';
 import type { EdgeCache } from './cache/types.js';

@@ -10,7 +10,7 @@ import {
   parseSigningKeys,
   signPath,
   type ImageRequest,
-} from '../src/contract/index.js';
+} from '@imf/contract';
 import { hashApiKey } from '../src/auth/index.js';
 import { registry } from '../src/models/registry.js';
 import { rendezvousOrder } from '../src/pool/rendezvous.js';

@@ -3,14 +3,14 @@
 import { decode } from 'fast-png';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModelManifest } from '../../functions/src/contract/manifest.js';
+import type { ModelManifest } from '@imf/contract';
 import {
   IMAGE_KEY_HEADER,
   OBJECT_KEY_HEADER,
   WORKER_GENERATE_PATH,
   WORKER_SECRET_HEADER,
   type WorkerImageRequest,
-} from '../../functions/src/contract/worker-api.js';
+} from '@imf/contract';
 import { startS3Server, type S3Server } from '../../test/support/s3-server.js';
 import { s3Store } from '../src/storage/adapters/s3.js';
 import { IMMUTABLE_CACHE_CONTROL, type ImageStore } from '../src/storage/types.js';

@@ -1,7 +1,7 @@
 // Batching changes nothing about an image: a request batched with others of different class,
 // guidance and interval gives what it gives alone — through the sampler and through the HTTP API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workerBatchResponseSchema, type WorkerImageRequest } from '../../functions/src/contract/worker-api.js';
+import { workerBatchResponseSchema, type WorkerImageRequest } from '@imf/contract';
 import { toPixels } from '../src/encode/index.js';
 import { Sampler, type SampleRequest } from '../src/inference/sampler.js';
 import { discoverModels, type DiscoveredModel } from '../src/models/discover.js';

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ModelManifest } from '../../functions/src/contract/manifest.js';
+import type { ModelManifest } from '@imf/contract';
 import { repoPath, workerRoot } from './paths.js';
 import { ModelsDir } from './support/model-folders.js';
 import { generate, metric, SECRET, startTestWorker, workRequest } from './support/worker.js';

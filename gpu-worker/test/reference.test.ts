@@ -2,7 +2,7 @@
 // worker's PNG pixels equal the 8-bit pixels the PyTorch sampler produced for the same requests.
 import { decode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WorkerBatchResponse } from '../../functions/src/contract/worker-api.js';
+import type { WorkerBatchResponse } from '@imf/contract';
 import { MAX_PIXELS_OFF_BY_ONE, comparePixels, shippedModelsWithReferences, type ReferenceRequest } from '../../test/support/reference.js';
 import { generate, startTestWorker, workRequest, type TestWorker } from './support/worker.js';
 

@@ -5,26 +5,31 @@
 # Run with the NVIDIA container toolkit:  docker run --gpus all -e WORKER_SECRET=… imf-gpu-worker:gpu
 # Not built on the development machines (no Docker there): keep it correct by reading.
 
-# ---- build: compile gpu-worker/src and the shared contract it imports (functions/src/contract)
+# ---- build: compile the contract package (contract/) and gpu-worker/src, npm workspaces of the root
 FROM node:20-bookworm-slim AS build
-WORKDIR /src/gpu-worker
+WORKDIR /src
+# onnxruntime-node's postinstall downloads CUDA libraries; compiling never needs them.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
-COPY gpu-worker/package.json gpu-worker/package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY gpu-worker/tsconfig.json gpu-worker/tsconfig.build.json ./
-COPY gpu-worker/src ./src
-COPY functions/src/contract ../functions/src/contract
-# The contract resolves zod from a node_modules above it, as it does in the repository.
-RUN ln -s /src/gpu-worker/node_modules /src/node_modules && npm run build
+COPY package.json package-lock.json ./
+COPY contract/package.json ./contract/
+COPY gpu-worker/package.json ./gpu-worker/
+RUN npm ci --workspace gpu-worker --workspace @imf/contract --include-workspace-root=false --no-audit --no-fund
+COPY contract/tsconfig.json contract/tsconfig.build.json ./contract/
+COPY contract/src ./contract/src
+COPY gpu-worker/tsconfig.json gpu-worker/tsconfig.build.json ./gpu-worker/
+COPY gpu-worker/src ./gpu-worker/src
+RUN npm run build --workspace gpu-worker
 
-# ---- dependencies: production only, plus onnxruntime-node's CUDA 12 provider
+# ---- dependencies: the worker's production dependencies only, plus onnxruntime-node's CUDA 12 provider
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
-COPY gpu-worker/package.json gpu-worker/package-lock.json ./
-# The install script is skipped during `npm ci` (package.json allowScripts and the variable below),
-# then run on purpose for exactly the CUDA 12 provider (it downloads the onnxruntime GPU package
-# matching this onnxruntime-node version; the build needs network access to do so).
-RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --no-audit --no-fund \
+COPY package.json package-lock.json ./
+COPY contract/package.json ./contract/
+COPY gpu-worker/package.json ./gpu-worker/
+# onnxruntime-node's install script is skipped during `npm ci` (the variable below), then run on
+# purpose for exactly the CUDA 12 provider (it downloads the onnxruntime GPU package matching this
+# onnxruntime-node version; the build needs network access to do so).
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --workspace gpu-worker --include-workspace-root=false --no-audit --no-fund \
  && ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js \
  && test -f node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so \
  && rm -rf node_modules/onnxruntime-node/bin/napi-v6/darwin \
@@ -37,7 +42,7 @@ RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --no-audit --no-fund \
 FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
 COPY --from=node:20-bookworm-slim /usr/local/bin/node /usr/local/bin/node
 RUN groupadd --gid 10001 worker && useradd --uid 10001 --gid worker --no-create-home worker
-WORKDIR /app
+WORKDIR /app/gpu-worker
 ENV NODE_ENV=production \
     PORT=8080 \
     MODELS_DIR=/app/models \
@@ -48,16 +53,21 @@ ENV NODE_ENV=production \
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true \
     NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility
-# /app/package.json makes dist/ ESM; /app/node_modules is above dist/, so the contract finds zod.
-COPY --from=deps /app/package.json ./package.json
-COPY --from=deps /app/node_modules ./node_modules
+# The workspace layout of the repository: node_modules/@imf/contract links to /app/contract, whose
+# compiled dist/ the worker loads under the imf-compiled condition; gpu-worker/package.json makes
+# dist/ ESM.
+COPY --from=deps /app/node_modules /app/node_modules
+COPY --from=deps /app/gpu-worker/node_modules ./node_modules
+COPY --from=build /src/contract/package.json /app/contract/package.json
+COPY --from=build /src/contract/dist /app/contract/dist
+COPY --from=build /src/gpu-worker/package.json ./package.json
 COPY --from=build /src/gpu-worker/dist ./dist
 # Models are data: the shipped folder is baked in here; mount another MODELS_DIR to serve others.
-COPY models/imf-mnist ./models/imf-mnist
+COPY models/imf-mnist /app/models/imf-mnist
 RUN mkdir -p /app/data/images && chown -R worker:worker /app/data
 USER worker
 EXPOSE 8080
 # EXECUTION_PROVIDER=cuda: a node without a usable GPU fails loudly at start instead of serving slowly.
 # Probes: GET /healthz (liveness), GET /readyz (readiness: it names the provider per model).
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/gpu-worker/src/main.js"]
+CMD ["node", "--conditions=imf-compiled", "dist/main.js"]

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page, type Response } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { formatNumber } from '../../functions/src/contract/numbers.js';
+import { formatNumber } from '@imf/contract';
 import { shippedModel, startTestStack, type TestStack } from './support/stack.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

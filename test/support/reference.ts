@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ModelManifest } from '../../functions/src/contract/manifest.js';
+import type { ModelManifest } from '@imf/contract';
 
 const modelsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');
 

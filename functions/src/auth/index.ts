@@ -1,6 +1,6 @@
 // Who may call: a bearer API key (looked up by its SHA-256 hash) or, for image URLs only, a valid
 // signature. The answer is either the caller's rate-limit identity or the problem to send back.
-import { verifyPath, type SigningKeyRing } from '../contract/index.js';
+import { verifyPath, type SigningKeyRing } from '@imf/contract';
 import { problem, problemResponse } from '../problem/index.js';
 import { hashApiKey, type ApiKeyRecord, type ApiKeyStore } from './key-store.js';
 

@@ -1,6 +1,6 @@
 // Edge configuration, read the same way from Workers vars/secrets and from Node's environment.
 // Every knob has a default here so both runtimes document and behave alike (see functions/README.md).
-import { parseSigningKeys, type SigningKeyRing } from '../contract/index.js';
+import { parseSigningKeys, type SigningKeyRing } from '@imf/contract';
 
 export interface EdgeConfig {
   /** SHA-256 hex hashes of the accepted API keys (API_KEY_HASHES, comma-separated). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SIGNATURE_PARAMS } from '../contract/index.js';
+import { SIGNATURE_PARAMS } from '@imf/contract';
 import { carriesSignature, requestTarget } from './target.js';
 
 // The reference is WHATWG URL: the hot path must agree with it on every URL a runtime hands over.

@@ -4,7 +4,7 @@
 // @hono/node-server by `new URL` whenever the raw target is unusual), so slicing it gives what
 // `new URL(url).pathname + .search` would, at a fraction of the cost: on Node that parse was a
 // visible share of a cached image's CPU.
-import { SIGNATURE_PARAMS } from '../contract/index.js';
+import { SIGNATURE_PARAMS } from '@imf/contract';
 
 /** `/path?query` of an absolute URL; no fragment (a request never carries one). */
 export function requestTarget(url: string): string {

@@ -1,7 +1,7 @@
 // The three tiers behind every image: edge cache → object storage → GPU pool. A storage hit never
 // reaches the pool; whatever answers is copied into the edge cache. Concurrent misses for one key
 // in this isolate/process share one pool call.
-import { canonicalPath, imageKey, objectKey, type ImageRequest, type WorkerImageRequest } from '../contract/index.js';
+import { canonicalPath, imageKey, objectKey, type ImageRequest, type WorkerImageRequest } from '@imf/contract';
 import type { EdgeCache, StoredImage } from '../cache/types.js';
 import type { ImageStore } from '../storage/types.js';
 import type { PoolOutcome, WorkerPool } from '../pool/index.js';

@@ -1,6 +1,6 @@
 // The models this edge serves, validated once at start-up: a manifest that does not parse stops
 // the deployment instead of producing wrong defaults per request.
-import { modelManifestSchema, type ModelRegistry } from '../contract/index.js';
+import { modelManifestSchema, type ModelRegistry } from '@imf/contract';
 import { manifests } from './registry.generated.js';
 
 export function buildRegistry(list: readonly unknown[] = manifests): ModelRegistry {

@@ -1,7 +1,7 @@
 // The public API's routes as OpenAPI, from the same zod schemas the handlers validate with
 // (contract/canonical.ts). The document at /openapi.json and the docs page are generated from it.
 import { createRoute, z } from '@hono/zod-openapi';
-import { imageBodySchema, imageQuerySchema, IMAGE_FORMATS, MAX_IMAGES_PER_REQUEST } from '../contract/index.js';
+import { imageBodySchema, imageQuerySchema, IMAGE_FORMATS, MAX_IMAGES_PER_REQUEST } from '@imf/contract';
 
 const problemSchema = z
   .object({

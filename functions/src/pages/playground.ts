@@ -1,7 +1,7 @@
 // The playground at /: pick a class, move the guidance slider, interval, seed and size, and the
 // image follows. The page holds no API key: it carries a short-lived page token and asks the edge
 // (POST /playground/sign) for a short-lived signed URL per image.
-import { allowedSizes, type ModelRegistry } from '../contract/index.js';
+import { allowedSizes, type ModelRegistry } from '@imf/contract';
 import { escapeHtml, jsonForHtml } from './html.js';
 
 export const PLAYGROUND_TOKEN_HEADER = 'x-playground-token';

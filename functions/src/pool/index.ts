@@ -8,7 +8,7 @@ import {
   WORKER_SECRET_HEADER,
   type WorkerGenerateBody,
   type WorkerImageRequest,
-} from '../contract/index.js';
+} from '@imf/contract';
 import type { StoredImage } from '../cache/types.js';
 import { CircuitBreaker, type BreakerState } from './breaker.js';
 import { rendezvousOrder } from './rendezvous.js';

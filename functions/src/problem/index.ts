@@ -1,6 +1,6 @@
 // Errors as values for the caller: RFC 9457 problem details (application/problem+json), each with
 // the offending parameters and the rule they broke. Nothing internal (stack, upstream body) leaks.
-import type { ParamIssue } from '../contract/index.js';
+import type { ParamIssue } from '@imf/contract';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 

@@ -1,7 +1,7 @@
 // A storage outage degrades to generating on the pool (the worker rewrites the object) and makes
 // the edge unready; it never turns an image request into a 5xx by itself.
 import { expect, inject, it } from 'vitest';
-import { canonicalPath } from '../../src/contract/index.js';
+import { canonicalPath } from '@imf/contract';
 import { hashApiKey } from '../../src/auth/index.js';
 import { registry } from '../../src/models/registry.js';
 import { startNodeEdge } from '../../src/runtime/node.js';

@@ -3,7 +3,7 @@
 // 503s, 500s or silence. It counts calls per seed so tests can tell which worker served what.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { deflateSync } from 'node:zlib';
-import { WORKER_GENERATE_PATH, WORKER_READY_PATH, WORKER_SECRET_HEADER, workerGenerateBodySchema, IMAGE_KEY_HEADER, OBJECT_KEY_HEADER } from '../../src/contract/index.js';
+import { WORKER_GENERATE_PATH, WORKER_READY_PATH, WORKER_SECRET_HEADER, workerGenerateBodySchema, IMAGE_KEY_HEADER, OBJECT_KEY_HEADER } from '@imf/contract';
 import type { ImageStore } from '../../src/storage/types.js';
 
 export type FakeWorkerMode = 'ok' | 'busy' | 'broken' | 'slow';

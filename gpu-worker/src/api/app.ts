@@ -2,7 +2,7 @@
 // for the edge only (shared secret, compared in constant time), /healthz, /readyz and /metrics.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { issuesFromZod, type ParamIssue } from '../../../functions/src/contract/canonical.js';
+import { issuesFromZod, type ParamIssue } from '@imf/contract';
 import {
   IMAGE_KEY_HEADER,
   OBJECT_KEY_HEADER,
@@ -12,7 +12,7 @@ import {
   workerGenerateBodySchema,
   type WorkerBatchResponse,
   type WorkerImageRequest,
-} from '../../../functions/src/contract/worker-api.js';
+} from '@imf/contract';
 import type { Admission } from '../admission/index.js';
 import { WorkerError, type WorkerErrorKind } from '../errors.js';
 import type { GeneratedImage, ImageGenerator, ServedModel } from '../generate/index.js';

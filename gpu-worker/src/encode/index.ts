@@ -3,7 +3,7 @@
 // neighbour upscaled by an integer factor to the canonical request's size.
 import { encode as encodePngBytes } from 'fast-png';
 import sharp from 'sharp';
-import type { ImageFormat } from '../../../functions/src/contract/canonical.js';
+import type { ImageFormat } from '@imf/contract';
 
 export interface ImageShape {
   channels: number;

@@ -1,10 +1,10 @@
 // From a worker request to stored image bytes: check the request against the contract and the
 // served manifest, join an identical request already in flight (single-flight on the image key),
 // look in storage before any inference, else batch → encode → store write-once.
-import { CONTENT_TYPES, canonicalPath, parseImagePath, type ImageRequest } from '../../../functions/src/contract/canonical.js';
-import { imageKey, objectKey as objectKeyOf } from '../../../functions/src/contract/image-key.js';
-import type { ModelRegistry } from '../../../functions/src/contract/manifest.js';
-import type { WorkerImageRequest } from '../../../functions/src/contract/worker-api.js';
+import { CONTENT_TYPES, canonicalPath, parseImagePath, type ImageRequest } from '@imf/contract';
+import { imageKey, objectKey as objectKeyOf } from '@imf/contract';
+import type { ModelRegistry } from '@imf/contract';
+import type { WorkerImageRequest } from '@imf/contract';
 import { Batcher } from '../batcher/index.js';
 import { encodeImage, toPixels } from '../encode/index.js';
 import { WorkerError } from '../errors.js';

@@ -2,7 +2,7 @@
 // shared contract plus what serving needs — the ONNX file and its hash, the sampler's inputs and
 // outputs, and the noise generator. validateManifest says in one sentence why a manifest is refused.
 import { z } from 'zod';
-import { modelManifestSchema, type ModelManifest } from '../../../functions/src/contract/manifest.js';
+import { modelManifestSchema, type ModelManifest } from '@imf/contract';
 import { NOISE_GENERATOR } from '../noise/index.js';
 
 export const MANIFEST_SCHEMA = 'imf-model/1';

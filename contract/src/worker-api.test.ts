@@ -1,6 +1,6 @@
 // The body the edge sends a GPU worker is exactly what the worker's schema accepts.
 import { describe, expect, it } from 'vitest';
-import { registry } from '../models/registry.js';
+import { registry } from './testing/shipped-models.js';
 import { imageKey, objectKey, parseImageBody, workerGenerateBodySchema, type WorkerGenerateBody } from './index.js';
 
 const model = Object.values(registry)[0]!;

@@ -1,6 +1,6 @@
 // The canonical request: one form per image, defaults from the manifest, numbers normalised.
 import { describe, expect, it } from 'vitest';
-import { registry } from '../models/registry.js';
+import { registry } from './testing/shipped-models.js';
 import {
   allowedSizes,
   canonicalPath,

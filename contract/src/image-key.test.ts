@@ -1,6 +1,6 @@
 // The image key: deterministic, sensitive to every field of the request and to the model version.
 import { describe, expect, it } from 'vitest';
-import { registry } from '../models/registry.js';
+import { registry } from './testing/shipped-models.js';
 import { imageEtag, imageKey, objectKey, type ImageRequest } from './index.js';
 
 const model = Object.values(registry)[0]!;
