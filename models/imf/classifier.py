@@ -20,12 +20,13 @@ ARCH = "cnn3-v1"  # part of the cache file name: a changed architecture retrains
 
 
 class Classifier(nn.Module):
-    def __init__(self, classes: int = 10):
+    def __init__(self, classes: int = 10, channels: int = 1):
         super().__init__()
         self.conv = nn.Sequential(  # strided convolutions: cheap enough to train on a CPU
-            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),  # 14x14
-            nn.Conv2d(64, 64, 3, stride=2, padding=1), nn.ReLU(),  # 7x7
+            nn.Conv2d(channels, 32, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),  # 14x14 at 28x28
+            nn.Conv2d(64, 64, 3, stride=2, padding=1), nn.ReLU(),  # 7x7 at 28x28
+            nn.AdaptiveAvgPool2d(7),  # other resolutions pool to the same 7x7 grid
         )
         self.features = nn.Sequential(nn.Flatten(), nn.Linear(64 * 7 * 7, FEATURES), nn.ReLU())
         self.logits = nn.Linear(FEATURES, classes)
@@ -36,11 +37,11 @@ class Classifier(nn.Module):
         return self.logits(f), f
 
 
-def train_classifier(dataset: str, epochs: int = 2, seed: int = 0, log=sys.stderr) -> Classifier:
+def train_classifier(cfg, epochs: int = 2, seed: int = 0, log=sys.stderr) -> Classifier:
     torch.manual_seed(seed)
-    split = load(dataset, "train")
+    split = load(cfg.dataset, "train", cfg)
     x, y = to_model_range(split.images), torch.from_numpy(split.labels)
-    model = Classifier()
+    model = Classifier(cfg.model.num_classes, cfg.model.channels)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     gen = torch.Generator().manual_seed(seed)
     t0 = time.time()
@@ -73,17 +74,27 @@ def embed(model: Classifier, images: Tensor) -> tuple[Tensor, Tensor]:
     return torch.cat([o[0] for o in outs]), torch.cat([o[1] for o in outs])
 
 
-def cached_classifier(dataset: str, log=sys.stderr) -> tuple[Classifier, float]:
+def data_set_name(cfg) -> str:
+    """What names a data set's classifier in the cache: a folder is named by its contents."""
+    if cfg.dataset != "folder":
+        return cfg.dataset
+    from .folder import fingerprint
+
+    return f"folder-{fingerprint(Path(cfg.data_dir), cfg.model.image_size, cfg.model.channels)}"
+
+
+def cached_classifier(cfg, log=sys.stderr) -> tuple[Classifier, float]:
     """The data set's classifier and its test accuracy; trained on first use, then loaded."""
-    path = CACHE_DIR / f"{dataset}-{ARCH}.safetensors"
-    model = Classifier()
+    name = data_set_name(cfg)
+    path = CACHE_DIR / f"{name}-{ARCH}.safetensors"
+    model = Classifier(cfg.model.num_classes, cfg.model.channels)
     if path.is_file():
         model.load_state_dict(load_file(str(path)))
         model.eval()
     else:
-        print(f"training the {dataset} evaluation classifier (once; cached at {path})", file=log)
-        model = train_classifier(dataset, log=log)
+        print(f"training the {name} evaluation classifier (once; cached at {path})", file=log)
+        model = train_classifier(cfg, log=log)
         path.parent.mkdir(parents=True, exist_ok=True)
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
-    test = load(dataset, "test")
+    test = load(cfg.dataset, "test", cfg)
     return model, accuracy(model, to_model_range(test.images), torch.from_numpy(test.labels))

@@ -64,7 +64,9 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    dataset: str = "mnist"  # mnist | fashion-mnist
+    dataset: str = "mnist"  # mnist | fashion-mnist | folder (data_dir: one sub-folder per class)
+    data_dir: str = ""
+    class_names: tuple = ()  # a folder data set's class names, in label order (set when it loads)
     objective: str = "imf"  # imf | mf (the original MeanFlow objective, the ablation baseline)
     steps: int = 8000
     batch_size: int = 64
@@ -75,10 +77,12 @@ class TrainConfig:
     grad_clip: float = 1.0
     ema_decay: float = 0.999
     seed: int = 0
-    # time sampling: logit-normal, t = max, r = min, a share of each batch with r = t
+    # time sampling: logit-normal, t = max, r = min, a share of each batch with r = t, and a
+    # share of the r < t samples moved to the 1-NFE query point itself (t = 1, r = 0)
     p_mean: float = -0.4
     p_std: float = 1.0
     flow_matching_share: float = 0.5
+    endpoint_share: float = 0.0
     # guidance: omega on [1, 1 + s_max], log-uniform; interval t_min ~ U(0, .5), t_max ~ U(.5, 1)
     s_max: float = 7.0
     class_dropout: float = 0.1
@@ -94,8 +98,10 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
 
     def validate(self) -> "TrainConfig":
-        if self.dataset not in ("mnist", "fashion-mnist"):
-            raise ConfigError(f"dataset must be 'mnist' or 'fashion-mnist', got {self.dataset!r}")
+        if self.dataset not in ("mnist", "fashion-mnist", "folder"):
+            raise ConfigError(f"dataset must be 'mnist', 'fashion-mnist' or 'folder', got {self.dataset!r}")
+        if (self.dataset == "folder") != bool(self.data_dir):
+            raise ConfigError("data_dir is set exactly when dataset is 'folder'")
         if self.objective not in ("imf", "mf"):
             raise ConfigError(f"objective must be 'imf' or 'mf', got {self.objective!r}")
         for name in ("steps", "batch_size", "checkpoint_every", "threads"):
@@ -109,6 +115,10 @@ class TrainConfig:
             raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if not 0 <= self.flow_matching_share <= 1:
             raise ConfigError(f"flow_matching_share must be in [0, 1], got {self.flow_matching_share}")
+        if not 0 <= self.endpoint_share <= 1:
+            raise ConfigError(f"endpoint_share must be in [0, 1], got {self.endpoint_share}")
+        if self.flow_matching_share + self.endpoint_share > 1:
+            raise ConfigError("flow_matching_share + endpoint_share must be at most 1")
         if not 0 <= self.class_dropout < 1:
             raise ConfigError(f"class_dropout must be in [0, 1), got {self.class_dropout}")
         if self.s_max < 0:
@@ -130,7 +140,7 @@ class TrainConfig:
     def from_dict(d: dict) -> "TrainConfig":
         d = dict(d)
         model = ModelConfig(**d.pop("model", {}))
-        for key in ("adam_betas", "keep_snapshots"):
+        for key in ("adam_betas", "keep_snapshots", "class_names"):
             if key in d:
                 d[key] = tuple(d[key])
         return TrainConfig(model=model, **d)

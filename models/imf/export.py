@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from . import checkpoint as ckpt
-from .data import CLASS_NAMES
+from .data import class_names
 from .evaluate import load_ema
 from .model_card import write_card
 from .noise import NAME as NOISE_NAME
@@ -129,7 +129,7 @@ def manifest(model_id: str, onnx_sha: str, cfg, step: int, omega: float, interva
         ],
         "outputs": [{"name": "image", "dtype": "float32", "shape": ["batch", *shape],
                      "meaning": "x = z - u(z, h = 1, omega, t_min, t_max, class), clamped to [-1, 1]"}],
-        "classes": CLASS_NAMES[cfg.dataset],
+        "classes": class_names(cfg),
         "null_class": m.null_class,
         "guidance": {"min": 1.0, "max": round(1.0 + cfg.s_max, 6), "default": omega},
         "interval": {"default": list(interval)},

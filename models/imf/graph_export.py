@@ -36,6 +36,7 @@ def export_graph(module: nn.Module, args: tuple, folder: Path, graph: str,
                               dynamic_axes={k: {0: "batch"} for k in input_names + output_names},
                               opset_version=OPSET, dynamo=False)
         model = onnx.load(str(scratch), load_external_data=True)
+        share_constants(model)
         for stale in (folder / graph, folder / data):
             stale.unlink(missing_ok=True)
         onnx.save_model(model, str(folder / graph), save_as_external_data=True,
@@ -45,6 +46,34 @@ def export_graph(module: nn.Module, args: tuple, folder: Path, graph: str,
     for name in names:  # onnx creates the data file owner-only; a worker may run as another user
         (folder / name).chmod(0o644)
     return names
+
+
+def share_constants(model) -> int:
+    """Keep one copy of each large Constant that the exporter repeated (it inlines a buffer,
+    such as the rotary tables, once per use: 4 per block). Returns how many were dropped."""
+    import hashlib
+
+    first: dict[bytes, str] = {}
+    rename: dict[str, str] = {}
+    kept = []
+    for node in model.graph.node:
+        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
+            t = node.attribute[0].t
+            if len(t.raw_data) >= INLINE_BELOW:
+                key = hashlib.sha256(bytes([t.data_type]) + str(list(t.dims)).encode()
+                                     + t.raw_data).digest()
+                if key in first:
+                    rename[node.output[0]] = first[key]
+                    continue
+                first[key] = node.output[0]
+        kept.append(node)
+    if rename:
+        for node in kept:
+            for i, name in enumerate(node.input):
+                node.input[i] = rename.get(name, name)
+        del model.graph.node[:]
+        model.graph.node.extend(kept)
+    return len(rename)
 
 
 def session(path: Path, threads: int | None = None, provider: str = "cpu"):

@@ -88,7 +88,7 @@ def write_card(path: Path, man: dict) -> None:
         "",
         "## What was run",
         "",
-        f"Imported on {src['imported_on']} (CPU only) by `{src['command']}`. There:",
+        f"Imported on a CPU only ({src['imported_on']}) by `{src['command']}`. There:",
         "",
         "- the checkpoint loaded strictly into the rebuilt official architecture (every key and "
         "shape matched);",

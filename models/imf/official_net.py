@@ -116,19 +116,20 @@ def size_name(cfg: OfficialConfig) -> str | None:
 # -- blocks ---------------------------------------------------------------------------------------
 
 def rope_tables(head_dim: int, positions: int, theta: float = ROPE_THETA) -> tuple[Tensor, Tensor]:
-    """cos and sin of the rotary angle of each position and feature pair, [positions, head_dim/2]."""
+    """cos and sin of the rotary angle of each position and feature pair, [positions, 1,
+    head_dim/2] (the 1 broadcasts over heads; shaped once here so the exported graph shares one
+    table instead of a reshaped copy per use)."""
     inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
-    angles = torch.outer(torch.arange(positions, dtype=torch.float32), inv_freq)
+    angles = torch.outer(torch.arange(positions, dtype=torch.float32), inv_freq)[:, None, :]
     return angles.cos(), angles.sin()
 
 
 def rotate_pairs(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
     """Rotate adjacent feature pairs (x[2i], x[2i+1]) of x [B, T, heads, D] by their position's
-    angle: the official complex multiplication, written with real tensors."""
+    angle (tables from rope_tables): the official complex multiplication, with real tensors."""
     pairs = x.unflatten(-1, (-1, 2))
     a, b = pairs[..., 0], pairs[..., 1]
-    c, s = cos[:, None, :], sin[:, None, :]
-    return torch.stack([a * c - b * s, a * s + b * c], dim=-1).flatten(-2)
+    return torch.stack([a * cos - b * sin, a * sin + b * cos], dim=-1).flatten(-2)
 
 
 class RoPEAttention(nn.Module):

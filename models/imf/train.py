@@ -1,10 +1,12 @@
-"""Train an iMF model from scratch.
+"""Train an iMF model from scratch, on MNIST, Fashion-MNIST or a folder of your own images.
 
-    python -m imf.train --preset mnist-cpu --out runs/imf-mnist
-    torchrun --nproc_per_node=8 -m imf.train --preset mnist-gpu --out runs/gpu
+    python -m imf.train --preset mnist-cpu --id imf-mnist            # runs/imf-mnist/
+    python -m imf.train --data DIR --resolution 32 --channels 3 --id my-model
+    torchrun --nproc_per_node=8 -m imf.train --preset mnist-gpu --id imf-mnist-gpu
 
-The config is printed at start and saved in every checkpoint; rerunning the same command resumes
-from <out>/last.safetensors exactly (weights, EMA, optimizer, RNG and data position)."""
+DIR holds one sub-folder per class (the folder names are the class names) with PNG or JPEG
+images. The config is printed at start and saved in every checkpoint; rerunning the same command
+resumes from runs/<id>/last.safetensors exactly (weights, EMA, optimizer, RNG, data position)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ import torch.distributed as dist
 from . import checkpoint as ckpt
 from .config import ConfigError, ModelConfig, TrainConfig
 from .data import BatchStream, DataError, load
+from .folder import class_names as folder_class_names
+from .paths import run_dir, user_path
 from .method import LOSSES
 from .network import ImfDiT
 from .presets import PRESETS
@@ -68,6 +72,24 @@ def apply_overrides(cfg: TrainConfig, pairs: list[str]) -> TrainConfig:
     return dataclasses.replace(cfg, model=model).validate()
 
 
+def with_folder(cfg: TrainConfig, root: Path, resolution: int | None, channels: int) -> TrainConfig:
+    """The config for training on an image folder: its classes, the image size and channels.
+    Everything that can be checked without training is checked here, before any step runs."""
+    if not resolution:
+        raise ConfigError("--data needs --resolution N (the square size images are cropped to)")
+    patch = cfg.model.patch_size
+    if resolution < 2 * patch or resolution % patch:
+        raise ConfigError(f"--resolution {resolution} cannot be tiled by the network's "
+                          f"{patch}x{patch} patches; use a multiple of {patch} of at least {2 * patch}")
+    names = folder_class_names(root)
+    model = dataclasses.replace(cfg.model, image_size=resolution, channels=channels,
+                                num_classes=len(names))
+    cfg = dataclasses.replace(cfg, dataset="folder", data_dir=str(root.resolve()),
+                              class_names=tuple(names), model=model).validate()
+    load("folder", "train", cfg)  # decodes (and caches) every file now: a bad one stops here
+    return cfg
+
+
 def learning_rate(step: int, cfg: TrainConfig) -> float:
     """Linear warm-up, then constant (EMA does the averaging)."""
     return cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup_steps))
@@ -102,7 +124,10 @@ class Progress:
             print(line, file=sys.stderr, flush=True)
 
 
-def train(cfg: TrainConfig, out: Path, resume: bool = True, quiet: bool = False) -> Path:
+def train(cfg: TrainConfig, out: Path, resume: bool = True, quiet: bool = False,
+          time_limit_s: float | None = None) -> Path:
+    """Train to cfg.steps (or until time_limit_s of wall time has passed: then the reached step is
+    checkpointed and the same call resumes from it)."""
     distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
     rank, world = 0, 1
     device = torch.device(cfg.device)
@@ -116,6 +141,9 @@ def train(cfg: TrainConfig, out: Path, resume: bool = True, quiet: bool = False)
     if cfg.device == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device=cuda but no CUDA device is available")
     torch.set_num_threads(cfg.threads)
+    if cfg.device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     torch.set_flush_denormal(True)  # zero-initialised gates otherwise produce slow denormals
     main = rank == 0
     if main and not quiet:
@@ -126,7 +154,10 @@ def train(cfg: TrainConfig, out: Path, resume: bool = True, quiet: bool = False)
     ema = copy.deepcopy(net).requires_grad_(False)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, betas=cfg.adam_betas,
                             weight_decay=cfg.weight_decay)
-    stream = BatchStream(load(cfg.dataset, "train"), cfg.batch_size, cfg.seed)
+    if cfg.dataset == "folder" and folder_class_names(Path(cfg.data_dir)) != list(cfg.class_names):
+        raise DataError(f"the class folders in {cfg.data_dir} are not the config's classes "
+                        f"{list(cfg.class_names)}")
+    stream = BatchStream(load(cfg.dataset, "train", cfg), cfg.batch_size, cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed * 7919 + rank)
     step = 0
     last = out / "last.safetensors"
@@ -149,6 +180,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = True, quiet: bool = False)
     progress = Progress(cfg.steps, step, main and not quiet)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(cfg.to_json())
+    started = time.time()
     while step < cfg.steps:
         x, y = stream.next()
         if distributed:  # each rank takes its own slice of the global batch
@@ -175,8 +207,9 @@ def train(cfg: TrainConfig, out: Path, resume: bool = True, quiet: bool = False)
             raise FloatingPointError(f"loss became {loss} at step {step}; lower lr "
                                      f"(now {cfg.lr}) or raise warmup_steps")
         progress.update(step, loss, result.loss_u, result.loss_v)
+        out_of_time = time_limit_s is not None and time.time() - started > time_limit_s
         if main and (step % cfg.checkpoint_every == 0 or step == cfg.steps
-                     or step in cfg.keep_snapshots):
+                     or step in cfg.keep_snapshots or out_of_time):
             state = ckpt.TrainState(step, net.state_dict(), ema.state_dict(), opt.state_dict(),
                                     gen.get_state(), stream.state(), cfg)
             ckpt.save(last, state)
@@ -185,6 +218,11 @@ def train(cfg: TrainConfig, out: Path, resume: bool = True, quiet: bool = False)
             with open(out / "log.jsonl", "a") as log:
                 log.write(json.dumps({"step": step, "loss": loss, "loss_u": result.loss_u,
                                       "loss_v": result.loss_v, "time": time.time()}) + "\n")
+        if out_of_time:
+            if main and not quiet:
+                print(f"\ntime limit reached: stopped at step {step} (checkpointed; rerun to "
+                      "continue)", file=sys.stderr, flush=True)
+            break
     if main and not quiet and progress.tty:
         print(file=sys.stderr)
     if distributed:
@@ -195,27 +233,45 @@ def train(cfg: TrainConfig, out: Path, resume: bool = True, quiet: bool = False)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--preset", default="mnist-cpu", help=f"one of {', '.join(PRESETS)}")
+    parser.add_argument("--id", default="imf-mnist",
+                        help="the model id: the run goes to runs/<id>/ (and exports to models/<id>/)")
+    parser.add_argument("--preset", help=f"one of {', '.join(PRESETS)} (default: mnist-cpu, or "
+                        "folder-cpu with --data)")
     parser.add_argument("--config", type=Path, help="a JSON config file (instead of a preset)")
+    parser.add_argument("--data", type=Path,
+                        help="train on this image folder: one sub-folder per class, PNG or JPEG")
+    parser.add_argument("--resolution", type=int, help="with --data: the square image size")
+    parser.add_argument("--channels", type=int, choices=(1, 3), default=None,
+                        help="with --data: 1 (grayscale) or 3 (RGB); default 3")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config field, e.g. --set steps=100 --set model.hidden_size=64")
-    parser.add_argument("--out", type=Path, required=True, help="run folder for checkpoints")
+    parser.add_argument("--out", type=Path, help="run folder for checkpoints (default runs/<id>)")
     parser.add_argument("--no-resume", action="store_true", help="start over even if a checkpoint exists")
+    parser.add_argument("--time-limit-minutes", type=float,
+                        help="stop (checkpointed, resumable) after this much wall time")
     args = parser.parse_args(argv)
     try:
         if args.config:
-            if not args.config.is_file():
-                raise ConfigError(f"config file {args.config} not found")
+            config = user_path(args.config)
+            if not config.is_file():
+                raise ConfigError(f"config file {config} not found")
             try:
-                cfg = TrainConfig.from_dict(json.loads(args.config.read_text()))
+                cfg = TrainConfig.from_dict(json.loads(config.read_text()))
             except (json.JSONDecodeError, TypeError) as err:
-                raise ConfigError(f"{args.config}: not a valid config ({err})") from None
-        elif args.preset in PRESETS:
-            cfg = PRESETS[args.preset]
+                raise ConfigError(f"{config}: not a valid config ({err})") from None
         else:
-            raise ConfigError(f"unknown preset {args.preset!r}; presets: {', '.join(PRESETS)}")
+            preset = args.preset or ("folder-cpu" if args.data else "mnist-cpu")
+            if preset not in PRESETS:
+                raise ConfigError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
+            cfg = PRESETS[preset]
+        if args.data:
+            cfg = with_folder(cfg, user_path(args.data), args.resolution, args.channels or 3)
+        elif args.resolution or args.channels:
+            raise ConfigError("--resolution and --channels go with --data")
         cfg = apply_overrides(cfg, args.set)
-        train(cfg, args.out, resume=not args.no_resume)
+        out = user_path(args.out) if args.out else run_dir(args.id)
+        limit = args.time_limit_minutes * 60 if args.time_limit_minutes else None
+        train(cfg, out, resume=not args.no_resume, time_limit_s=limit)
     except (ConfigError, DataError, ckpt.CheckpointError, FloatingPointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -73,56 +73,137 @@ def test_jvp_of_u_matches_finite_differences():
 
 
 class LinearNet:
-    """A network with hand-computable outputs: u = a z + b h, v = c z + d [y is null]."""
-    a, b, c, d = 0.5, 2.0, 0.25, 1.0
+    """A network with hand-computable outputs: u = a z + b h, v = c z + d [y is null] +
+    k (1 - 1/omega). `a` is a tensor so tests can follow its gradient."""
+    b, c, d, k = 2.0, 0.25, 1.0, 0.75
 
-    def __init__(self):
+    def __init__(self, a: float = 0.5):
+        self.a = torch.tensor(a, requires_grad=True)
         self.cfg = SimpleNamespace(null_class=10)
 
+    def u(self, z, h, omega, t_min, t_max, y):
+        return self.a * z + self.b * method.bcast(h)
+
     def u_and_trunk(self, z, h, omega, t_min, t_max, y):
-        return self.a * z + self.b * method.bcast(h), z
+        return self.u(z, h, omega, t_min, t_max, y), z
 
     def v_from_trunk(self, trunk):
         return self.c * trunk
 
     def v(self, z, h, omega, t_min, t_max, y):
-        return self.c * z + self.d * method.bcast((y == self.cfg.null_class).to(z.dtype))
+        null = method.bcast((y == self.cfg.null_class).to(z.dtype))
+        return self.c * z + self.d * null + self.k * method.bcast(1 - 1 / omega)
 
 
-def test_imf_loss_matches_hand_computation():
-    cfg = TrainConfig(batch_size=4, class_dropout=0.0)
-    net = LinearNet()
-    x = torch.randn(4, 1, 2, 2)
-    y = torch.tensor([1, 2, 3, 4])
-    got = method.imf_loss(net, x, y, cfg, torch.Generator().manual_seed(3))
-
-    g = torch.Generator().manual_seed(3)  # replay the same draws
-    t, r, fm = method.sample_t_r(4, cfg, g)
+def replay_imf(net: LinearNet, x, y, cfg, seed: int, a_in_jvp):
+    """The iMF loss by hand, drawing the same numbers as imf_loss; `a_in_jvp` is the slope used
+    inside du/dt (net.a.detach() for the stop-gradient the method prescribes)."""
+    g = torch.Generator().manual_seed(seed)
+    b = x.shape[0]
+    t, r, fm = method.sample_t_r(b, cfg, g)
     e = torch.randn(x.shape, generator=g)
-    lo, hi = method.sample_interval(4, fm, g)
-    omega = method.sample_omega(4, cfg, g)
+    lo, hi = method.sample_interval(b, fm, g)
+    omega = method.sample_omega(b, cfg, g)
+    drop = method.sample_class_dropout(b, cfg.class_dropout, g)
     T = method.bcast
     z = T(1 - t) * x + T(t) * e
     w = method.effective_omega(t, omega, lo, hi)
-    v_c, v_u = net.c * z, net.c * z + net.d  # conditional, and the null class's offset
-    v_g = (e - x) + T(1 - 1 / w) * (v_c - v_u)
-    # du/dt along (v_c, 1, 0) = a * v_c + b; zero weight where r = t
-    V = net.a * z + net.b * T(t - r) + T(t - r) * (net.a * v_c + net.b)
+    v_c = net.c * z + net.k * T(1 - 1 / w)  # conditional, at the effective scale w
+    v_u = net.c * z + net.d  # unconditional: the null class at omega = 1
+    v_g = torch.where(T(drop), e - x, (e - x) + T(1 - 1 / w) * (v_c - v_u))
+    tangent = torch.where(T(drop), v_u, v_c)  # a dropped label follows the unconditional flow
+    h = T(t - r)
+    V = net.a * z + net.b * h + h * (a_in_jvp * tangent + net.b)  # u + h du/dt
     v = net.c * z
     sq_u = (V - v_g).pow(2).flatten(1).sum(1)
     sq_v = (v - v_g).pow(2).flatten(1).sum(1)
-    expected = (sq_u / (sq_u + 0.01) + sq_v / (sq_v + 0.01)).mean()
+    loss = (sq_u / (sq_u.detach() + cfg.norm_eps) + sq_v / (sq_v.detach() + cfg.norm_eps)).mean()
+    return loss, V, v_g, drop, fm
+
+
+IMF_CASE = dict(cfg=TrainConfig(batch_size=8, class_dropout=0.4), seed=5)
+
+
+def test_imf_loss_matches_hand_computation_with_class_dropout():
+    cfg, seed = IMF_CASE["cfg"], IMF_CASE["seed"]
+    x = torch.randn(8, 1, 2, 2, generator=torch.Generator().manual_seed(1))
+    y = torch.arange(8) % 10
+    net = LinearNet()
+    got = method.imf_loss(net, x, y, cfg, torch.Generator().manual_seed(seed))
+    expected, V, v_g, drop, fm = replay_imf(net, x, y, cfg, seed, net.a.detach())
+    # the case must exercise a dropped label on an r < t sample (where its tangent matters)
+    # and a kept one
+    assert bool((drop & ~fm).any()) and bool((~drop & ~fm).any())
     assert torch.allclose(got.loss, expected, atol=1e-6)
     assert math.isclose(got.loss_u, (V - v_g).pow(2).mean().item(), rel_tol=1e-5)
+
+
+def test_imf_loss_stops_the_gradient_through_du_dt():
+    cfg, seed = IMF_CASE["cfg"], IMF_CASE["seed"]
+    x = torch.randn(8, 1, 2, 2, generator=torch.Generator().manual_seed(1))
+    y = torch.arange(8) % 10
+    net = LinearNet()
+    method.imf_loss(net, x, y, cfg, torch.Generator().manual_seed(seed)).loss.backward()
+    got = net.a.grad.clone()
+    hand = LinearNet()
+    replay_imf(hand, x, y, cfg, seed, hand.a.detach())[0].backward()
+    leaky = LinearNet()
+    replay_imf(leaky, x, y, cfg, seed, leaky.a)[0].backward()  # the gradient the method forbids
+    assert torch.allclose(got, hand.a.grad, rtol=1e-5)
+    assert not torch.allclose(got, leaky.a.grad, rtol=1e-3)
+
+
+def test_endpoint_share_puts_that_share_of_the_batch_at_t_1_r_0():
+    cfg = TrainConfig(flow_matching_share=0.5, endpoint_share=0.25)
+    t, r, fm = method.sample_t_r(16, cfg, torch.Generator().manual_seed(0))
+    assert fm.tolist() == [True] * 8 + [False] * 8
+    assert t[8:12].tolist() == [1.0] * 4 and r[8:12].tolist() == [0.0] * 4
+    assert bool((t[12:] < 1).all()) and bool((r[12:] > 0).all())
+    assert torch.equal(t[:8], r[:8])
 
 
 def test_class_dropout_sets_null_class_and_unguided_target():
     y = torch.arange(1000) % 10
     v_g, v_t = torch.ones(1000, 1, 1, 1), torch.zeros(1000, 1, 1, 1)
-    y2, target = method.drop_classes(y, v_g, v_t, 0.1, 10, torch.Generator().manual_seed(0))
-    dropped = y2 == 10
-    assert 60 < dropped.sum() < 140
-    assert bool((target[dropped] == 0).all()) and bool((target[~dropped] == 1).all())
+    drop = method.sample_class_dropout(1000, 0.1, torch.Generator().manual_seed(0))
+    assert 60 < drop.sum() < 140
+    y2, target = method.drop_classes(y, v_g, v_t, drop, 10)
+    assert torch.equal(y2 == 10, drop)
+    assert bool((target[drop] == 0).all()) and bool((target[~drop] == 1).all())
+
+
+def replay_mf(net: LinearNet, x, y, cfg, seed: int):
+    """The MF baseline's loss by hand: tangent v~ = omega v_t + (1 - omega) u(z, 0, null), target
+    v~ - h (a v~ + b) with no gradient."""
+    g = torch.Generator().manual_seed(seed)
+    b = x.shape[0]
+    t, r, _ = method.sample_t_r(b, cfg, g)
+    e = torch.randn(x.shape, generator=g)
+    drop = method.sample_class_dropout(b, cfg.class_dropout, g)
+    T = method.bcast
+    z = T(1 - t) * x + T(t) * e
+    v_t = e - x
+    a = net.a.detach()
+    v_tilde = torch.where(T(drop), v_t, cfg.mf_omega * v_t + (1 - cfg.mf_omega) * a * z)
+    h = T(t - r)
+    target = v_tilde - h * (a * v_tilde + net.b)
+    u = net.a * z + net.b * h
+    sq = (u - target).pow(2).flatten(1).sum(1)
+    return (sq / (sq.detach() + cfg.norm_eps)).mean()
+
+
+def test_mf_baseline_loss_matches_hand_computation():
+    cfg = TrainConfig(batch_size=8, class_dropout=0.3, mf_omega=2.5)
+    x = torch.randn(8, 1, 2, 2, generator=torch.Generator().manual_seed(2))
+    y = torch.arange(8) % 10
+    net, hand = LinearNet(), LinearNet()
+    got = method.mf_loss(net, x, y, cfg, torch.Generator().manual_seed(4))
+    expected = replay_mf(hand, x, y, cfg, 4)
+    assert torch.allclose(got.loss, expected, atol=1e-6)
+    # the target carries no gradient: only u's own dependence on a does
+    got.loss.backward()
+    expected.backward()
+    assert torch.allclose(net.a.grad, hand.a.grad, rtol=1e-5)
 
 
 def test_one_step_sampler_is_z_minus_u_at_h_1():

@@ -74,6 +74,9 @@ def test_folder_holds_both_graphs_each_with_one_data_file_and_the_documents(impo
                      if e.key == "location"}
         assert locations == {graph + ".data"}
         onnx.checker.check_model(str(imported["folder"] / graph))
+        large = [n.attribute[0].t.raw_data for n in model.graph.node if n.op_type == "Constant"
+                 and n.attribute[0].name == "value" and len(n.attribute[0].t.raw_data) >= 1024]
+        assert len(large) == len(set(large))  # one copy of each rotary table, not one per use
 
 
 def test_manifest_version_is_the_content_hash_and_every_file_has_its_sha256(imported):
@@ -230,7 +233,7 @@ def test_card_names_the_source_and_says_what_ran(imported):
     card = (imported["folder"] / "MODEL_CARD.md").read_text()
     man = imported["manifest"]
     assert man["version"] in card and man["source"]["checkpoint"]["sha256"] in card
-    assert "CPU only" in card and "Not run here" in card
+    assert "Imported on a CPU only" in card and "Not run here" in card
 
 
 def test_card_of_a_published_size_quotes_the_papers_fid_as_the_papers(imported, tmp_path):

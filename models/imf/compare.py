@@ -1,0 +1,91 @@
+"""Compare trained checkpoints at equal settings: 1-NFE and 2-NFE class accuracy and FID of each
+one's EMA weights, as a markdown table and JSON (the A/B tables of the model cards).
+
+    python -m imf.compare --out runs/ab.json NAME=CHECKPOINT [NAME=CHECKPOINT ...] \
+        [--omega 3 --t-min 0 --t-max 1 --samples 2000]"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from . import checkpoint as ckpt
+from .data import DataError
+from .evaluate import Scorer, generate, load_ema
+from .method import sample_mean_flow, sample_one_step
+from .paths import user_path
+
+
+def describe(cfg) -> str:
+    m = cfg.model
+    return (f"t,r ~ logit-normal({cfg.p_mean}, {cfg.p_std}), r = t share "
+            f"{cfg.flow_matching_share}, endpoint share {cfg.endpoint_share}; "
+            f"{m.shared_depth} shared + {m.head_depth}-block heads")
+
+
+def compare(runs: dict[str, Path], omega: float, t_min: float, t_max: float,
+            samples: int) -> list[dict]:
+    rows, scorer, dataset = [], None, None
+    for name, path in runs.items():
+        net, cfg, step = load_ema(path)
+        if scorer is None:
+            scorer, dataset = Scorer(cfg), cfg.dataset
+        elif cfg.dataset != dataset:
+            raise ckpt.CheckpointError(f"{path} is trained on {cfg.dataset}, not {dataset}")
+        one = lambda n, z, y: sample_one_step(n, z, y, omega, t_min, t_max)  # noqa: E731
+        two = lambda n, z, y: sample_mean_flow(n, z, y, omega, t_min, t_max, 2)  # noqa: E731
+        row = {"name": name, "step": step, "recipe": describe(cfg),
+               "one_step": scorer(*generate(one, net, samples)),
+               "two_step": scorer(*generate(two, net, samples))}
+        print(json.dumps(row), file=sys.stderr, flush=True)
+        rows.append(row)
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| variant | steps | recipe | 1-NFE accuracy | 1-NFE FID | 2-NFE accuracy | 2-NFE FID |",
+             "| --- | ---: | --- | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        o, t = r["one_step"], r["two_step"]
+        lines.append(f"| {r['name']} | {r['step']} | {r['recipe']} | {100 * o['accuracy']:.1f}% | "
+                     f"{o['fid']:.1f} | {100 * t['accuracy']:.1f}% | {t['fid']:.1f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("runs", nargs="+", metavar="NAME=CHECKPOINT")
+    p.add_argument("--out", type=Path, required=True, help="where the JSON goes")
+    p.add_argument("--omega", type=float, default=3.0)
+    p.add_argument("--t-min", type=float, default=0.0)
+    p.add_argument("--t-max", type=float, default=1.0)
+    p.add_argument("--samples", type=int, default=2000)
+    p.add_argument("--threads", type=int, default=2)
+    args = p.parse_args(argv)
+    try:
+        runs = {}
+        for item in args.runs:
+            name, sep, path = item.partition("=")
+            if not sep:
+                raise ValueError(f"expected NAME=CHECKPOINT, got {item!r}")
+            runs[name] = user_path(path)
+        torch.set_num_threads(args.threads)
+        rows = compare(runs, args.omega, args.t_min, args.t_max, args.samples)
+    except (ValueError, DataError, ckpt.CheckpointError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    out = user_path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"guidance": {"omega": args.omega, "t_min": args.t_min,
+                                            "t_max": args.t_max}, "rows": rows}, indent=2) + "\n")
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

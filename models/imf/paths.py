@@ -1,0 +1,23 @@
+"""Where a command's paths point. npm scripts run from models/, so a relative path the user typed
+is resolved against the directory npm was started in (INIT_CWD), not against models/."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .data import REPO_ROOT
+
+RUNS = REPO_ROOT / "runs"
+
+
+def user_path(path: Path | str) -> Path:
+    path = Path(path).expanduser()
+    if path.is_absolute():
+        return path
+    return Path(os.environ.get("INIT_CWD") or os.getcwd()) / path
+
+
+def run_dir(model_id: str) -> Path:
+    """A model's training run: checkpoints, logs, evaluation."""
+    return RUNS / model_id
