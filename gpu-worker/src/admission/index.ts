@@ -19,10 +19,6 @@ export class Admission {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  get inProgress(): number {
-    return this.started.size;
-  }
-
   /** How long the oldest request in progress has been in it; 0 when none is. */
   oldestMs(): number {
     const first = this.started.values().next();

@@ -62,10 +62,3 @@ export function fillNormals(seed: number, out: Float32Array, offset = 0, count =
     if (i + 1 < count) out[offset + i + 1] = r * Math.sin(theta);
   }
 }
-
-/** The noise of one image: C×H×W values in row-major C, H, W order. */
-export function imageNoise(seed: number, shape: readonly [number, number, number]): Float32Array {
-  const out = new Float32Array(shape[0] * shape[1] * shape[2]);
-  fillNormals(seed, out);
-  return out;
-}

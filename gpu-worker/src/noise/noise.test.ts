@@ -1,7 +1,14 @@
 // The TypeScript generator against the committed test vectors shared with the Python reference.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { imageNoise, NOISE_GENERATOR, Xoshiro128ss } from './index.js';
+import { fillNormals, NOISE_GENERATOR, Xoshiro128ss } from './index.js';
+
+/** One image's noise, as the session fills it into its batch. */
+function imageNoise(seed: number, [c, h, w]: readonly number[]): Float32Array {
+  const out = new Float32Array(c! * h! * w!);
+  fillNormals(seed, out);
+  return out;
+}
 import { repoPath } from '../../test/paths.js';
 
 interface VectorCase {
