@@ -4,11 +4,11 @@ import { registry } from './testing/shipped-models.js';
 import {
   allowedSizes,
   canonicalPath,
-  canonicalUrl,
   consecutiveSeeds,
   formatNumber,
   parseImageBody,
   parseImagePath,
+  parseImageTarget,
   type ImageRequest,
 } from './index.js';
 
@@ -75,7 +75,11 @@ describe('canonical request', () => {
     const req: ImageRequest = { model: model.id, class: 4, guidance: model.guidance.max, tmin: 0.1, tmax: 0.9, seed: 4294967295, format: 'webp', size: allowedSizes(model)[2]! };
     const again = fromUrl(canonicalPath(req));
     expect(again.ok && again.value.request).toEqual(req);
-    expect(canonicalUrl(req, 'https://img.example')).toBe(`https://img.example${canonicalPath(req)}`);
+  });
+
+  it('writes the query parameters in one order: guidance, tmin, tmax, seed, size', () => {
+    const req: ImageRequest = { model: model.id, class: 2, guidance: 2.5, tmin: 0.125, tmax: 1, seed: 7, format: 'png', size: model.image.width };
+    expect(canonicalPath(req)).toBe(`/v1/images/${model.id}/2.png?guidance=2.5&tmin=0.125&tmax=1&seed=7&size=${model.image.width}`);
   });
 
   it.each([
@@ -104,6 +108,25 @@ describe('canonical request', () => {
   it('marks an unknown model as not found', () => {
     const parsed = fromUrl('/v1/images/no-such-model/1.png');
     expect(!parsed.ok && parsed.notFound).toBe(true);
+  });
+});
+
+describe('request target', () => {
+  it('parses a target as its path and query', () => {
+    const req: ImageRequest = { model: model.id, class: 1, guidance: model.guidance.default, tmin: 0, tmax: 0.5, seed: 99, format: 'webp', size: model.image.width };
+    const parsed = parseImageTarget(registry, canonicalPath(req));
+    expect(parsed.ok && parsed.value.request).toEqual(req);
+  });
+
+  it('decodes a percent-encoded class name as the router would', () => {
+    const name = model.classes[4]!;
+    const parsed = parseImageTarget(registry, `/v1/images/${model.id}/${encodeURIComponent(name).replace(/./, (c) => `%${c.charCodeAt(0).toString(16)}`)}.png?seed=1`);
+    expect(parsed.ok && parsed.value.request.class).toBe(4);
+  });
+
+  it('refuses a target that is not an image path', () => {
+    const parsed = parseImageTarget(registry, `/v1/images/${model.id}/extra/3.png`);
+    expect(!parsed.ok && parsed.issues[0]).toMatchObject({ parameter: '(path)' });
   });
 });
 

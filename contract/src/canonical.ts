@@ -2,46 +2,39 @@
 // JSON body) becomes one ImageRequest with every default filled in and every number normalised, and
 // that request has exactly one URL. The edge, the worker and the tests all use this module.
 import { z } from 'zod';
-import { allowedSizes, defaultSize, findModel, type ModelManifest, type ModelRegistry } from './manifest.js';
+import { issuesFromZod, type ParamIssue, type ParseResult } from './issues.js';
+import { allowedSizes, defaultSize, findModel, type ModelRegistry, type ModelSummary } from './manifest.js';
 import { formatNumber, freshSeed, parseDecimal, parseSeed, quantize, UINT32_MAX } from './numbers.js';
+import { IMAGE_FORMATS, MAX_IMAGES_PER_REQUEST, NULL_CLASS_NAMES, type ImageFormat, type ImageRequest } from './request.js';
 
-export const IMAGE_FORMATS = ['png', 'webp'] as const;
-export type ImageFormat = (typeof IMAGE_FORMATS)[number];
+/** The path of every image URL up to the model id. */
+export const IMAGE_PATH_PREFIX = '/v1/images/';
 
-export const CONTENT_TYPES: Record<ImageFormat, string> = { png: 'image/png', webp: 'image/webp' };
+/**
+ * The query parameters of an image URL, in canonical order; anything else is rejected by name. Each
+ * is the request field of the same name.
+ */
+export const IMAGE_QUERY_PARAMS = ['guidance', 'tmin', 'tmax', 'seed', 'size'] as const satisfies readonly (keyof ImageRequest)[];
+export type ImageQueryParam = (typeof IMAGE_QUERY_PARAMS)[number];
 
-/** Most images one POST /v1/images may ask for. */
-export const MAX_IMAGES_PER_REQUEST = 16;
+/** The query of GET /v1/images/{model}/{class}.{format}, as strings before model-specific checks. */
+export const imageQuerySchema = z.strictObject(
+  Object.fromEntries(IMAGE_QUERY_PARAMS.map((name) => [name, z.string().optional()])) as Record<ImageQueryParam, z.ZodOptional<z.ZodString>>,
+);
 
-/** Names that select the model's null (unconditional) class instead of an index. */
-export const NULL_CLASS_NAMES = ['null', 'unconditional'] as const;
+/** The JSON body of POST /v1/images and POST /v1/sign. */
+export const imageBodySchema = z.strictObject({
+  model: z.string().min(1),
+  class: z.union([z.number().int(), z.string().min(1)]),
+  guidance: z.number().finite().optional(),
+  interval: z.tuple([z.number().finite(), z.number().finite()]).optional(),
+  seed: z.number().int().optional(),
+  n: z.number().int().optional(),
+  format: z.enum(IMAGE_FORMATS).optional(),
+  size: z.number().int().optional(),
+});
 
-/** One image, fully specified: an image is a pure function of these fields plus the model version. */
-export interface ImageRequest {
-  model: string;
-  /** Class index; the manifest's null_class means unconditional. */
-  class: number;
-  guidance: number;
-  tmin: number;
-  tmax: number;
-  /** Unsigned 32-bit seed of the noise generator. */
-  seed: number;
-  format: ImageFormat;
-  /** Output edge length in pixels, one of allowedSizes(model). */
-  size: number;
-}
-
-/** One rejected parameter: its name, the rule it broke, and a sentence for the caller. */
-export interface ParamIssue {
-  parameter: string;
-  rule: 'required' | 'type' | 'range' | 'enum' | 'unknown' | 'order' | 'format';
-  detail: string;
-}
-
-export type ParseResult<T> =
-  | { ok: true; value: T }
-  /** notFound: the model does not exist (404) rather than a bad parameter (400). */
-  | { ok: false; notFound: boolean; issues: ParamIssue[] };
+export type ImageBody = z.infer<typeof imageBodySchema>;
 
 export interface ParsedImage {
   request: ImageRequest;
@@ -54,60 +47,8 @@ export interface ParseOptions {
   drawSeed?: () => number;
 }
 
-/** Query parameters of the image URL; anything else is rejected by name. */
-export const IMAGE_QUERY_PARAMS = ['guidance', 'tmin', 'tmax', 'seed', 'size'] as const;
-
-/** The query of GET /v1/images/{model}/{class}.{format}, as strings before model-specific checks. */
-export const imageQuerySchema = z
-  .object({
-    guidance: z.string().optional(),
-    tmin: z.string().optional(),
-    tmax: z.string().optional(),
-    seed: z.string().optional(),
-    size: z.string().optional(),
-  })
-  .strict();
-
-/** The JSON body of POST /v1/images and POST /v1/sign. */
-export const imageBodySchema = z
-  .object({
-    model: z.string().min(1),
-    class: z.union([z.number().int(), z.string().min(1)]),
-    guidance: z.number().finite().optional(),
-    interval: z.tuple([z.number().finite(), z.number().finite()]).optional(),
-    seed: z.number().int().optional(),
-    n: z.number().int().optional(),
-    format: z.enum(IMAGE_FORMATS).optional(),
-    size: z.number().int().optional(),
-  })
-  .strict();
-
-export type ImageBody = z.infer<typeof imageBodySchema>;
-
-/** Turns zod issues into ParamIssues naming the parameter and the rule (parse with reportInput). */
-export function issuesFromZod(error: z.ZodError, prefix = ''): ParamIssue[] {
-  const out: ParamIssue[] = [];
-  for (const issue of error.issues) {
-    const at = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        out.push({ parameter: [at, key].filter(Boolean).join('.'), rule: 'unknown', detail: `unknown parameter "${key}"` });
-      }
-    } else if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) {
-      out.push({ parameter: at || '(body)', rule: 'required', detail: `${at || 'body'} is required` });
-    } else if (issue.code === 'invalid_value') {
-      out.push({ parameter: at, rule: 'enum', detail: issue.message });
-    } else if (issue.code === 'too_big' || issue.code === 'too_small') {
-      out.push({ parameter: at, rule: 'range', detail: issue.message });
-    } else {
-      out.push({ parameter: at || '(body)', rule: 'type', detail: issue.message });
-    }
-  }
-  return out;
-}
-
 /** Resolves a class given as an index or a name to its index, or explains why not. */
-export function resolveClass(model: ModelManifest, given: string | number): number | ParamIssue {
+export function resolveClass(model: ModelSummary, given: string | number): number | ParamIssue {
   const text = String(given);
   if (/^\d+$/.test(text)) {
     const index = Number(text);
@@ -133,7 +74,11 @@ interface LooseRequest {
   size?: number | string;
 }
 
-function validate(model: ModelManifest, loose: LooseRequest, names: { tmin: string; tmax: string }, drawSeed: () => number): ParseResult<ParsedImage> {
+/** The names the interval's ends go by in errors: query parameters in a URL, `interval[i]` in a body. */
+type IntervalNames = { tmin: string; tmax: string };
+const QUERY_NAMES: IntervalNames = { tmin: 'tmin', tmax: 'tmax' } satisfies Record<string, ImageQueryParam>;
+
+function validate(model: ModelSummary, loose: LooseRequest, names: IntervalNames, drawSeed: () => number): ParseResult<ParsedImage> {
   const issues: ParamIssue[] = [];
   const number = (name: string, raw: number | string | undefined, fallback: number): number => {
     if (raw === undefined) return fallback;
@@ -226,9 +171,34 @@ export function parseImagePath(
   return validate(
     model,
     { class: parts.file.slice(0, dot), format: parts.file.slice(dot + 1), guidance: q.guidance, tmin: q.tmin, tmax: q.tmax, seed: q.seed, size: q.size },
-    { tmin: 'tmin', tmax: 'tmax' },
+    QUERY_NAMES,
     options.drawSeed ?? freshSeed,
   );
+}
+
+/** A path segment as the router hands it over: percent-decoded, or as sent when that is malformed. */
+function decodeSegment(segment: string): string {
+  if (!segment.includes('%')) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/**
+ * Parses an image URL's request target (`/v1/images/<model>/<class>.<format>?<query>`, without a
+ * signature), e.g. what a client sent or what canonicalPath wrote.
+ */
+export function parseImageTarget(registry: ModelRegistry, target: string, options: ParseOptions = {}): ParseResult<ParsedImage> {
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  const segments = path.startsWith(IMAGE_PATH_PREFIX) ? path.slice(IMAGE_PATH_PREFIX.length).split('/') : [];
+  if (segments.length !== 2) {
+    return { ok: false, notFound: true, issues: [{ parameter: '(path)', rule: 'format', detail: `an image URL is ${IMAGE_PATH_PREFIX}<model>/<class>.<format>` }] };
+  }
+  const query = new URLSearchParams(q < 0 ? '' : target.slice(q + 1));
+  return parseImagePath(registry, { model: decodeSegment(segments[0]!), file: decodeSegment(segments[1]!), query }, options);
 }
 
 /** Parses a JSON body (POST /v1/images, POST /v1/sign): one request plus how many images (n). */
@@ -256,18 +226,17 @@ export function parseImageBody(
   return { ok: true, value: { ...parsed.value, n } };
 }
 
-/** The one path (with query) of an image: every parameter present, fixed order, canonical numbers. */
+/**
+ * The one path (with query) of an image: every parameter present, in IMAGE_QUERY_PARAMS order, each
+ * number in its canonical text (integers, the seed and size, are their own canonical text).
+ */
 export function canonicalPath(req: ImageRequest): string {
-  return (
-    `/v1/images/${req.model}/${req.class}.${req.format}` +
-    `?guidance=${formatNumber(req.guidance)}&tmin=${formatNumber(req.tmin)}&tmax=${formatNumber(req.tmax)}` +
-    `&seed=${req.seed}&size=${req.size}`
-  );
-}
-
-/** The canonical absolute URL of an image on the given origin (e.g. "https://img.example"). */
-export function canonicalUrl(req: ImageRequest, origin: string): string {
-  return new URL(canonicalPath(req), origin).toString();
+  let path = `${IMAGE_PATH_PREFIX}${req.model}/${req.class}.${req.format}`;
+  for (let i = 0; i < IMAGE_QUERY_PARAMS.length; i++) {
+    const name = IMAGE_QUERY_PARAMS[i]!;
+    path += `${i === 0 ? '?' : '&'}${name}=${formatNumber(req[name])}`;
+  }
+  return path;
 }
 
 /** The n requests of a batch: consecutive seeds from the first, wrapping at 2^32. */

@@ -1,29 +1,35 @@
-// The image key: deterministic, sensitive to every field of the request and to the model version.
+// The image key: the SHA-256 of a fixed text (scheme, model version, canonical path), so any
+// implementation that writes that text gets the same key. The vectors below were computed with
+// sha256sum from the text, not with this code.
 import { describe, expect, it } from 'vitest';
-import { registry } from './testing/shipped-models.js';
-import { imageEtag, imageKey, objectKey, type ImageRequest } from './index.js';
+import { IMMUTABLE_CACHE_CONTROL, imageEtag, imageKey, objectKey, type ImageRequest } from './index.js';
 
-const model = Object.values(registry)[0]!;
-const base: ImageRequest = { model: model.id, class: 1, guidance: model.guidance.default, tmin: 0, tmax: 1, seed: 42, format: 'png', size: model.image.width };
+const version = '0123456789abcdef';
+const three: ImageRequest = { model: 'imf-mnist', class: 3, guidance: 3, tmin: 0, tmax: 1, seed: 42, format: 'png', size: 28 };
+const unconditional: ImageRequest = { model: 'imf-mnist', class: 10, guidance: 2.5, tmin: 0.1, tmax: 0.9, seed: 4294967295, format: 'webp', size: 224 };
 
 describe('image key', () => {
-  it('is a stable hex SHA-256 of the canonical form and version', async () => {
-    const key = await imageKey(base, model.version);
-    expect(key).toMatch(/^[0-9a-f]{64}$/);
-    expect(await imageKey({ ...base }, model.version)).toBe(key);
+  it('is the SHA-256 of "imf-image/1", the version and the canonical path, one per line', async () => {
+    // printf 'imf-image/1\n0123456789abcdef\n/v1/images/imf-mnist/3.png?guidance=3&tmin=0&tmax=1&seed=42&size=28' | sha256sum
+    expect(await imageKey(three, version)).toBe('bd865bc359a2a21560c587a2db921dc80e52bb700647d9dac91c58be33ecccc9');
+    // printf 'imf-image/1\n0123456789abcdef\n/v1/images/imf-mnist/10.webp?guidance=2.5&tmin=0.1&tmax=0.9&seed=4294967295&size=224' | sha256sum
+    expect(await imageKey(unconditional, version)).toBe('dbb06e651edbaf1e2bb993a308902fca5c6b4a9340752374368ab12c508f9cb6');
   });
 
   it('changes with the model version and with each field', async () => {
-    const key = await imageKey(base, model.version);
-    expect(await imageKey(base, `${model.version}x`)).not.toBe(key);
-    for (const change of [{ class: 2 }, { guidance: base.guidance + 0.5 }, { tmin: 0.1 }, { tmax: 0.9 }, { seed: 43 }, { format: 'webp' as const }, { size: base.size * 2 }]) {
-      expect(await imageKey({ ...base, ...change }, model.version)).not.toBe(key);
+    const key = await imageKey(three, version);
+    expect(await imageKey(three, 'fedcba9876543210')).not.toBe(key);
+    for (const change of [{ class: 2 }, { guidance: 3.5 }, { tmin: 0.1 }, { tmax: 0.9 }, { seed: 43 }, { format: 'webp' as const }, { size: 56 }]) {
+      expect(await imageKey({ ...three, ...change }, version)).not.toBe(key);
     }
   });
 
-  it('lays objects out by model and version', async () => {
-    const key = await imageKey(base, model.version);
-    expect(objectKey(base, model.version, key)).toBe(`images/${model.id}/${model.version}/${key}.png`);
-    expect(imageEtag(key)).toBe(`"${key}"`);
+  it('stores images under images/<model>/<version>/<key>.<format>', () => {
+    expect(objectKey(unconditional, version, 'dbb06e65')).toBe('images/imf-mnist/0123456789abcdef/dbb06e65.webp');
+  });
+
+  it('is the strong ETag, quoted, and such images are cached for a year, immutable', () => {
+    expect(imageEtag('bd865bc3')).toBe('"bd865bc3"');
+    expect(IMMUTABLE_CACHE_CONTROL).toBe('public, max-age=31536000, immutable');
   });
 });

@@ -1,6 +1,7 @@
 // The image key: a SHA-256 of the canonical request and the model version. It names the image in
 // the edge cache, in object storage and in the worker's single-flight table, and it is the ETag.
-import { canonicalPath, type ImageRequest } from './canonical.js';
+import { canonicalPath } from './canonical.js';
+import type { ImageRequest } from './request.js';
 
 /** Version tag of the key derivation; bump it only if the canonical form itself changes. */
 export const IMAGE_KEY_SCHEME = 'imf-image/1';
@@ -24,3 +25,6 @@ export function objectKey(req: ImageRequest, modelVersion: string, key: string):
 export function imageEtag(key: string): string {
   return `"${key}"`;
 }
+
+/** An image key names the same bytes forever, so every copy of an image may be cached forever. */
+export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';

@@ -1,8 +1,11 @@
-// The shared contract of the image API: canonical requests, image keys, signed URLs and the
-// worker's internal API. Imported by the edge (functions/), the GPU worker and the tests.
+// @imf/contract: what the edge, the GPU worker, the exporters and the tests share, each thing defined
+// once. See README.md for which file defines what.
 export * from './manifest.js';
 export * from './numbers.js';
+export * from './request.js';
+export * from './issues.js';
 export * from './canonical.js';
 export * from './image-key.js';
 export * from './signature.js';
 export * from './worker-api.js';
+export * from './problem.js';

@@ -1,12 +1,15 @@
 // The one way numbers appear in a canonical request: quantised to 0.001 and written in their
 // shortest decimal form, so that "3", "3.0" and "3.0004" all name the same image.
 
-/** Quantisation step of guidance, t_min and t_max. */
-export const NUMBER_STEP = 0.001;
+/** Decimal places kept of guidance, t_min and t_max: the canonical grid is 10^-DECIMALS. */
+const DECIMALS = 3;
+// Rounding through the integer count of steps (x * 1000, round, / 1000) is exact for every value on
+// the grid; multiplying by the step (0.001) instead would not be.
+const STEPS_PER_UNIT = 10 ** DECIMALS;
 
-/** Rounds to the canonical 0.001 grid; -0 becomes 0 so it cannot produce a second key. */
+/** Rounds to the canonical grid; -0 becomes 0 so it cannot produce a second key. */
 export function quantize(value: number): number {
-  const rounded = Math.round(value * 1000) / 1000;
+  const rounded = Math.round(value * STEPS_PER_UNIT) / STEPS_PER_UNIT;
   return rounded === 0 ? 0 : rounded;
 }
 
@@ -14,7 +17,7 @@ export function quantize(value: number): number {
 export function formatNumber(value: number): string {
   const text = String(quantize(value));
   // Below 1e-6 JS switches to exponent notation; quantised values never get there, but guard it.
-  return text.includes('e') ? quantize(value).toFixed(3).replace(/\.?0+$/, '') : text;
+  return text.includes('e') ? quantize(value).toFixed(DECIMALS).replace(/\.?0+$/, '') : text;
 }
 
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;

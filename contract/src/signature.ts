@@ -17,6 +17,9 @@ export type VerifyResult =
 
 /** Query parameters that belong to the signature, always last and in this order. */
 export const SIGNATURE_PARAMS = ['exp', 'kid', 'sig'] as const;
+export type SignatureParam = (typeof SIGNATURE_PARAMS)[number];
+/** The expiry (Unix seconds), the signing key's id, and the HMAC itself (the one secret-bearing value). */
+export const [EXPIRES_PARAM, KEY_ID_PARAM, MAC_PARAM] = SIGNATURE_PARAMS;
 
 /**
  * Parses `kid1:secret1,kid2:secret2` (first = signing key). Secrets should be ≥ 32 random bytes.
@@ -70,8 +73,12 @@ function fromBase64url(text: string): Uint8Array<ArrayBuffer> | undefined {
 
 /** The signed message: the path and query with `exp` and `kid` appended, exactly as in the URL. */
 function signedPart(path: string, expires: number, kid: string): string {
-  return `${path}${path.includes('?') ? '&' : '?'}exp=${expires}&kid=${kid}`;
+  return `${path}${path.includes('?') ? '&' : '?'}${EXPIRES_PARAM}=${expires}&${KEY_ID_PARAM}=${kid}`;
 }
+
+// A signed target: the signed path, then exp, kid and sig as the last parameters, in that order.
+const SIGNED_TARGET = new RegExp(`^(.*?)[?&]${EXPIRES_PARAM}=(\\d{1,12})&${KEY_ID_PARAM}=([A-Za-z0-9_-]+)&${MAC_PARAM}=([A-Za-z0-9_-]+)$`);
+const NAMES_A_SIGNATURE_PARAM = new RegExp(`[?&](?:${SIGNATURE_PARAMS.join('|')})=`);
 
 /**
  * Signs a canonical path and query (e.g. canonicalPath(req)) with the ring's first key.
@@ -82,7 +89,7 @@ export async function signPath(path: string, ring: SigningKeyRing, expires: numb
   if (!key) throw new Error('no signing key configured');
   const message = signedPart(path, Math.floor(expires), key.kid);
   const mac = await crypto.subtle.sign('HMAC', await hmacKey(key.secret), encoder.encode(message));
-  return `${message}&sig=${base64url(mac)}`;
+  return `${message}&${MAC_PARAM}=${base64url(mac)}`;
 }
 
 /**
@@ -91,10 +98,8 @@ export async function signPath(path: string, ring: SigningKeyRing, expires: numb
  * On success `path` is the signed path without the signature parameters.
  */
 export async function verifyPath(pathAndQuery: string, ring: SigningKeyRing, nowSeconds: number): Promise<VerifyResult> {
-  const match = /^(.*?)[?&]exp=(\d{1,12})&kid=([A-Za-z0-9_-]+)&sig=([A-Za-z0-9_-]+)$/.exec(pathAndQuery);
-  if (!match) {
-    return /[?&](exp|kid|sig)=/.test(pathAndQuery) ? { ok: false, reason: 'malformed' } : { ok: false, reason: 'unsigned' };
-  }
+  const match = SIGNED_TARGET.exec(pathAndQuery);
+  if (!match) return NAMES_A_SIGNATURE_PARAM.test(pathAndQuery) ? { ok: false, reason: 'malformed' } : { ok: false, reason: 'unsigned' };
   const [, path, expText, kid, sigText] = match as unknown as [string, string, string, string, string];
   const key = ring.find((k) => k.kid === kid);
   if (!key) return { ok: false, reason: 'unknown-kid' };

@@ -24,7 +24,7 @@
 // The worker must be idempotent per image key (same key, same bytes) and should single-flight
 // concurrent requests for one key; the edge's rendezvous hashing sends a key to one worker.
 import { z } from 'zod';
-import { IMAGE_FORMATS, MAX_IMAGES_PER_REQUEST, type ImageRequest } from './canonical.js';
+import { imageRequestSchema, MAX_IMAGES_PER_REQUEST } from './request.js';
 
 export const WORKER_GENERATE_PATH = '/v1/generate';
 export const WORKER_READY_PATH = '/readyz';
@@ -32,38 +32,24 @@ export const WORKER_SECRET_HEADER = 'x-imf-worker-secret';
 export const IMAGE_KEY_HEADER = 'x-imf-image-key';
 export const OBJECT_KEY_HEADER = 'x-imf-object-key';
 
-export const workerImageRequestSchema = z
-  .object({
-    /** The canonical request (see canonical.ts); the worker must not re-default anything. */
-    request: z
-      .object({
-        model: z.string(),
-        class: z.number().int().nonnegative(),
-        guidance: z.number(),
-        tmin: z.number(),
-        tmax: z.number(),
-        seed: z.number().int().nonnegative().max(0xffff_ffff),
-        format: z.enum(IMAGE_FORMATS),
-        size: z.number().int().positive(),
-      })
-      .strict(),
-    /** The manifest version the edge keyed the image with. */
-    modelVersion: z.string(),
-    /** imageKey(request, modelVersion). */
-    key: z.string().regex(/^[0-9a-f]{64}$/),
-    /** objectKey(request, modelVersion, key): where the worker stores the image. */
-    objectKey: z.string(),
-  })
-  .strict();
+export const workerImageRequestSchema = z.strictObject({
+  /** The canonical request (canonical.ts); the worker must not re-default anything. */
+  request: imageRequestSchema,
+  /** The manifest version the edge keyed the image with. */
+  modelVersion: z.string(),
+  /** imageKey(request, modelVersion). */
+  key: z.string().regex(/^[0-9a-f]{64}$/),
+  /** objectKey(request, modelVersion, key): where the worker stores the image. */
+  objectKey: z.string(),
+});
 
-export type WorkerImageRequest = z.infer<typeof workerImageRequestSchema> & { request: ImageRequest };
+export type WorkerImageRequest = z.infer<typeof workerImageRequestSchema>;
 
-export const workerGenerateBodySchema = z
-  .object({ requests: z.array(workerImageRequestSchema).min(1).max(MAX_IMAGES_PER_REQUEST) })
-  .strict();
+export const workerGenerateBodySchema = z.strictObject({ requests: z.array(workerImageRequestSchema).min(1).max(MAX_IMAGES_PER_REQUEST) });
 
 export type WorkerGenerateBody = z.infer<typeof workerGenerateBodySchema>;
 
+/** The answer to several requests; the worker writes it and the tests read it with this schema. */
 export const workerBatchResponseSchema = z.object({
   images: z.array(
     z.object({ key: z.string(), objectKey: z.string(), contentType: z.string(), data: z.string().describe('base64') }),

@@ -1,4 +1,4 @@
-// The edge's behaviour, as the public API promises it (shared/PRODUCT.md, issue 4). One suite,
+// The edge's behaviour, as the public API promises it (shared/PRODUCT.md). One suite,
 // run twice: inside workerd with the Workers adapters (test/workers/) and on Node over real HTTP
 // with the Node adapters (test/node/). Upstreams and S3 are real servers from global-setup.ts.
 import { describe, expect, it } from 'vitest';
@@ -14,14 +14,14 @@ import {
 import { hashApiKey } from '../src/auth/index.js';
 import { registry } from '../src/models/registry.js';
 import { rendezvousOrder } from '../src/pool/rendezvous.js';
-import type { ImageStore } from '../src/storage/types.js';
-import { API_KEY, RATE_LIMITED_KEY, RETIRED_SIGNING_KEY, SIGNING_KEYS, type EdgeTestEnv } from './support/env.js';
+import type { ObjectWriter } from '../src/storage/adapters/test-objects.js';
+import { API_KEY, RATE_LIMITED_KEY, REDIRECTED_KEY, RETIRED_SIGNING_KEY, SIGNING_KEYS, type EdgeTestEnv } from './support/env.js';
 
 export interface EdgeUnderTest {
   /** A request to the edge; `path` is a path and query. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
-  /** The object store this edge reads (the second tier). */
-  store: ImageStore;
+  /** Puts an object into the storage this edge reads (the second tier), as a worker would. */
+  writeObject: ObjectWriter;
   logs: Record<string, unknown>[];
   close(): Promise<void>;
 }
@@ -71,7 +71,7 @@ async function callsFor(env: EdgeTestEnv, mode: string, seed: number): Promise<n
 
 export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: StartEdge): void {
   const baseEnv = async (overrides: Record<string, string> = {}) => ({
-    API_KEY_HASHES: [await hashApiKey(API_KEY), await hashApiKey(RATE_LIMITED_KEY)].join(','),
+    API_KEY_HASHES: [await hashApiKey(API_KEY), await hashApiKey(RATE_LIMITED_KEY), await hashApiKey(REDIRECTED_KEY)].join(','),
     SIGNING_KEYS,
     WORKER_URLS: env.upstreams.ok,
     WORKER_SECRET: env.workerSecret,
@@ -186,7 +186,7 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
           expect(get.headers.get('allow')).toBe('POST');
         }));
 
-      // These ids once resolved to Object.prototype's members and answered 500.
+      // A model registry is a plain object: ids must never reach Object.prototype's members.
       it('answers 404 for a model named like an object property (constructor, __proto__, toString)', () =>
         withEdge({}, async (edge) => {
           for (const name of ['constructor', '__proto__', 'toString']) {
@@ -309,7 +309,7 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
         withEdge({}, async (edge) => {
           const req = image({ format: 'webp', size: allowedSizes(model)[1]! });
           const key = await imageKey(req, model.version);
-          await edge.store.put(objectKey(req, model.version, key), { body: new Uint8Array([82, 73, 70, 70, 1, 2, 3, 4]), contentType: 'image/webp' });
+          await edge.writeObject(objectKey(req, model.version, key), { body: new Uint8Array([82, 73, 70, 70, 1, 2, 3, 4]), contentType: 'image/webp' });
           const response = await edge.fetch(canonicalPath(req), { headers: auth });
           expect(response.status).toBe(200);
           expect(response.headers.get('x-image-tier')).toBe('storage');
@@ -384,6 +384,23 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
           await expectProblem(limited, 429);
           // Another key has its own bucket.
           expect((await edge.fetch(canonicalPath(image()), { headers: auth })).status).toBe(200);
+        }));
+
+      it('charges an image reached through a redirect one token, as its canonical URL alone: the redirect is free', () =>
+        withEdge({ RATE_LIMIT_PER_MINUTE: '1', RATE_LIMIT_BURST: '1' }, async (edge) => {
+          const headers = { authorization: `Bearer ${REDIRECTED_KEY}` };
+          const req = image();
+          const shorthand = `/v1/images/${model.id}/${req.class}.png?seed=${req.seed}`;
+          const redirects = [await edge.fetch(shorthand, { headers, redirect: 'manual' }), await edge.fetch(shorthand, { headers, redirect: 'manual' })];
+          expect(redirects.map((r) => [r.status, r.headers.get('ratelimit-remaining')])).toEqual([
+            [302, null],
+            [302, null],
+          ]);
+          const location = new URL(redirects[0]!.headers.get('location')!);
+          const followed = await edge.fetch(location.pathname + location.search, { headers });
+          expect(followed.status).toBe(200);
+          expect(followed.headers.get('ratelimit-remaining')).toBe('0');
+          await expectProblem(await edge.fetch(location.pathname + location.search, { headers }), 429);
         }));
     });
 

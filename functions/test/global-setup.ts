@@ -2,7 +2,7 @@
 // SeaweedFS S3 server and fake GPU workers in each failure mode, plus a port that refuses.
 import type { TestProject } from 'vitest/node';
 import { startS3Server, type S3Server } from '../../test/support/s3-server.js';
-import { s3Store } from '../src/storage/adapters/s3.js';
+import { s3ObjectWriter } from '../src/storage/adapters/test-objects.js';
 import { refusedUrl, startFakeWorker, type FakeWorker } from './support/fake-worker.js';
 import type { EdgeTestEnv } from './support/env.js';
 
@@ -12,8 +12,7 @@ const workers: FakeWorker[] = [];
 export async function setup(project: TestProject): Promise<void> {
   s3 = await startS3Server({ bucket: 'images' });
   const workerSecret = 'test-worker-secret';
-  const store = s3Store({ endpoint: s3.endpoint, bucket: s3.bucket, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, region: s3.region });
-  const ok = await startFakeWorker({ mode: 'ok', secret: workerSecret, store });
+  const ok = await startFakeWorker({ mode: 'ok', secret: workerSecret, writeObject: s3ObjectWriter(s3) });
   const busy = await startFakeWorker({ mode: 'busy', secret: workerSecret });
   const broken = await startFakeWorker({ mode: 'broken', secret: workerSecret });
   const slow = await startFakeWorker({ mode: 'slow', secret: workerSecret, delayMs: 3000 });

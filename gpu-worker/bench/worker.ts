@@ -12,7 +12,7 @@ import type { ImageRequest } from '@imf/contract';
 import { imageKey, objectKey } from '@imf/contract';
 import { WORKER_GENERATE_PATH, WORKER_SECRET_HEADER } from '@imf/contract';
 import { encodeImage, toPixels } from '../src/encode/index.js';
-import { Sampler } from '../src/inference/sampler.js';
+import { InferenceThread } from '../src/inference/inference-thread.js';
 import { discoverModels } from '../src/models/discover.js';
 import { filesystemStore } from '../src/storage/adapters/filesystem.js';
 import { s3Store } from '../src/storage/adapters/s3.js';
@@ -51,7 +51,7 @@ console.log(`# gpu-worker benchmark${quick ? ' (--quick: short runs, rough numbe
 console.log(`machine: ${cores[0]?.model ?? 'unknown CPU'} × ${cores.length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log(`node ${process.version}, onnxruntime-node ${ort.env.versions.node}, model ${m.id} ${m.version}, ${THREADS} intra-op thread(s), ${SECONDS} s per cell`);
 
-const sampler = await Sampler.open(model, { executionProvider: 'auto', intraOpThreads: THREADS, interOpThreads: 1 });
+const sampler = await InferenceThread.open(model, { executionProvider: 'auto', intraOpThreads: THREADS, interOpThreads: 1 });
 const session = await ort.InferenceSession.create(model.onnxPath, {
   executionProviders: [sampler.executionProvider],
   intraOpNumThreads: THREADS,

@@ -16,7 +16,9 @@ export type WorkerErrorKind =
   /** Object storage failed (503 + Retry-After); nothing partial was left behind. */
   | 'storage'
   /** ONNX Runtime failed (500). */
-  | 'inference';
+  | 'inference'
+  /** Anything else that failed unexpectedly: a bug, not a refusal (500). */
+  | 'internal';
 
 export class WorkerError extends Error {
   constructor(
@@ -28,4 +30,9 @@ export class WorkerError extends Error {
     super(message);
     this.name = 'WorkerError';
   }
+}
+
+/** The error as a WorkerError: itself, or 'internal' for anything that was not refused on purpose. */
+export function asWorkerError(error: unknown): WorkerError {
+  return error instanceof WorkerError ? error : new WorkerError('internal', 'image generation failed unexpectedly');
 }

@@ -7,7 +7,7 @@ import { Admission } from './admission/index.js';
 import { createApp, type Phase, type WorkerState } from './api/app.js';
 import type { WorkerConfig } from './config/index.js';
 import { ImageGenerator, servedModel, type ServedModel } from './generate/index.js';
-import { Sampler } from './inference/sampler.js';
+import { InferenceThread } from './inference/inference-thread.js';
 import { createLogger, type Logger } from './logging/index.js';
 import { WorkerMetrics } from './metrics/index.js';
 import { discoverModels, type RefusedModel } from './models/discover.js';
@@ -38,7 +38,7 @@ export class GpuWorker implements WorkerState {
   private currentPhase: Phase = 'starting';
   private currentGenerator: ImageGenerator | undefined;
   private refusedModels: RefusedModel[] = [];
-  private samplers: Sampler[] = [];
+  private threads: InferenceThread[] = [];
   private shuttingDown: Promise<void> | undefined;
   /** Resolves when the models are warm and the worker takes work; rejects when none can be served. */
   readonly ready: Promise<void>;
@@ -96,15 +96,15 @@ export class GpuWorker implements WorkerState {
     const served: ServedModel[] = [];
     for (const model of discovery.models) {
       try {
-        const sampler = await Sampler.open(
+        const thread = await InferenceThread.open(
           model,
           { executionProvider: config.executionProvider, intraOpThreads: config.intraOpThreads, interOpThreads: config.interOpThreads },
           (reason) => log.warn({ model: model.manifest.id }, reason),
         );
-        await sampler.warmUp([1, config.maxBatchSize]);
-        this.samplers.push(sampler);
-        served.push(servedModel(sampler, { maxBatchSize: config.maxBatchSize, maxDelayMs: config.maxBatchDelayMs, maxQueue: config.maxQueue }, this.metrics));
-        log.info({ model: model.manifest.id, version: model.manifest.version, executionProvider: sampler.executionProvider }, 'model ready');
+        await thread.warmUp([1, config.maxBatchSize]);
+        this.threads.push(thread);
+        served.push(servedModel(thread, { maxBatchSize: config.maxBatchSize, maxDelayMs: config.maxBatchDelayMs, maxQueue: config.maxQueue }, this.metrics));
+        log.info({ model: model.manifest.id, version: model.manifest.version, executionProvider: thread.executionProvider }, 'model ready');
       } catch (error) {
         this.refusedModels.push({ dir: model.dir, reason: (error as Error).message });
       }
@@ -145,7 +145,7 @@ export class GpuWorker implements WorkerState {
     if (outcome === 'timeout') log.warn({ timeoutMs: this.config.shutdownTimeoutMs }, 'drain timed out; closing the remaining connections');
     this.server.closeAllConnections();
     await this.ready.catch(() => {});
-    await Promise.allSettled(this.samplers.map((s) => s.close()));
+    await Promise.allSettled(this.threads.map((t) => t.close()));
     log.info({ ms: Math.round(performance.now() - started) }, 'stopped');
   }
 }

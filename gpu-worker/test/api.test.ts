@@ -13,7 +13,8 @@ import {
 } from '@imf/contract';
 import { startS3Server, type S3Server } from '../../test/support/s3-server.js';
 import { s3Store } from '../src/storage/adapters/s3.js';
-import { IMMUTABLE_CACHE_CONTROL, type ImageStore } from '../src/storage/types.js';
+import { IMMUTABLE_CACHE_CONTROL } from '@imf/contract';
+import type { ImageStore } from '../src/storage/types.js';
 import { startCuttingProxy, type CuttingProxy } from './support/cutting-proxy.js';
 import { generate, metric, SECRET, startTestWorker, workRequest, type TestWorker } from './support/worker.js';
 

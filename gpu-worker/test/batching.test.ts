@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerBatchResponseSchema, type WorkerImageRequest } from '@imf/contract';
 import { toPixels } from '../src/encode/index.js';
-import { Sampler, type SampleRequest } from '../src/inference/sampler.js';
+import { InferenceThread, type SampleRequest } from '../src/inference/inference-thread.js';
 import { discoverModels, type DiscoveredModel } from '../src/models/discover.js';
 import { repoPath } from './paths.js';
 import { generate, metric, startTestWorker, workRequest, type TestWorker } from './support/worker.js';
@@ -24,11 +24,11 @@ function mixedRequests(model: DiscoveredModel, count: number): SampleRequest[] {
 
 describe('a batch of mixed requests through the sampler', () => {
   let model: DiscoveredModel;
-  let sampler: Sampler;
+  let sampler: InferenceThread;
   beforeAll(async () => {
     const discovery = await discoverModels(repoPath('models'));
     model = discovery.models[0]!;
-    sampler = await Sampler.open(model, { executionProvider: 'auto', intraOpThreads: 1, interOpThreads: 1 });
+    sampler = await InferenceThread.open(model, { executionProvider: 'auto', intraOpThreads: 1, interOpThreads: 1 });
   });
   afterAll(async () => {
     await sampler?.close();

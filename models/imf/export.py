@@ -26,7 +26,7 @@ from .evaluate import load_ema
 from .model_card import write_card
 from .noise import NAME as NOISE_NAME
 from .noise import batch_noise
-from .sampler_graph import INPUTS, OUTPUTS, OneStepSampler, to_uint8
+from .sampler_graph import INPUT_SPECS, INPUTS, OUTPUT_SPECS, OUTPUTS, OneStepSampler, to_uint8
 
 OPSET = 17
 PARITY_BATCHES = (1, 7, 64)
@@ -103,10 +103,14 @@ def reference_outputs(sampler: OneStepSampler, shape) -> list[dict]:
 
 def manifest(model_id: str, onnx_sha: str, cfg, step: int, omega: float, interval, evaluation,
              parity, train_command: str) -> dict:
+    """The manifest (contract/manifest.schema.json): images are [batch, C, H, W], scalars [batch]."""
     m = cfg.model
     shape = [m.channels, m.image_size, m.image_size]
-    scalar = lambda name, meaning: {"name": name, "dtype": "float32", "shape": ["batch"],  # noqa: E731
-                                    "meaning": meaning}
+
+    def tensor(name: str, dtype: str, meaning: str) -> dict:
+        dims = ["batch", *shape] if name in ("noise", "image") else ["batch"]
+        return {"name": name, "dtype": dtype, "shape": dims, "meaning": meaning}
+
     return {
         "schema": "imf-model/1",
         "id": model_id,
@@ -118,17 +122,8 @@ def manifest(model_id: str, onnx_sha: str, cfg, step: int, omega: float, interva
         "image": {"channels": m.channels, "height": m.image_size, "width": m.image_size,
                   "layout": "NCHW", "range": [-1.0, 1.0],
                   "to_uint8": "round(clamp((x + 1) * 127.5, 0, 255))"},
-        "inputs": [
-            {"name": "noise", "dtype": "float32", "shape": ["batch", *shape],
-             "meaning": "N(0, 1) noise z from the noise generator, one seed per image"},
-            {"name": "class", "dtype": "int64", "shape": ["batch"],
-             "meaning": "class index; null_class for unconditional"},
-            scalar("guidance", "classifier-free guidance scale omega (1 = no guidance)"),
-            scalar("t_min", "start of the guidance interval"),
-            scalar("t_max", "end of the guidance interval"),
-        ],
-        "outputs": [{"name": "image", "dtype": "float32", "shape": ["batch", *shape],
-                     "meaning": "x = z - u(z, h = 1, omega, t_min, t_max, class), clamped to [-1, 1]"}],
+        "inputs": [tensor(*spec) for spec in INPUT_SPECS],
+        "outputs": [tensor(*spec) for spec in OUTPUT_SPECS],
         "classes": class_names(cfg),
         "null_class": m.null_class,
         "guidance": {"min": 1.0, "max": round(1.0 + cfg.s_max, 6), "default": omega},

@@ -1,7 +1,9 @@
 import base64
 import hashlib
 import json
+from pathlib import Path
 
+import jsonschema
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -14,6 +16,16 @@ from imf.export import PARITY_TOLERANCE, REFERENCE_REQUESTS, main
 from imf.noise import batch_noise
 from imf.presets import PRESETS
 from imf.train import apply_overrides, train
+
+# The manifest's one schema, written from its TypeScript definition (contract/src/manifest.ts).
+MANIFEST_SCHEMA = Path(__file__).resolve().parents[2] / "contract" / "manifest.schema.json"
+
+
+def schema_errors(manifest: dict) -> list[str]:
+    schema = json.loads(MANIFEST_SCHEMA.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    return sorted(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(manifest))
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +94,25 @@ def test_manifest_describes_the_model(exported):
     assert man["noise"]["generator"] == "xoshiro128ss-boxmuller/1"
     assert max(man["parity"]["batches"].values()) <= PARITY_TOLERANCE
     assert man["training"]["config"]["model"]["hidden_size"] == 32
+
+
+def test_manifest_is_valid_against_the_contract_schema(exported):
+    folder, _ = exported
+    assert schema_errors(json.loads((folder / "model.json").read_text())) == []
+
+
+@pytest.mark.parametrize("change", [
+    lambda m: m["inputs"].reverse(),
+    lambda m: m["inputs"][1].update(dtype="float32"),
+    lambda m: m["outputs"][0].update(name="images"),
+    lambda m: m.update(colour="red"),
+    lambda m: m["noise"].pop("order"),
+], ids=["inputs-out-of-order", "float-class", "renamed-output", "unknown-field", "no-noise-order"])
+def test_the_contract_schema_refuses_a_manifest_off_the_contract(exported, change):
+    folder, _ = exported
+    man = json.loads((folder / "model.json").read_text())
+    change(man)
+    assert schema_errors(man) != []
 
 
 def test_reference_outputs_are_what_the_onnx_graph_produces(exported):

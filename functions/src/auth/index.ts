@@ -1,6 +1,6 @@
 // Who may call: a bearer API key (looked up by its SHA-256 hash) or, for image URLs only, a valid
 // signature. The answer is either the caller's rate-limit identity or the problem to send back.
-import { verifyPath, type SigningKeyRing } from '@imf/contract';
+import { EXPIRES_PARAM, KEY_ID_PARAM, MAC_PARAM, SIGNATURE_PARAMS, verifyPath, type SignatureParam, type SigningKeyRing, type VerifyResult } from '@imf/contract';
 import { problem, problemResponse } from '../problem/index.js';
 import { hashApiKey, type ApiKeyRecord, type ApiKeyStore } from './key-store.js';
 
@@ -21,15 +21,17 @@ export async function authenticateBearer(authorization: string | undefined, keys
   return { ok: true, key: record };
 }
 
-const REASONS = {
-  unsigned: 'the URL carries no signature',
-  malformed: 'the signature parameters must be exp, kid and sig, last and in that order',
-  'unknown-kid': 'the URL was signed with a key that is no longer accepted',
-  tampered: 'the signature does not match the URL',
-  expired: 'the signed URL has expired',
-} as const;
+type FailureReason = Extract<VerifyResult, { ok: false }>['reason'];
 
-/** Verifies a signed path; on failure a 403 problem naming the reason. */
+const REASONS: Record<FailureReason, { detail: string; parameter: SignatureParam }> = {
+  unsigned: { detail: 'the URL carries no signature', parameter: MAC_PARAM },
+  malformed: { detail: `the signature parameters must be ${SIGNATURE_PARAMS.join(', ')}, last and in that order`, parameter: MAC_PARAM },
+  'unknown-kid': { detail: 'the URL was signed with a key that is not accepted any more', parameter: KEY_ID_PARAM },
+  tampered: { detail: 'the signature does not match the URL', parameter: MAC_PARAM },
+  expired: { detail: 'the signed URL has expired', parameter: EXPIRES_PARAM },
+};
+
+/** Verifies a signed path; on failure a 403 problem naming the reason and the parameter at fault. */
 export async function authenticateSignature(
   pathAndQuery: string,
   ring: SigningKeyRing,
@@ -37,10 +39,6 @@ export async function authenticateSignature(
 ): Promise<{ ok: true; path: string; expires: number } | { ok: false; response: Response }> {
   const result = await verifyPath(pathAndQuery, ring, nowSeconds);
   if (result.ok) return { ok: true, path: result.path, expires: result.expires };
-  return {
-    ok: false,
-    response: problemResponse(
-      problem('bad-signature', REASONS[result.reason], { errors: [{ parameter: result.reason === 'expired' ? 'exp' : result.reason === 'unknown-kid' ? 'kid' : 'sig', rule: 'format', detail: REASONS[result.reason] }] }),
-    ),
-  };
+  const { detail, parameter } = REASONS[result.reason];
+  return { ok: false, response: problemResponse(problem('bad-signature', detail, { errors: [{ parameter, rule: 'format', detail }] })) };
 }

@@ -1,6 +1,6 @@
 // Where API keys live: only as SHA-256 hashes. One contract, two adapters: a list from the
 // environment (Node, or a Workers secret) and Workers KV keyed by hash (issue keys without a deploy).
-import { Memo } from '../cache/memo.js';
+import { Memo } from '../memo/index.js';
 
 /** What the edge knows about a valid key: its hash (the rate-limit identity), never the key. */
 export interface ApiKeyRecord {

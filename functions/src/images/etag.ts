@@ -5,5 +5,3 @@ export function etagMatches(ifNoneMatch: string | undefined | null, etag: string
   if (ifNoneMatch.trim() === '*') return true;
   return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }
-
-export const IMMUTABLE = 'public, max-age=31536000, immutable';

@@ -1,5 +1,5 @@
-// A small bounded memo (insertion-ordered Map, oldest dropped first) for values that are pure
-// functions of their key, e.g. an image key from its canonical path, on the hot path of cache hits.
+// A small bounded memo (an insertion-ordered Map; the oldest entry goes first) for values that are
+// pure functions of their key: API-key hashes, verified signatures, resolved image requests.
 
 export class Memo<V> {
   private readonly entries = new Map<string, V>();

@@ -1,13 +1,13 @@
-// The models this edge serves, validated once at start-up: a manifest that does not parse stops
-// the deployment instead of producing wrong defaults per request.
-import { modelManifestSchema, type ModelRegistry } from '@imf/contract';
+// The models this edge serves, validated once at start-up: a summary that does not parse stops the
+// deployment instead of producing wrong defaults per request.
+import { modelSummarySchema, type ModelRegistry, type ModelSummary } from '@imf/contract';
 import { manifests } from './registry.generated.js';
 
 export function buildRegistry(list: readonly unknown[] = manifests): ModelRegistry {
-  const registry: Record<string, ReturnType<typeof modelManifestSchema.parse>> = {};
+  const registry: Record<string, ModelSummary> = {};
   for (const raw of list) {
-    const manifest = modelManifestSchema.parse(raw);
-    registry[manifest.id] = manifest;
+    const summary = modelSummarySchema.parse(raw);
+    registry[summary.id] = summary;
   }
   return Object.freeze(registry);
 }

@@ -37,10 +37,11 @@ export type PoolOutcome =
   | { ok: true; image: StoredImage; worker: string; attempts: number }
   | { ok: false; status: 502 | 503 | 504; retryAfterSeconds: number; detail: string; attempts: number };
 
+/** What a probe found of one worker. */
 export interface WorkerHealth {
   url: string;
   breaker: BreakerState;
-  ready?: boolean;
+  ready: boolean;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -158,9 +159,5 @@ export class WorkerPool {
         return { url, breaker: breaker.state, ready };
       }),
     );
-  }
-
-  health(): WorkerHealth[] {
-    return this.options.workerUrls.map((url) => ({ url, breaker: this.breakers.get(url)!.state }));
   }
 }

@@ -1,8 +1,8 @@
-// Errors as values for the caller: RFC 9457 problem details (application/problem+json), each with
-// the offending parameters and the rule they broke. Nothing internal (stack, upstream body) leaks.
-import type { ParamIssue } from '@imf/contract';
+// The edge's problems: the kinds of error a client of the public API can get, each with its status
+// and title, built with the contract's one problem+json builder. Their type URIs point at /docs.
+import { problemBuilder, type ParamIssue, type ProblemCatalogue } from '@imf/contract';
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+export { problemResponse, PROBLEM_CONTENT_TYPE, type Problem } from '@imf/contract';
 
 export type ProblemKind =
   | 'invalid-parameters'
@@ -18,7 +18,7 @@ export type ProblemKind =
   | 'bad-gateway'
   | 'internal';
 
-const TITLES: Record<ProblemKind, [number, string]> = {
+const KINDS: ProblemCatalogue<ProblemKind> = {
   'invalid-parameters': [400, 'Invalid parameters'],
   unauthorized: [401, 'Missing or invalid API key'],
   'bad-signature': [403, 'Invalid signed URL'],
@@ -33,31 +33,10 @@ const TITLES: Record<ProblemKind, [number, string]> = {
   internal: [500, 'Internal error'],
 };
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance?: string;
-  /** The parameters at fault, each with the rule it broke. */
-  errors?: ParamIssue[];
-}
-
-export function problem(kind: ProblemKind, detail: string, extra: { errors?: ParamIssue[]; instance?: string } = {}): Problem {
-  const [status, title] = TITLES[kind];
-  return { type: `/docs#problem-${kind}`, title, status, detail, ...extra };
-}
-
-/** The problem as a Response; headers (Retry-After, WWW-Authenticate, …) are added by the caller. */
-export function problemResponse(p: Problem, headers: HeadersInit = {}): Response {
-  const h = new Headers(headers);
-  h.set('content-type', PROBLEM_CONTENT_TYPE);
-  h.set('cache-control', 'no-store');
-  return new Response(JSON.stringify(p), { status: p.status, headers: h });
-}
+export const problem = problemBuilder(KINDS, (kind) => `/docs#problem-${kind}`);
 
 /** A 400 listing every bad parameter, with a detail sentence built from them. */
-export function invalidParameters(issues: ParamIssue[], instance?: string): Problem {
+export function invalidParameters(issues: ParamIssue[], instance?: string) {
   const detail = issues.map((i) => i.detail).join('; ');
   return problem('invalid-parameters', detail, { errors: issues, ...(instance ? { instance } : {}) });
 }

@@ -1,5 +1,5 @@
 // Object storage, the second tier: the GPU worker writes each image under its object key and the
-// edge reads it. Adapters: R2 binding (Workers), the S3 API via aws4fetch (Node, local dev, any
+// edge only reads it. Adapters: R2 binding (Workers), the S3 API via aws4fetch (Node, local dev, any
 // S3-compatible server) and memory (tests); all pass adapters/contract.ts.
 import type { StoredImage } from '../cache/types.js';
 
@@ -8,7 +8,6 @@ export type { StoredImage };
 export interface ImageStore {
   /** The object, or undefined when it does not exist. Throws on an outage. */
   get(objectKey: string): Promise<StoredImage | undefined>;
-  put(objectKey: string, image: StoredImage): Promise<void>;
   /** Whether the store answers at all (for /readyz). */
   ready(): Promise<boolean>;
 }

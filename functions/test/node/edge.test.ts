@@ -1,7 +1,7 @@
 // The behaviour suite on Node: the edge on @hono/node-server over real HTTP, S3 on SeaweedFS.
 import { inject } from 'vitest';
 import { startNodeEdge } from '../../src/runtime/node.js';
-import { s3Store } from '../../src/storage/adapters/s3.js';
+import { s3ObjectWriter } from '../../src/storage/adapters/test-objects.js';
 import { edgeBehaviour } from '../behaviour.js';
 
 const env = inject('edge');
@@ -12,7 +12,7 @@ edgeBehaviour('Node', env, async (overrides) => {
   const edge = await startNodeEdge({ env: { ...s3, ...overrides }, port: 0, deps: { log: (line) => logs.push(line) } });
   return {
     fetch: (path, init) => fetch(edge.url + path, init),
-    store: s3Store({ endpoint: env.s3.endpoint, bucket: env.s3.bucket, accessKeyId: env.s3.accessKeyId, secretAccessKey: env.s3.secretAccessKey, region: env.s3.region }),
+    writeObject: s3ObjectWriter(env.s3),
     logs,
     close: edge.close,
   };

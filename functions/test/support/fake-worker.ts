@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { deflateSync } from 'node:zlib';
 import { WORKER_GENERATE_PATH, WORKER_READY_PATH, WORKER_SECRET_HEADER, workerGenerateBodySchema, IMAGE_KEY_HEADER, OBJECT_KEY_HEADER } from '@imf/contract';
-import type { ImageStore } from '../../src/storage/types.js';
+import type { ObjectWriter } from '../../src/storage/adapters/test-objects.js';
 
 export type FakeWorkerMode = 'ok' | 'busy' | 'broken' | 'slow';
 
@@ -18,7 +18,7 @@ export interface FakeWorkerOptions {
   mode: FakeWorkerMode;
   secret: string;
   /** Where an 'ok' worker writes each image, as the real worker does. */
-  store?: ImageStore;
+  writeObject?: ObjectWriter;
   delayMs?: number;
 }
 
@@ -103,7 +103,7 @@ export function startFakeWorker(options: FakeWorkerOptions): Promise<FakeWorker>
     if (options.mode === 'slow') await new Promise((r) => setTimeout(r, options.delayMs ?? 3000));
     const item = parsed.data.requests[0]!;
     const png = fakePng(Math.min(item.request.size, 64), item.request.seed);
-    await options.store?.put(item.objectKey, { body: png, contentType: 'image/png' });
+    await options.writeObject?.(item.objectKey, { body: png, contentType: 'image/png' });
     if (res.destroyed) return;
     res.writeHead(200, { 'content-type': 'image/png', [IMAGE_KEY_HEADER]: item.key, [OBJECT_KEY_HEADER]: item.objectKey }).end(png);
   };

@@ -2,7 +2,7 @@
 // Durable Object rate limiter) from the real bindings of wrangler.toml, upstreams over HTTP.
 import { createExecutionContext, env as bindings, waitOnExecutionContext } from 'cloudflare:test';
 import { createEdgeApp } from '../../src/app.js';
-import { r2Store } from '../../src/storage/adapters/r2.js';
+import { r2ObjectWriter } from '../../src/storage/adapters/test-objects.js';
 import { workersDeps, type WorkersEnv } from '../../src/runtime/workers.js';
 import { edgeBehaviour } from '../behaviour.js';
 import type { EdgeTestEnv } from '../support/env.js';
@@ -21,7 +21,7 @@ edgeBehaviour('workerd', env, async (overrides) => {
       await waitOnExecutionContext(ctx);
       return response;
     },
-    store: r2Store(cf.IMAGES!),
+    writeObject: r2ObjectWriter(cf.IMAGES!),
     logs,
     close: async () => {},
   };

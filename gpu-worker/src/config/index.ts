@@ -1,7 +1,7 @@
 // The worker's configuration, from environment variables only (README.md lists each one). Every
 // value is checked at start; all problems are reported together, one line each, before anything runs.
 import { resolve } from 'node:path';
-import type { ExecutionProviderChoice } from '../inference/sampler.js';
+import type { ExecutionProviderChoice } from '../inference/inference-thread.js';
 
 export type StorageConfig =
   | { kind: 'filesystem'; dir: string }

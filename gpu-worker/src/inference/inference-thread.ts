@@ -1,5 +1,6 @@
-// A model's sampler as the rest of the worker sees it: batches of requests in, one image of floats
-// per request out, with the ONNX Runtime session in a thread of its own (thread.ts).
+// A model's inference thread as the rest of the worker sees it: batches of requests in, one image
+// of floats per request out. The thread (thread.ts) owns the model's SamplerSession (session.ts), so
+// ONNX Runtime's blocking run() never stalls the event loop.
 import { Worker } from 'node:worker_threads';
 import type { DiscoveredModel } from '../models/discover.js';
 import type { ThreadReply, ThreadRequest } from './thread.js';
@@ -15,7 +16,7 @@ function threadEntry(): { url: URL; entry: string } {
   return { url: fromSource ? new URL('./thread-from-source.mjs', import.meta.url) : entry, entry: entry.href };
 }
 
-export class Sampler {
+export class InferenceThread {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve(images: Float32Array): void; reject(error: Error): void }>();
   private failure: Error | undefined;
@@ -48,7 +49,7 @@ export class Sampler {
    * falls back to the CPU (reported through onFallback); 'cuda' insists. Rejects when the graph is not
    * the sampler the manifest describes.
    */
-  static async open(model: DiscoveredModel, options: SamplerOptions, onFallback?: (reason: string) => void): Promise<Sampler> {
+  static async open(model: DiscoveredModel, options: SamplerOptions, onFallback?: (reason: string) => void): Promise<InferenceThread> {
     const { image } = model.manifest;
     const entry = threadEntry();
     const thread = new Worker(entry.url, {
@@ -67,7 +68,7 @@ export class Sampler {
     }
     if (!('type' in opened) || opened.type !== 'opened') throw new Error('the inference thread answered out of turn');
     if (opened.fallback) onFallback?.(opened.fallback);
-    return new Sampler(model, opened.executionProvider, thread, image.channels * image.height * image.width);
+    return new InferenceThread(model, opened.executionProvider, thread, image.channels * image.height * image.width);
   }
 
   /** False once the inference thread has died: every run fails from then on. */

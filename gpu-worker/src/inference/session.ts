@@ -5,10 +5,12 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { SAMPLER_INPUTS, SAMPLER_OUTPUT } from '../models/manifest.js';
+import { SAMPLER_INPUTS, SAMPLER_OUTPUTS, type SamplerInputName, type SamplerOutputName } from '@imf/contract';
 import { fillNormals } from '../noise/index.js';
 
 export type ExecutionProvider = 'cuda' | 'cpu';
+
+const IMAGE_OUTPUT: SamplerOutputName = 'image';
 export type ExecutionProviderChoice = ExecutionProvider | 'auto';
 
 /** One image to generate, in the model's terms. */
@@ -63,7 +65,7 @@ function graphMismatch(session: ort.InferenceSession, chw: readonly number[]): s
     }
     return undefined;
   };
-  return check('input', session.inputMetadata, SAMPLER_INPUTS) ?? check('output', session.outputMetadata, SAMPLER_OUTPUT);
+  return check('input', session.inputMetadata, SAMPLER_INPUTS) ?? check('output', session.outputMetadata, SAMPLER_OUTPUTS);
 }
 
 /** What the session needs to know of its model. */
@@ -124,14 +126,16 @@ export class SamplerSession {
       tmax[i] = r.tmax;
     });
     const [channels, height, width] = this.chw;
-    const output = await this.session.run({
-      noise: new ort.Tensor('float32', noise, [b, channels, height, width]),
-      class: new ort.Tensor('int64', classes, [b]),
-      guidance: new ort.Tensor('float32', guidance, [b]),
-      t_min: new ort.Tensor('float32', tmin, [b]),
-      t_max: new ort.Tensor('float32', tmax, [b]),
-    });
-    return output.image!.data as Float32Array;
+    // Keyed by the contract's input names: a renamed input fails to compile here.
+    const feeds: Record<SamplerInputName, ort.Tensor> = {
+      noise: new ort.Tensor(SAMPLER_INPUTS.noise, noise, [b, channels, height, width]),
+      class: new ort.Tensor(SAMPLER_INPUTS.class, classes, [b]),
+      guidance: new ort.Tensor(SAMPLER_INPUTS.guidance, guidance, [b]),
+      t_min: new ort.Tensor(SAMPLER_INPUTS.t_min, tmin, [b]),
+      t_max: new ort.Tensor(SAMPLER_INPUTS.t_max, tmax, [b]),
+    };
+    const output = await this.session.run(feeds);
+    return output[IMAGE_OUTPUT]!.data as Float32Array;
   }
 
   async close(): Promise<void> {

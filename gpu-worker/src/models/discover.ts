@@ -4,11 +4,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { validateManifest, type ServableManifest } from './manifest.js';
+import type { ModelManifest } from '@imf/contract';
+import { validateManifest } from './manifest.js';
 
 export interface DiscoveredModel {
   dir: string;
-  manifest: ServableManifest;
+  manifest: ModelManifest;
   /** Absolute path of the ONNX file. */
   onnxPath: string;
 }

@@ -1,9 +1,6 @@
 // Object storage for generated images: one contract, adapters for the S3 API and the local
 // filesystem, and one shared suite (adapters/contract.ts) that every adapter passes against a real backend.
 
-/** Images are pure functions of their key, so a stored one never changes and may be cached forever. */
-export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
-
 export interface ImageObject {
   body: Uint8Array;
   contentType: string;

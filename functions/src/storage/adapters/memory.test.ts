@@ -2,4 +2,7 @@
 import { imageStoreContract } from './contract.js';
 import { memoryStore } from './memory.js';
 
-imageStoreContract('memory', () => memoryStore());
+imageStoreContract('memory', () => {
+  const store = memoryStore();
+  return { store, write: async (key, image) => void store.objects.set(key, { body: image.body.slice(), contentType: image.contentType }) };
+});

@@ -1,4 +1,4 @@
-// The R2 binding (Workers): the bucket the GPU worker writes through R2's S3 endpoint.
+// The R2 binding (Workers): the bucket the GPU worker writes through R2's S3 endpoint, read here.
 import type { ImageStore } from '../types.js';
 
 export function r2Store(bucket: R2Bucket): ImageStore {
@@ -7,9 +7,6 @@ export function r2Store(bucket: R2Bucket): ImageStore {
       const object = await bucket.get(key);
       if (!object) return undefined;
       return { body: new Uint8Array(await object.arrayBuffer()), contentType: object.httpMetadata?.contentType ?? 'application/octet-stream' };
-    },
-    async put(key, image) {
-      await bucket.put(key, image.body, { httpMetadata: { contentType: image.contentType } });
     },
     async ready() {
       try {

@@ -2,10 +2,11 @@
 import { describe, expect, inject, it } from 'vitest';
 import { imageStoreContract } from './contract.js';
 import { s3Store } from './s3.js';
+import { s3ObjectWriter } from './test-objects.js';
 
 const { s3 } = inject('edge');
 
-imageStoreContract('S3 API on SeaweedFS (Node)', () => s3Store(s3));
+imageStoreContract('S3 API on SeaweedFS (Node)', () => ({ store: s3Store(s3), write: s3ObjectWriter(s3) }));
 
 describe('S3 adapter failures', () => {
   it('is unready, and throws on reads, when the server is unreachable', async () => {

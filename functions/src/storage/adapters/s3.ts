@@ -50,11 +50,6 @@ export function s3Store(options: S3Options): ImageStore {
         contentType: response.headers.get('content-type') ?? 'application/octet-stream',
       };
     },
-    async put(key, image) {
-      const response = await send(url(key), { method: 'PUT', body: image.body, headers: { 'content-type': image.contentType } });
-      await response.body?.cancel();
-      if (!response.ok) throw new StorageError(`storage PUT answered ${response.status}`, response.status);
-    },
     async ready() {
       try {
         const response = await send(base, { method: 'HEAD' });

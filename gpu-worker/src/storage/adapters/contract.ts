@@ -2,7 +2,8 @@
 // (the filesystem; a real S3-compatible server). Adapter files call describeImageStoreContract.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IMMUTABLE_CACHE_CONTROL, type ImageObject, type ImageStore } from '../types.js';
+import { IMMUTABLE_CACHE_CONTROL } from '@imf/contract';
+import type { ImageObject, ImageStore } from '../types.js';
 
 export interface StoreUnderTest {
   store: ImageStore;

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { WorkerError } from '../../errors.js';
-import { IMMUTABLE_CACHE_CONTROL, type ImageObject, type ImageStore, type PutOutcome, type StoredImage } from '../types.js';
+import { IMMUTABLE_CACHE_CONTROL } from '@imf/contract';
+import type { ImageObject, ImageStore, PutOutcome, StoredImage } from '../types.js';
 
 function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === 'ENOENT';

@@ -10,7 +10,8 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { WorkerError } from '../../errors.js';
-import { IMMUTABLE_CACHE_CONTROL, type ImageObject, type ImageStore, type PutOutcome, type StoredImage } from '../types.js';
+import { IMMUTABLE_CACHE_CONTROL } from '@imf/contract';
+import type { ImageObject, ImageStore, PutOutcome, StoredImage } from '../types.js';
 
 export interface S3StoreOptions {
   /** Unset for AWS itself; e.g. http://127.0.0.1:8333 for a local server. */

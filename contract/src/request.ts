@@ -1,0 +1,35 @@
+// One image, fully specified: an image is a pure function of an ImageRequest and the model version.
+// The zod schema is the definition; the type derives from it, and the worker API carries it as is.
+import { z } from 'zod';
+import { UINT32_MAX } from './numbers.js';
+
+export const IMAGE_FORMATS = ['png', 'webp'] as const;
+export type ImageFormat = (typeof IMAGE_FORMATS)[number];
+
+export const CONTENT_TYPES: Record<ImageFormat, string> = { png: 'image/png', webp: 'image/webp' };
+
+/** Most images one POST /v1/images may ask for, and most requests in one call to a worker. */
+export const MAX_IMAGES_PER_REQUEST = 16;
+
+/** Names that select the model's null (unconditional) class instead of an index. */
+export const NULL_CLASS_NAMES = ['null', 'unconditional'] as const;
+
+/**
+ * A request in canonical form has every field; numbers are already quantised (numbers.ts) and the
+ * class is an index. Whether the values are within a model's limits is canonical.ts's question.
+ */
+export const imageRequestSchema = z.strictObject({
+  model: z.string().min(1),
+  /** Class index; the manifest's null_class means unconditional. */
+  class: z.number().int().nonnegative(),
+  guidance: z.number(),
+  tmin: z.number(),
+  tmax: z.number(),
+  /** Unsigned 32-bit seed of the noise generator. */
+  seed: z.number().int().nonnegative().max(UINT32_MAX),
+  format: z.enum(IMAGE_FORMATS),
+  /** Output edge length in pixels, one of allowedSizes(model). */
+  size: z.number().int().positive(),
+});
+
+export type ImageRequest = z.infer<typeof imageRequestSchema>;

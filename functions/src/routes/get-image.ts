@@ -1,0 +1,126 @@
+// GET /v1/images/{model}/{file}: the canonical image URL, the hot path. The caller is a bearer key
+// or a signed URL; the target resolves to a request and its key (or to the canonical URL, which a
+// bearer caller is redirected to); the ETag answers 304; then the tiers answer.
+//
+// What a bearer caller pays: one token when the route answers with an image, a 304 or a problem.
+// A redirect to the canonical URL is free: the request continues there and pays once, so following
+// a redirect costs what asking the canonical URL directly does. Signed URLs are not rate limited.
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import {
+  EXPIRES_PARAM,
+  IMAGE_QUERY_PARAMS,
+  imageQuerySchema,
+  IMMUTABLE_CACHE_CONTROL,
+  KEY_ID_PARAM,
+  MAC_PARAM,
+  SIGNATURE_PARAMS,
+  type SignatureParam,
+} from '@imf/contract';
+import type { Context } from 'hono';
+import { bakedHeaders } from '../headers/index.js';
+import { etagMatches } from '../images/etag.js';
+import type { NotCanonical, ResolvedImage } from '../images/resolve.js';
+import { carriesSignature, requestTarget } from '../images/target.js';
+import { TIER_HEADER, type ImageLookup } from '../images/tiers.js';
+import { documented } from '../openapi/document.js';
+import { bearer, problems, TIERS } from '../openapi/schemas.js';
+import type { RouteContext, TierVars } from './context.js';
+import { lookupFailure, parseFailure } from './failures.js';
+
+const SIGNATURE_DESCRIPTIONS: Record<SignatureParam, string> = {
+  [EXPIRES_PARAM]: 'Signed URLs: expiry, Unix seconds',
+  [KEY_ID_PARAM]: 'Signed URLs: signing key id',
+  [MAC_PARAM]: 'Signed URLs: HMAC-SHA256, base64url',
+};
+
+export const getImage = createRoute({
+  method: 'get',
+  path: '/v1/images/{model}/{file}',
+  summary: 'The canonical image URL',
+  description:
+    `Authenticated by a bearer key or a signature (${SIGNATURE_PARAMS.join(', ')} from POST /v1/sign). A valid but non-canonical request ` +
+    `(class name, defaults left out, no seed) is redirected (302) to its canonical URL, whose query is ${IMAGE_QUERY_PARAMS.join(', ')} in that order; ` +
+    'the redirect itself costs no rate-limit token.',
+  security: [...bearer, {}],
+  request: {
+    params: z.object({
+      model: z.string().openapi({ param: { name: 'model', in: 'path' }, example: 'imf-mnist' }),
+      file: z.string().openapi({ param: { name: 'file', in: 'path' }, description: '<class index or name>.<png|webp>', example: '3.png' }),
+    }),
+    query: imageQuerySchema.extend(Object.fromEntries(SIGNATURE_PARAMS.map((name) => [name, z.string().optional().describe(SIGNATURE_DESCRIPTIONS[name])]))),
+    headers: z.object({ 'if-none-match': z.string().optional() }),
+  },
+  responses: {
+    200: {
+      description: 'The image',
+      headers: {
+        ETag: { schema: { type: 'string' }, description: 'Strong ETag: the image key' },
+        'Cache-Control': { schema: { type: 'string' }, description: IMMUTABLE_CACHE_CONTROL },
+        'X-Image-Tier': { schema: { type: 'string', enum: [...TIERS] }, description: 'Which tier answered' },
+      },
+      content: { 'image/png': { schema: z.string().openapi({ format: 'binary' }) }, 'image/webp': { schema: z.string().openapi({ format: 'binary' }) } },
+    },
+    302: { description: 'Redirect to the canonical URL', headers: { Location: { schema: { type: 'string' } } } },
+    304: { description: 'Not modified (If-None-Match matched the ETag)' },
+    ...problems(400, 401, 403, 404, 429, 502, 503, 504),
+  },
+});
+
+/** The image, its validators and the tier; `headers` is taken over (the caller's fresh object). */
+function imageResponse(c: Context, image: ResolvedImage, result: Extract<ImageLookup, { ok: true }>, headers: Record<string, string>): Response {
+  (c as Context<TierVars>).set('tier', result.tier);
+  headers['content-type'] = result.image.contentType;
+  headers['content-length'] = String(result.image.body.byteLength);
+  headers.etag = image.etag;
+  headers['cache-control'] = IMMUTABLE_CACHE_CONTROL;
+  headers[TIER_HEADER] = result.tier;
+  return new Response(result.image.body, { headers });
+}
+
+export function registerGetImage(app: OpenAPIHono, ctx: RouteContext): void {
+  const { config, access, resolver, lookup } = ctx;
+
+  /** 304 when the client holds the image already, else the image from the first tier that has it. */
+  async function answer(c: Context, image: ResolvedImage, rateHeaders: Record<string, string> | undefined): Promise<Response> {
+    // An image key names one image forever, so a client holding the ETag holds the bytes.
+    if (etagMatches(c.req.header('if-none-match'), image.etag)) {
+      return new Response(null, { status: 304, headers: Object.assign(bakedHeaders(c), rateHeaders, { etag: image.etag, 'cache-control': IMMUTABLE_CACHE_CONTROL }) });
+    }
+    const result = await lookup(image, ctx.defer(c));
+    return result.ok ? imageResponse(c, image, result, Object.assign(bakedHeaders(c), rateHeaders)) : lookupFailure(result, rateHeaders);
+  }
+
+  function redirect(c: Context, to: NotCanonical): Response {
+    return new Response(null, {
+      status: 302,
+      headers: { location: ctx.origin(c) + to.canonical, 'cache-control': to.seedDrawn ? 'no-store' : 'public, max-age=300' },
+    });
+  }
+
+  documented(app, getImage, async (c) => {
+    const received = requestTarget(c.req.url);
+
+    if (carriesSignature(received)) {
+      let path = access.knownSignedPath(received);
+      if (path === undefined) {
+        const verified = await access.verifySignature(received);
+        if (!verified.ok) return verified.response;
+        path = verified.path;
+      }
+      const resolved = await resolver.resolve(path);
+      if (resolved.kind === 'invalid') return parseFailure(resolved.failure, resolved.instance);
+      // Signed URLs are minted canonical; one signed otherwise is served as signed, since a redirect
+      // would drop its signature.
+      return answer(c, resolved.kind === 'image' ? resolved : await resolver.keyed(resolved.request), undefined);
+    }
+
+    const caller = await access.identify(c);
+    if (!caller.ok) return caller.response;
+    const resolved = await resolver.resolve(received);
+    if (resolved.kind === 'not-canonical') return redirect(c, resolved);
+    const charged = await access.charge(caller.key.hash, config.rateLimit);
+    if (!charged.ok) return charged.response;
+    if (resolved.kind === 'invalid') return parseFailure(resolved.failure, resolved.instance, charged.headers);
+    return answer(c, resolved, charged.headers);
+  });
+}

@@ -1,0 +1,43 @@
+// POST /v1/sign: one image's JSON → a signed URL anyone may fetch until it expires (the URL for
+// <img src> and CDNs). The playground's signer (routes/playground.ts) reads the same body.
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { parseImageBody } from '@imf/contract';
+import type { Context } from 'hono';
+import { documented } from '../openapi/document.js';
+import { bearer, imageRequestBody, problems } from '../openapi/schemas.js';
+import { invalidParameters, problemResponse } from '../problem/index.js';
+import type { RouteContext } from './context.js';
+import { parseFailure } from './failures.js';
+import { readJsonBody } from './json-body.js';
+
+export const signImage = createRoute({
+  method: 'post',
+  path: '/v1/sign',
+  summary: 'Mint a signed URL for one image',
+  security: bearer,
+  request: { body: imageRequestBody },
+  responses: {
+    200: { description: 'Signed URL', content: { 'application/json': { schema: z.object({ url: z.string(), expires: z.number().int().describe('Unix seconds') }) } } },
+    ...problems(400, 401, 404, 413, 415, 429),
+  },
+});
+
+/** The body's one image as a signed URL valid for `ttlSeconds`; `headers` go on every answer. */
+export async function signFromBody(ctx: RouteContext, c: Context, ttlSeconds: number, headers: Record<string, string>, instance: string): Promise<Response> {
+  const body = await readJsonBody(c.req.raw, ctx.config.maxBodyBytes);
+  if (!body.ok) return problemResponse(body.problem, headers);
+  const parsed = parseImageBody(ctx.registry, body.value);
+  if (!parsed.ok) return parseFailure(parsed, instance, headers);
+  if (parsed.value.n !== 1) {
+    return problemResponse(invalidParameters([{ parameter: 'n', rule: 'range', detail: 'a signed URL names one image: n must be 1' }], instance), headers);
+  }
+  return c.json(await ctx.signedUrl(c, parsed.value.request, ttlSeconds), 200, headers);
+}
+
+export function registerSignImage(app: OpenAPIHono, ctx: RouteContext): void {
+  documented(app, signImage, async (c) => {
+    const charged = await ctx.access.admit(c, ctx.config.rateLimit);
+    if (!charged.ok) return charged.response;
+    return signFromBody(ctx, c, ctx.config.signedUrlTtlSeconds, charged.headers, '/v1/sign');
+  });
+}

@@ -1,0 +1,107 @@
+// POST /v1/generate, the edge's call: the shared secret, admission by age (before the body is
+// read), readiness, the body under its size bound, the contract's schema, every request checked
+// before any is generated, then the image bytes (one request) or a JSON batch (several).
+import {
+  IMAGE_KEY_HEADER,
+  IMMUTABLE_CACHE_CONTROL,
+  issuesFromZod,
+  OBJECT_KEY_HEADER,
+  WORKER_GENERATE_PATH,
+  WORKER_SECRET_HEADER,
+  workerGenerateBodySchema,
+  type WorkerBatchResponse,
+} from '@imf/contract';
+import type { Context, Hono, Next } from 'hono';
+import type { Admission } from '../admission/index.js';
+import { asWorkerError, WorkerError } from '../errors.js';
+import type { GeneratedImage, ServedModel } from '../generate/index.js';
+import { readBody } from './body.js';
+import { errorResponse, workerProblem } from './problems.js';
+import { secretMatches } from './secret.js';
+import type { WorkerEnv, WorkerState } from './state.js';
+
+export interface GenerateRouteOptions {
+  secret: string;
+  maxBodyBytes: number;
+  /** Sheds new generation requests while the worker is behind; none: every request enters. */
+  admission?: Admission;
+}
+
+/** Closing after a refusal: an oversized body is not worth reading, a draining worker wants no reuse. */
+const CLOSE = { connection: 'close' };
+
+export function registerGenerate(app: Hono<WorkerEnv>, state: WorkerState, options: GenerateRouteOptions): void {
+  const requireSecret = async (c: Context<WorkerEnv>, next: Next) => {
+    if (!secretMatches(c.req.header(WORKER_SECRET_HEADER), options.secret)) return workerProblem('unauthorized', `send the shared secret in ${WORKER_SECRET_HEADER}`);
+    await next();
+  };
+
+  // Admission before the body is read: under overload a refusal must cost next to nothing.
+  const admit = async (c: Context<WorkerEnv>, next: Next) => {
+    const admission = options.admission;
+    if (!admission) return next();
+    const admitted = admission.enter();
+    if (!admitted.ok) {
+      const waited = Math.round(admitted.oldestMs);
+      return errorResponse(new WorkerError('overloaded', `the worker is behind: its oldest request in progress has waited ${waited} ms`, admitted.retryAfterSeconds));
+    }
+    try {
+      await next();
+    } finally {
+      admission.leave(admitted.ticket);
+    }
+  };
+
+  app.post(WORKER_GENERATE_PATH, requireSecret, admit, async (c) => {
+    const generator = state.generator();
+    const phase = state.phase();
+    if (phase !== 'ready' || !generator) {
+      const draining = phase === 'draining';
+      return errorResponse(new WorkerError('not-ready', draining ? 'the worker is shutting down' : 'the worker is still loading its models', 5), draining ? CLOSE : {});
+    }
+    const body = await readBody(c, options.maxBodyBytes);
+    if (!body.ok) return workerProblem('payload-too-large', `the body may hold at most ${options.maxBodyBytes} bytes`, CLOSE);
+    let json: unknown;
+    try {
+      json = JSON.parse(Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength).toString('utf8'));
+    } catch {
+      return workerProblem('bad-request', 'the body must be JSON: { "requests": [ … ] }');
+    }
+    const parsed = workerGenerateBodySchema.safeParse(json, { reportInput: true });
+    if (!parsed.success) {
+      const errors = issuesFromZod(parsed.error);
+      return workerProblem('bad-request', errors.map((e) => `${e.parameter}: ${e.detail}`).join('; '), {}, errors);
+    }
+    const { requests } = parsed.data;
+
+    // Check every request before generating any: a bad one (400) outranks one for another model (409).
+    const checks = await Promise.allSettled(requests.map((r) => generator.check(r)));
+    const refusals = checks.flatMap((r) => (r.status === 'rejected' ? [asWorkerError(r.reason)] : []));
+    if (refusals.length > 0) return errorResponse(refusals.find((e) => e.kind === 'bad-request') ?? refusals[0]!);
+    const served = checks.map((r) => (r as PromiseFulfilledResult<ServedModel>).value);
+
+    const results = await Promise.allSettled(requests.map((r, i) => generator.generate(r, served[i]!)));
+    const failure = results.find((r) => r.status === 'rejected');
+    if (failure) {
+      const error = asWorkerError(failure.reason);
+      // An unexpected error keeps its own message for the log; the caller gets the general one.
+      c.get('log').warn({ kind: error.kind, err: (failure.reason as Error)?.message ?? String(failure.reason) }, 'generation failed');
+      return errorResponse(error);
+    }
+    const images = results.map((r) => (r as PromiseFulfilledResult<GeneratedImage>).value);
+    c.set('logDetail', { keys: images.map((i) => i.key), sources: images.map((i) => i.source) });
+    if (images.length === 1) {
+      const image = images[0]!;
+      return c.body(image.body as Uint8Array<ArrayBuffer>, 200, {
+        'content-type': image.contentType,
+        'cache-control': IMMUTABLE_CACHE_CONTROL,
+        [IMAGE_KEY_HEADER]: image.key,
+        [OBJECT_KEY_HEADER]: image.objectKey,
+      });
+    }
+    const batch: WorkerBatchResponse = {
+      images: images.map((i) => ({ key: i.key, objectKey: i.objectKey, contentType: i.contentType, data: Buffer.from(i.body).toString('base64') })),
+    };
+    return c.json(batch);
+  });
+}

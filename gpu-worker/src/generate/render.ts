@@ -1,0 +1,47 @@
+// From a checked request to stored image bytes: its place in the model's batch, 8-bit pixels, PNG or
+// WebP at the requested size, and one write-once put with the generation parameters beside it.
+import { CONTENT_TYPES, type ImageRequest, type WorkerImageRequest } from '@imf/contract';
+import { encodeImage, toPixels } from '../encode/index.js';
+import type { WorkerMetrics } from '../metrics/index.js';
+import type { ImageStore } from '../storage/types.js';
+import type { ServedModel } from './served-model.js';
+
+export interface RenderedImage {
+  key: string;
+  objectKey: string;
+  contentType: string;
+  body: Uint8Array;
+}
+
+/** The generation parameters stored with each object (S3 user metadata: lowercase ASCII). */
+function objectMetadata(req: ImageRequest, version: string, key: string): Record<string, string> {
+  return {
+    model: req.model,
+    'model-version': version,
+    class: String(req.class),
+    guidance: String(req.guidance),
+    tmin: String(req.tmin),
+    tmax: String(req.tmax),
+    seed: String(req.seed),
+    format: req.format,
+    size: String(req.size),
+    'image-key': key,
+  };
+}
+
+/** Generates, encodes and stores one image; `waitMs` bounds its wait for a batch. */
+export async function renderImage(work: WorkerImageRequest, served: ServedModel, waitMs: number, store: ImageStore, metrics: WorkerMetrics): Promise<RenderedImage> {
+  const req = work.request;
+  const { image: shape } = served.manifest;
+  const floats = await served.batcher.submit({ seed: req.seed, classIndex: req.class, guidance: req.guidance, tmin: req.tmin, tmax: req.tmax }, Math.max(1, waitMs));
+  const encodeStarted = performance.now();
+  const body = await encodeImage(toPixels(floats, shape), shape, req.format, req.size);
+  metrics.encodeSeconds.observe({ format: req.format }, (performance.now() - encodeStarted) / 1000);
+  const contentType = CONTENT_TYPES[req.format];
+  await metrics.timeStorage(
+    'put',
+    () => store.putIfAbsent(work.objectKey, { body, contentType, metadata: objectMetadata(req, work.modelVersion, work.key) }),
+    (outcome) => outcome,
+  );
+  return { key: work.key, objectKey: work.objectKey, contentType, body };
+}
