@@ -4,13 +4,11 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import type { ImageRequest } from '@imf/contract';
-import { imageKey, objectKey } from '@imf/contract';
-import { WORKER_GENERATE_PATH, WORKER_SECRET_HEADER } from '@imf/contract';
+import { imageKey, objectKey, WORKER_GENERATE_PATH, WORKER_SECRET_HEADER, type ImageRequest } from '@imf/contract';
+import { freePort } from '../../infra/local/processes.mjs';
 import { encodeImage, toPixels } from '../src/encode/index.js';
 import { InferenceThread } from '../src/inference/inference-thread.js';
 import { discoverModels } from '../src/models/discover.js';
@@ -139,15 +137,6 @@ interface Served {
   p50: number;
   p99: number;
   errors: number;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The worker as deployed: its own process, default logging (one JSON line per request, to /dev/null here). */
@@ -307,7 +296,7 @@ for (const [n, config] of configs.entries()) {
 }
 table(`served over HTTP (distinct requests, ${withS3 ? 'S3' : 'filesystem'} storage, PNG 28×28)`, ['worker', 'load', 'images/s', 'p50 ms', 'p99 ms', 'errors'], servedRows);
 
-// ---------------------------------------------------------------- targets (issue 3)
+// ---------------------------------------------------------------- targets
 const batching = served[configs[0]!.label]!;
 const single = served[configs[1]!.label]!;
 // With 64 clients each waiting for its answer, 64 requests are always outstanding, so by Little's

@@ -3,6 +3,7 @@
 // 503s, 500s or silence. It counts calls per seed so tests can tell which worker served what.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { deflateSync } from 'node:zlib';
+import { freePort } from '../../../infra/local/processes.mjs';
 import { WORKER_GENERATE_PATH, WORKER_READY_PATH, WORKER_SECRET_HEADER, workerGenerateBodySchema, IMAGE_KEY_HEADER, OBJECT_KEY_HEADER } from '@imf/contract';
 import type { ObjectWriter } from '../../src/storage/adapters/test-objects.js';
 
@@ -131,9 +132,5 @@ export function startFakeWorker(options: FakeWorkerOptions): Promise<FakeWorker>
 
 /** A loopback port with nothing listening: connections to it are refused. */
 export async function refusedUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${await freePort()}`;
 }

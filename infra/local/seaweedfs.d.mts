@@ -1,0 +1,39 @@
+// Types of seaweedfs.mjs for the TypeScript that uses it (the tests' S3 server, benchmarks).
+import type { Service } from './processes.mjs';
+
+export interface SeaweedPorts {
+  master: number;
+  masterGrpc: number;
+  volume: number;
+  volumeGrpc: number;
+  filer: number;
+  filerGrpc: number;
+  s3: number;
+  s3Grpc: number;
+}
+
+export interface SeaweedOptions {
+  repoRoot: string;
+  /** Where its data lives. */
+  dir: string;
+  s3Port?: number;
+  ports?: 'fixed' | 'free' | SeaweedPorts;
+  bucket?: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  log?: (line: string) => void;
+  onSpawn?: (service: Service) => void;
+}
+
+export interface Seaweed {
+  service: Service;
+  endpoint: string;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  ports: SeaweedPorts;
+}
+
+export function weedBinary(repoRoot: string, env?: Record<string, string | undefined>): string;
+export function startSeaweed(options: SeaweedOptions): Promise<Seaweed>;
