@@ -3,17 +3,9 @@
 import { decode } from 'fast-png';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModelManifest } from '@imf/contract';
-import {
-  IMAGE_KEY_HEADER,
-  OBJECT_KEY_HEADER,
-  WORKER_GENERATE_PATH,
-  WORKER_SECRET_HEADER,
-  type WorkerImageRequest,
-} from '@imf/contract';
+import { IMAGE_KEY_HEADER, IMMUTABLE_CACHE_CONTROL, type ModelManifest, OBJECT_KEY_HEADER, WORKER_GENERATE_PATH, WORKER_SECRET_HEADER, type WorkerImageRequest } from '@imf/contract';
 import { startS3Server, type S3Server } from '../../test/support/s3-server.js';
 import { s3Store } from '../src/storage/adapters/s3.js';
-import { IMMUTABLE_CACHE_CONTROL } from '@imf/contract';
 import type { ImageStore } from '../src/storage/types.js';
 import { startCuttingProxy, type CuttingProxy } from './support/cutting-proxy.js';
 import { generate, metric, SECRET, startTestWorker, workRequest, type TestWorker } from './support/worker.js';

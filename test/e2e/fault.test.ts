@@ -2,8 +2,7 @@
 // The edge's retries and circuit breakers must keep failures under 1% and keep serving without a
 // restart. Prints a one-row table of what happened.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { canonicalPath } from '@imf/contract';
-import { defaultSize } from '@imf/contract';
+import { canonicalPath, defaultSize } from '@imf/contract';
 import { shippedModel, startTestStack, type TestStack } from './support/stack.js';
 
 const { manifest } = shippedModel();

@@ -2,8 +2,7 @@
 // real SeaweedFS. Each test names one promise of shared/PRODUCT.md; the worker's /metrics are the
 // witness for "no inference".
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalPath, type ImageRequest } from '@imf/contract';
-import { defaultSize } from '@imf/contract';
+import { canonicalPath, defaultSize, type ImageRequest } from '@imf/contract';
 import { decodePng } from './support/png.js';
 import { MAX_PIXELS_OFF_BY_ONE, comparePixels } from '../support/reference.js';
 import { inferredImages, shippedModel, startTestStack, type TestStack } from './support/stack.js';

@@ -5,8 +5,7 @@
 import { createHash } from 'node:crypto';
 import { AwsClient } from 'aws4fetch';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { canonicalPath } from '@imf/contract';
-import { defaultSize } from '@imf/contract';
+import { canonicalPath, defaultSize } from '@imf/contract';
 import { decodePng } from './support/png.js';
 import { shippedModel, startTestStack, type TestStack } from './support/stack.js';
 

@@ -2,8 +2,7 @@
 // that rate in an open loop for `seconds`, and report what came back — status counts, Retry-After
 // on every 503, latency quantiles — and how the processes' resident memory moved meanwhile.
 // test/e2e/overload.test.ts runs it (briefly by default; `npm run load:overload` for 60 s).
-import { canonicalPath } from '@imf/contract';
-import { defaultSize, type ModelManifest } from '@imf/contract';
+import { canonicalPath, defaultSize, type ModelManifest } from '@imf/contract';
 import { describeMachine, rssBytes } from './machine.js';
 import { measureCapacity, openLoop, quantile, type Sample, type Target } from './open-loop.js';
 
