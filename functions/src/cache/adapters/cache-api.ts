@@ -1,5 +1,6 @@
 // The Workers Cache API (per data centre). Entries are stored under a synthetic URL per image key
 // with an immutable Cache-Control, since an image key always names the same bytes.
+import { IMMUTABLE_CACHE_CONTROL } from '@imf/contract';
 import type { EdgeCache } from '../types.js';
 
 const ORIGIN = 'https://edge-cache.imf.internal/images/';
@@ -14,7 +15,7 @@ export function cacheApiCache(cache: Cache): EdgeCache {
     async put(key, image) {
       await cache.put(
         ORIGIN + key,
-        new Response(image.body, { headers: { 'content-type': image.contentType, 'cache-control': 'public, max-age=31536000, immutable' } }),
+        new Response(image.body, { headers: { 'content-type': image.contentType, 'cache-control': IMMUTABLE_CACHE_CONTROL } }),
       );
     },
   };
