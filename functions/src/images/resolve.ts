@@ -41,25 +41,27 @@ export interface Unresolvable {
 export type Resolution = ResolvedImage | NotCanonical | Unresolvable;
 
 export interface ImageResolver {
-  /** What an unsigned request target names. */
-  resolve(target: string): Promise<Resolution>;
+  /**
+   * What an unsigned request target names. A canonical target seen before comes back as it is, not
+   * in a promise: the hot path takes it without waiting a turn.
+   */
+  resolve(target: string): ResolvedImage | Promise<Resolution>;
   /** A parsed request with its key (a request from a JSON body, or from a non-canonical signed URL). */
   keyed(request: ImageRequest): Promise<ResolvedImage>;
 }
 
 export function createImageResolver(registry: ModelRegistry, maxEntries = 10_000): ImageResolver {
-  // Canonical path → its resolution. Promises, so that a hit is returned as it is, and concurrent
-  // first requests for one path share one hash.
-  const resolved = new Memo<Promise<ResolvedImage>>(maxEntries);
+  // Canonical path → its resolution, bounded.
+  const resolved = new Memo<ResolvedImage>(maxEntries);
 
-  function keyedAt(path: string, request: ImageRequest): Promise<ResolvedImage> {
-    let known = resolved.get(path);
-    if (!known) {
-      const modelVersion = registry[request.model]!.version;
-      known = imageKey(request, modelVersion).then((key) => ({ kind: 'image', request, modelVersion, key, etag: imageEtag(key) }));
-      resolved.set(path, known);
-    }
-    return known;
+  async function keyedAt(path: string, request: ImageRequest): Promise<ResolvedImage> {
+    const known = resolved.get(path);
+    if (known) return known;
+    const modelVersion = registry[request.model]!.version;
+    const key = await imageKey(request, modelVersion);
+    const image: ResolvedImage = { kind: 'image', request, modelVersion, key, etag: imageEtag(key) };
+    resolved.set(path, image);
+    return image;
   }
 
   return {

@@ -80,16 +80,6 @@ function imageResponse(c: Context, image: ResolvedImage, result: Extract<ImageLo
 export function registerGetImage(app: OpenAPIHono, ctx: RouteContext): void {
   const { config, access, resolver, lookup } = ctx;
 
-  /** 304 when the client holds the image already, else the image from the first tier that has it. */
-  async function answer(c: Context, image: ResolvedImage, rateHeaders: Record<string, string> | undefined): Promise<Response> {
-    // An image key names one image forever, so a client holding the ETag holds the bytes.
-    if (etagMatches(c.req.header('if-none-match'), image.etag)) {
-      return new Response(null, { status: 304, headers: Object.assign(bakedHeaders(c), rateHeaders, { etag: image.etag, 'cache-control': IMMUTABLE_CACHE_CONTROL }) });
-    }
-    const result = await lookup(image, ctx.defer(c));
-    return result.ok ? imageResponse(c, image, result, Object.assign(bakedHeaders(c), rateHeaders)) : lookupFailure(result, rateHeaders);
-  }
-
   function redirect(c: Context, to: NotCanonical): Response {
     return new Response(null, {
       status: 302,
@@ -97,8 +87,12 @@ export function registerGetImage(app: OpenAPIHono, ctx: RouteContext): void {
     });
   }
 
+  // One path through the handler for both callers, without a helper's extra promise per request:
+  // the caller decides the image and the RateLimit headers, then the ETag and the tiers answer.
   documented(app, getImage, async (c) => {
     const received = requestTarget(c.req.url);
+    let image: ResolvedImage;
+    let rateHeaders: Record<string, string> | undefined;
 
     if (carriesSignature(received)) {
       let path = access.knownSignedPath(received);
@@ -107,20 +101,30 @@ export function registerGetImage(app: OpenAPIHono, ctx: RouteContext): void {
         if (!verified.ok) return verified.response;
         path = verified.path;
       }
-      const resolved = await resolver.resolve(path);
+      const pending = resolver.resolve(path);
+      const resolved = pending instanceof Promise ? await pending : pending;
       if (resolved.kind === 'invalid') return parseFailure(resolved.failure, resolved.instance);
       // Signed URLs are minted canonical; one signed otherwise is served as signed, since a redirect
       // would drop its signature.
-      return answer(c, resolved.kind === 'image' ? resolved : await resolver.keyed(resolved.request), undefined);
+      image = resolved.kind === 'image' ? resolved : await resolver.keyed(resolved.request);
+    } else {
+      const caller = await access.identify(c);
+      if (!caller.ok) return caller.response;
+      const pending = resolver.resolve(received);
+      const resolved = pending instanceof Promise ? await pending : pending;
+      if (resolved.kind === 'not-canonical') return redirect(c, resolved);
+      const charged = await access.charge(caller.key.hash, config.rateLimit);
+      if (!charged.ok) return charged.response;
+      if (resolved.kind === 'invalid') return parseFailure(resolved.failure, resolved.instance, charged.headers);
+      image = resolved;
+      rateHeaders = charged.headers;
     }
 
-    const caller = await access.identify(c);
-    if (!caller.ok) return caller.response;
-    const resolved = await resolver.resolve(received);
-    if (resolved.kind === 'not-canonical') return redirect(c, resolved);
-    const charged = await access.charge(caller.key.hash, config.rateLimit);
-    if (!charged.ok) return charged.response;
-    if (resolved.kind === 'invalid') return parseFailure(resolved.failure, resolved.instance, charged.headers);
-    return answer(c, resolved, charged.headers);
+    // An image key names one image forever, so a client holding the ETag holds the bytes.
+    if (etagMatches(c.req.header('if-none-match'), image.etag)) {
+      return new Response(null, { status: 304, headers: Object.assign(bakedHeaders(c), rateHeaders, { etag: image.etag, 'cache-control': IMMUTABLE_CACHE_CONTROL }) });
+    }
+    const result = await lookup(image, ctx.defer(c));
+    return result.ok ? imageResponse(c, image, result, Object.assign(bakedHeaders(c), rateHeaders)) : lookupFailure(result, rateHeaders);
   });
 }
