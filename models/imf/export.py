@@ -26,6 +26,7 @@ from .evaluate import load_ema
 from .model_card import write_card
 from .noise import NAME as NOISE_NAME
 from .noise import batch_noise
+from .paths import MODELS_DIR, run_dir, user_path
 from .sampler_graph import INPUT_SPECS, INPUTS, OUTPUT_SPECS, OUTPUTS, OneStepSampler, to_uint8
 
 OPSET = 17
@@ -87,10 +88,13 @@ def check_parity(sampler: OneStepSampler, path: Path, shape, num_classes: int) -
     return {"batches": result, "tolerance": PARITY_TOLERANCE}
 
 
-def reference_outputs(sampler: OneStepSampler, shape) -> list[dict]:
-    """The 8-bit pixels the PyTorch sampler gives each reference request, alone in its batch."""
+def reference_outputs(sampler: OneStepSampler, shape, num_classes: int) -> list[dict]:
+    """The 8-bit pixels the PyTorch sampler gives each reference request, alone in its batch.
+    Class 10 in REFERENCE_REQUESTS stands for the null class; others wrap to the model's classes."""
     rows = []
     for req in REFERENCE_REQUESTS:
+        cls = num_classes if req["class"] == 10 else req["class"] % num_classes
+        req = {**req, "class": cls}
         with torch.no_grad():
             img = sampler(batch_noise([req["seed"]], shape), torch.tensor([req["class"]]),
                           torch.tensor([req["guidance"]]), torch.tensor([req["t_min"]]),
@@ -140,16 +144,31 @@ def manifest(model_id: str, onnx_sha: str, cfg, step: int, omega: float, interva
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint", type=Path, required=True)
-    p.add_argument("--eval", type=Path, help="an evaluation folder (eval.json, samples.png, ...)")
     p.add_argument("--id", required=True, help="the model id, e.g. imf-mnist")
-    p.add_argument("--out", type=Path, required=True, help="the model folder to write")
-    p.add_argument("--omega", type=float, default=3.0, help="default guidance scale")
-    p.add_argument("--t-min", type=float, default=0.0)
-    p.add_argument("--t-max", type=float, default=1.0)
+    p.add_argument("--checkpoint", type=Path, help="default runs/<id>/last.safetensors")
+    p.add_argument("--eval", type=Path, help="an evaluation folder (eval.json, samples.png, ...); "
+                   "default runs/<id>/eval when it exists")
+    p.add_argument("--out", type=Path, help="the model folder to write (default models/<id>)")
+    p.add_argument("--omega", type=float, help="default guidance scale (default: the one the "
+                   "evaluation chose, else 3)")
+    p.add_argument("--t-min", type=float)
+    p.add_argument("--t-max", type=float)
     p.add_argument("--train-command", default="", help="the command that trained the checkpoint")
     args = p.parse_args(argv)
     try:
+        run = run_dir(args.id)
+        args.checkpoint = user_path(args.checkpoint) if args.checkpoint else run / "last.safetensors"
+        if args.eval:
+            args.eval = user_path(args.eval)
+        elif (run / "eval" / "eval.json").is_file():
+            args.eval = run / "eval"
+        args.out = user_path(args.out) if args.out else MODELS_DIR / args.id
+        chosen = {}
+        if args.eval and (args.eval / "eval.json").is_file():
+            chosen = json.loads((args.eval / "eval.json").read_text()).get("guidance", {})
+        args.omega = args.omega if args.omega is not None else chosen.get("omega", 3.0)
+        args.t_min = args.t_min if args.t_min is not None else chosen.get("t_min", 0.0)
+        args.t_max = args.t_max if args.t_max is not None else chosen.get("t_max", 1.0)
         net, cfg, step = load_ema(args.checkpoint)
         if cfg.objective != "imf":
             raise ckpt.CheckpointError(f"{args.checkpoint} was trained with objective "
@@ -173,13 +192,13 @@ def main(argv: list[str] | None = None) -> int:
         parity = check_parity(sampler, onnx_path, shape, cfg.model.num_classes)
         onnx_sha = sha256(onnx_path)
         reference = {"model_version": onnx_sha[:16], "noise": NOISE_NAME,
-                     "requests": reference_outputs(sampler, shape)}
+                     "requests": reference_outputs(sampler, shape, cfg.model.num_classes)}
         (out / "reference.json").write_text(json.dumps(reference, indent=2) + "\n")
         man = manifest(args.id, onnx_sha, cfg, step, args.omega, (args.t_min, args.t_max),
                        evaluation, parity, args.train_command)
         (out / "model.json").write_text(json.dumps(man, indent=2) + "\n")
         if args.eval:
-            for name in ("samples.png", "omega-sweep.png"):
+            for name in ("samples.png", "omega-sweep.png", "guidance-tradeoff.png"):
                 if (args.eval / name).is_file():
                     shutil.copyfile(args.eval / name, out / name)
             write_card(out / "MODEL_CARD.md", man)

@@ -9,6 +9,7 @@ from pathlib import Path
 from .data import REPO_ROOT
 
 RUNS = REPO_ROOT / "runs"
+MODELS_DIR = REPO_ROOT / "models"
 
 
 def user_path(path: Path | str) -> Path:
