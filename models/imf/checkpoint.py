@@ -110,7 +110,7 @@ def ema_only(src: Path, dst: Path) -> None:
 
 
 def strip_optimizer(src: Path, dst: Path) -> None:
-    """A copy of a checkpoint without the optimizer moments: a quarter of the size, enough to
+    """A copy of a checkpoint without the optimizer moments: half the size, enough to
     evaluate or export it (not to resume training from it)."""
     state = load(src)
     state.optimizer = {"state": {}, "param_groups": state.optimizer["param_groups"]}

@@ -110,3 +110,16 @@ def test_data_parallel_run_with_torchrun_on_two_cpu_processes(tmp_path):
     assert state.step == 4
     assert all(torch.isfinite(v).all() for v in state.model.values())
     assert state.model["u_out.linear.weight"].abs().sum() > 0  # it trained
+
+
+def test_ema_only_copy_keeps_exactly_the_ema_weights(tmp_path):
+    train(apply_overrides(PRESETS["smoke"], ["steps=2"]), tmp_path, quiet=True)
+    full = ckpt.load(tmp_path / "last.safetensors")
+    ckpt.ema_only(tmp_path / "last.safetensors", tmp_path / "ema.safetensors")
+    slim = ckpt.load(tmp_path / "ema.safetensors")
+    assert slim.model == {} and slim.optimizer["state"] == {}
+    assert slim.step == full.step and slim.config == full.config
+    assert full.ema.keys() == slim.ema.keys()
+    for name in full.ema:
+        assert torch.equal(full.ema[name], slim.ema[name]), name
+    assert (tmp_path / "ema.safetensors").stat().st_size < (tmp_path / "last.safetensors").stat().st_size / 3
