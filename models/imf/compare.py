@@ -28,7 +28,8 @@ def describe(cfg) -> str:
 
 
 def compare(runs: dict[str, Path], omega: float, t_min: float, t_max: float,
-            samples: int) -> list[dict]:
+            samples: int) -> tuple[list[dict], str]:
+    """One row per run, and the data set they were all trained on."""
     rows, scorer, dataset = [], None, None
     for name, path in runs.items():
         net, cfg, step = load_ema(path)
@@ -43,7 +44,7 @@ def compare(runs: dict[str, Path], omega: float, t_min: float, t_max: float,
                "two_step": scorer(*generate(two, net, samples))}
         print(json.dumps(row), file=sys.stderr, flush=True)
         rows.append(row)
-    return rows
+    return rows, dataset
 
 
 def table(rows: list[dict]) -> str:
@@ -65,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--t-min", type=float, default=0.0)
     p.add_argument("--t-max", type=float, default=1.0)
     p.add_argument("--samples", type=int, default=2000)
+    p.add_argument("--note", default="", help="how the runs were made (goes into the model card)")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args(argv)
     try:
@@ -75,14 +77,16 @@ def main(argv: list[str] | None = None) -> int:
                 raise ValueError(f"expected NAME=CHECKPOINT, got {item!r}")
             runs[name] = user_path(path)
         torch.set_num_threads(args.threads)
-        rows = compare(runs, args.omega, args.t_min, args.t_max, args.samples)
+        rows, dataset = compare(runs, args.omega, args.t_min, args.t_max, args.samples)
     except (ValueError, DataError, ckpt.CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     out = user_path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"guidance": {"omega": args.omega, "t_min": args.t_min,
-                                            "t_max": args.t_max}, "rows": rows}, indent=2) + "\n")
+    result = {"dataset": dataset, "note": args.note,
+              "guidance": {"omega": args.omega, "t_min": args.t_min, "t_max": args.t_max},
+              "rows": rows}
+    out.write_text(json.dumps(result, indent=2) + "\n")
     print(table(rows))
     return 0
 

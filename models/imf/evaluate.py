@@ -1,18 +1,23 @@
 """Evaluate a trained iMF checkpoint (its EMA weights) with the cached data-set classifier.
 
-    python -m imf.evaluate --checkpoint runs/imf-mnist/last.safetensors --out runs/imf-mnist/eval \
-        [--baseline runs/mf-mnist/last.safetensors --baseline-imf runs/imf-mnist/step-003200.safetensors]
+    npm run model:evaluate -- --id ID [--ab runs/ab.json] \
+        [--baseline runs/mf-mnist/last.safetensors --baseline-imf runs/ID/step-003200.safetensors]
+
+Without --omega it first chooses the served default guidance on an omega x interval grid (the
+lowest FID whose class accuracy is at least --min-accuracy) and plots the trade-off.
 
 Reports FID and class accuracy at 1-NFE and 2-NFE, the v-head Euler sampler at 1..32 steps, an
 omega sweep (accuracy, diversity, FID), and the MF-objective baseline against the iMF model at the
 same number of training steps. Writes eval.json, samples.png (10 classes x 10 seeds) and
-omega-sweep.png. Samples use the served noise generator: sample i has seed i and class i mod 10."""
+omega-sweep.png (and guidance-tradeoff.png). Samples use the served noise generator: sample i has
+seed i and class i mod the number of classes."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -178,8 +183,10 @@ def save_tradeoff_plot(path: Path, grid: list[dict], chosen: dict, min_accuracy:
 def evaluate(checkpoint: Path, out: Path, omega: float | None, t_min: float, t_max: float,
              samples: int, sweep_samples: int, baseline: Path | None,
              baseline_imf: Path | None, min_accuracy: float = 0.99, data_dir: Path | None = None,
-             log=sys.stderr) -> dict:
-    """omega None: choose the default guidance (scale and interval) on the grid first."""
+             ab: dict | None = None, command: str = "", log=sys.stderr) -> dict:
+    """omega None: choose the default guidance (scale and interval) on the grid first. ab: an
+    imf.compare result carried into the report (the card's A/B table); command: the command
+    that reproduces this evaluation, for the card."""
     t0 = time.time()
     net, cfg, step = load_ema(checkpoint)
     if data_dir is not None:  # a folder run evaluated where its folder now lives
@@ -191,6 +198,8 @@ def evaluate(checkpoint: Path, out: Path, omega: float | None, t_min: float, t_m
 
     report = {"checkpoint": str(checkpoint), "step": step, "objective": cfg.objective,
               "dataset": cfg.dataset, "classifier_test_accuracy": round(scorer.classifier_accuracy, 4)}
+    if command:
+        report["command"] = command
     if omega is None:
         grid = guidance_grid(net, scorer, sweep_samples, note)
         chosen = choose_default(grid, min_accuracy)
@@ -243,6 +252,8 @@ def evaluate(checkpoint: Path, out: Path, omega: float | None, t_min: float, t_m
         report["mf_baseline"] = row
         note(f"MF baseline {row}")
 
+    if ab:
+        report["ab"] = ab
     out.mkdir(parents=True, exist_ok=True)
     grid_fn = lambda n, z, y: sample_one_step(n, z, y, omega, t_min, t_max)  # noqa: E731
     shape = (cfg.model.channels, cfg.model.image_size, cfg.model.image_size)
@@ -259,6 +270,14 @@ def evaluate(checkpoint: Path, out: Path, omega: float | None, t_min: float, t_m
     return report
 
 
+def reproducing_command(args, argv: list[str] | None) -> str:
+    """The npm command that repeats this evaluation, with paths as the user gave them."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    if "--id" not in given:
+        given = ["--id", args.id, *given]
+    return "npm run model:evaluate -- " + " ".join(shlex.quote(a) for a in given)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -273,11 +292,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--min-accuracy", type=float, default=0.99,
                    help="the class-accuracy floor for choosing the default guidance")
     p.add_argument("--data", type=Path, help="a folder run's image folder, if it has moved")
-    p.add_argument("--samples", type=int, default=5000, help="samples for the headline numbers")
-    p.add_argument("--sweep-samples", type=int, default=2000, help="samples per sweep point")
+    p.add_argument("--samples", type=int, default=2000, help="samples for the headline numbers")
+    p.add_argument("--sweep-samples", type=int, default=1000, help="samples per sweep point")
     p.add_argument("--baseline", type=Path, help="an MF-objective checkpoint to compare")
     p.add_argument("--baseline-imf", type=Path,
                    help="the iMF checkpoint at the baseline's step (a kept snapshot)")
+    p.add_argument("--ab", type=Path,
+                   help="an imf.compare result (JSON) to carry into the report and the model card")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args(argv)
     try:
@@ -290,11 +311,17 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
         checkpoint = user_path(args.checkpoint) if args.checkpoint else run_dir(args.id) / "last.safetensors"
         out = user_path(args.out) if args.out else run_dir(args.id) / "eval"
+        ab = None
+        if args.ab:
+            ab_path = user_path(args.ab)
+            if not ab_path.is_file():
+                raise ValueError(f"--ab {ab_path}: no such file (write it with python -m imf.compare)")
+            ab = json.loads(ab_path.read_text())
         evaluate(checkpoint, out, args.omega, args.t_min,
                  args.t_max, args.samples, args.sweep_samples,
                  args.baseline and user_path(args.baseline),
                  args.baseline_imf and user_path(args.baseline_imf), args.min_accuracy,
-                 args.data and user_path(args.data))
+                 args.data and user_path(args.data), ab, reproducing_command(args, argv))
     except (ValueError, DataError, ckpt.CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -3,8 +3,9 @@ model.onnx (the whole one-step sampler), model.json (the manifest the worker val
 reference.json (requests with the 8-bit pixels the Python sampler gives them), and, from an
 evaluation folder, samples.png, omega-sweep.png and the numbers for MODEL_CARD.md.
 
-    python -m imf.export --checkpoint runs/imf-mnist/last.safetensors \
-        --eval runs/imf-mnist/eval --id imf-mnist --out imf-mnist --omega 3"""
+    npm run model:export -- --id ID    # runs/ID/last.safetensors + runs/ID/eval -> models/ID/
+
+The default guidance is the one the evaluation chose (--omega/--t-min/--t-max override it)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import numpy as np
 import torch
 
 from . import checkpoint as ckpt
-from .data import class_names
+from .data import REPO_ROOT, class_names
 from .evaluate import load_ema
 from .model_card import write_card
 from .noise import NAME as NOISE_NAME
@@ -141,10 +142,21 @@ def manifest(model_id: str, onnx_sha: str, cfg, step: int, omega: float, interva
     }
 
 
+def default_train_command(cfg, model_id: str) -> str:
+    """The npm command that trains a run like cfg (paths inside the repository relative to it)."""
+    if cfg.dataset != "folder":
+        return f"npm run model:train -- --id {model_id}"
+    data = Path(cfg.data_dir)
+    if data.is_relative_to(REPO_ROOT):
+        data = data.relative_to(REPO_ROOT)
+    return (f"npm run model:train -- --data {data} --resolution {cfg.model.image_size} "
+            f"--channels {cfg.model.channels} --id {model_id}")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--id", required=True, help="the model id, e.g. imf-mnist")
+    p.add_argument("--id", default="imf-mnist", help="the model id (default imf-mnist)")
     p.add_argument("--checkpoint", type=Path, help="default runs/<id>/last.safetensors")
     p.add_argument("--eval", type=Path, help="an evaluation folder (eval.json, samples.png, ...); "
                    "default runs/<id>/eval when it exists")
@@ -153,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
                    "evaluation chose, else 3)")
     p.add_argument("--t-min", type=float)
     p.add_argument("--t-max", type=float)
-    p.add_argument("--train-command", default="", help="the command that trained the checkpoint")
+    p.add_argument("--train-command", help="the command(s) that trained the checkpoint, one per "
+                   "line (default: the npm command for the run's data)")
     args = p.parse_args(argv)
     try:
         run = run_dir(args.id)
@@ -194,8 +207,9 @@ def main(argv: list[str] | None = None) -> int:
         reference = {"model_version": onnx_sha[:16], "noise": NOISE_NAME,
                      "requests": reference_outputs(sampler, shape, cfg.model.num_classes)}
         (out / "reference.json").write_text(json.dumps(reference, indent=2) + "\n")
+        train_command = args.train_command or default_train_command(cfg, args.id)
         man = manifest(args.id, onnx_sha, cfg, step, args.omega, (args.t_min, args.t_max),
-                       evaluation, parity, args.train_command)
+                       evaluation, parity, train_command)
         (out / "model.json").write_text(json.dumps(man, indent=2) + "\n")
         if args.eval:
             for name in ("samples.png", "omega-sweep.png", "guidance-tradeoff.png"):

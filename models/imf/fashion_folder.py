@@ -2,7 +2,7 @@
 sub-folder per class, one PNG per image), the layout `imf.train --data` reads: the proof that a
 user's own class-per-folder data trains and serves with no other step.
 
-    python -m imf.fashion_folder --out runs/data/fashion-mnist"""
+    npm run data:fashion-folder        # python -m imf.fashion_folder [--out DIR]"""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from .data import FASHION_CLASSES, DataError, fashion_rows
-from .paths import user_path
+from .paths import RUNS, user_path
+
+DEFAULT_OUT = RUNS / "data" / "fashion-mnist"
 
 
 def write_class(label: int, out: Path) -> int:
@@ -36,10 +38,11 @@ def write_folder(out: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--out", type=Path, help=f"default {DEFAULT_OUT}")
     args = p.parse_args(argv)
+    args.out = user_path(args.out) if args.out else DEFAULT_OUT
     try:
-        n = write_folder(user_path(args.out))
+        n = write_folder(args.out)
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

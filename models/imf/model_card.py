@@ -5,28 +5,47 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .compare import table as ab_table
+
+DATA_SETS = {"mnist": "MNIST handwritten digits", "fashion-mnist": "Fashion-MNIST"}
+
 
 def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
-def write_card(path: Path, man: dict) -> None:
-    ev = man.get("evaluation") or {}
+def describe_data(cfg: dict, num_classes: int) -> str:
+    if cfg["dataset"] == "folder":
+        return (f"the image folder `{Path(cfg['data_dir']).name}` ({num_classes} classes, one "
+                "sub-folder per class)")
+    return DATA_SETS.get(cfg["dataset"], cfg["dataset"])
+
+
+def _header(man: dict) -> list[str]:
     cfg = man["training"]["config"]
     m = cfg["model"]
     g = man["guidance"]
-    lines = [
+    classes = man["classes"]
+    colour = "grayscale" if m["channels"] == 1 else "RGB"
+    endpoint = cfg.get("endpoint_share", 0.0)
+    sampling = (f"t, r ~ logit-normal({cfg['p_mean']}, {cfg['p_std']}), r = t for a share "
+                f"{cfg['flow_matching_share']}")
+    if endpoint:
+        sampling += f", and a share {endpoint} of each batch at the 1-NFE point (t, r) = (1, 0)"
+    rows = min(len(classes), 20)
+    return [
         f"# {man['id']} — model card",
         "",
-        f"A class-conditional **improved MeanFlow** generator for {cfg['dataset']} "
-        f"({m['image_size']}×{m['image_size']}, {m['channels']} channel): one network evaluation "
-        "turns seeded Gaussian noise into an image; the guidance scale ω and the guidance interval "
-        "[t_min, t_max] are inputs. Trained from scratch in this repository.",
+        f"A class-conditional **improved MeanFlow** generator trained from scratch in this "
+        f"repository on {describe_data(cfg, len(classes))}, {m['image_size']}×{m['image_size']} "
+        f"{colour}. One network evaluation turns seeded Gaussian noise into an image; the "
+        "guidance scale ω and the guidance interval [t_min, t_max] are inputs.",
         "",
         f"- version `{man['version']}` (sha256 of `model.onnx`: `{man['sha256']}`)",
-        f"- classes: {', '.join(man['classes'])}; null (unconditional) class index {man['null_class']}",
-        f"- guidance ω in [{g['min']}, {g['max']}], default {g['default']}; default interval "
-        f"{man['interval']['default']}",
+        f"- classes (index: name): {', '.join(f'{i}: {c}' for i, c in enumerate(classes))}; "
+        f"null (unconditional) class index {man['null_class']}",
+        f"- served default guidance: ω = {g['default']} on the interval "
+        f"{man['interval']['default']}; ω may be asked for in [{g['min']}, {g['max']}]",
         f"- noise: `{man['noise']['generator']}` (seed → N(0,1), see {man['noise']['spec']})",
         f"- network: imfDiT, hidden {m['hidden_size']}, {m['num_heads']} heads, "
         f"{m['shared_depth']} shared + {m['head_depth']} u-head + {m['head_depth']} v-head blocks, "
@@ -34,57 +53,135 @@ def write_card(path: Path, man: dict) -> None:
         f"{m['omega_tokens']} / t_min {m['t_min_tokens']} / t_max {m['t_max_tokens']} / h "
         f"{m['time_tokens']}",
         f"- training: {man['training']['steps']} steps × batch {cfg['batch_size']}, AdamW lr "
-        f"{cfg['lr']}, EMA {cfg['ema_decay']}, seed {cfg['seed']}",
+        f"{cfg['lr']}, EMA {cfg['ema_decay']}, seed {cfg['seed']}, class dropout "
+        f"{cfg['class_dropout']}; time sampling {sampling}",
         "",
-        "![samples: rows are classes 0–9, columns seeds 0–9](samples.png)",
+        f"![samples at the served default: rows are classes 0–{rows - 1} in index order, columns "
+        "seeds 0–9](samples.png)",
         "",
     ]
-    if ev:
-        o, t = ev["one_step"], ev["two_step"]
-        gd = ev["guidance"]
-        lines += [
-            "## Evaluation",
-            "",
-            f"Measured by `python -m imf.evaluate` with the repository's classifier (test accuracy "
-            f"{_pct(ev['classifier_test_accuracy'])} on real test images); FID is computed on its "
-            "128-d penultimate features against the test split (so it is not comparable with "
-            f"Inception FID). Guidance ω = {gd['omega']}, interval [{gd['t_min']}, {gd['t_max']}]; "
-            "sample i uses seed i and class i mod 10.",
-            "",
-            "| sampler | NFE | samples | class accuracy | FID | diversity |",
-            "| --- | --- | --- | --- | --- | --- |",
-            f"| u head, one step | 1 | {o['samples']} | **{_pct(o['accuracy'])}** | {o['fid']} | {o['diversity']} |",
-            f"| u head, two steps | 2 | {t['samples']} | {_pct(t['accuracy'])} | {t['fid']} | {t['diversity']} |",
-        ]
-        for row in ev["v_head_euler"]:
-            lines.append(f"| v head, Euler | {row['steps']} | {row['samples']} | "
-                         f"{_pct(row['accuracy'])} | {row['fid']} | {row['diversity']} |")
-        lines += ["", "### Guidance sweep (1-NFE)", "",
-                  "| ω | class accuracy | diversity | FID |", "| --- | --- | --- | --- |"]
-        for row in ev["omega_sweep"]:
-            lines.append(f"| {row['omega']} | {_pct(row['accuracy'])} | {row['diversity']} | {row['fid']} |")
-        lines += ["", "![omega sweep](omega-sweep.png)", ""]
-        mf = ev.get("mf_baseline")
-        if mf:
-            lines += [
-                "### Ablation: iMF against the original MeanFlow objective",
-                "",
-                f"Both trained with the same recipe and network for {mf['step']} steps; the MF "
-                f"baseline bakes ω = {mf['omega']} in at training, the iMF model is sampled at "
-                "the same ω.",
-                "",
-                "| objective | NFE | class accuracy | FID |",
-                "| --- | --- | --- | --- |",
-            ]
-            for k in (1, 2):
-                if f"imf_{k}nfe" in mf:
-                    r = mf[f"imf_{k}nfe"]
-                    lines.append(f"| iMF | {k} | {_pct(r['accuracy'])} | {r['fid']} |")
-                r = mf[f"mf_{k}nfe"]
-                lines.append(f"| MF baseline | {k} | {_pct(r['accuracy'])} | {r['fid']} |")
-            lines.append("")
-    par = man["parity"]
+
+
+def _guidance_grid(ev: dict) -> list[str]:
+    grid = ev.get("guidance_grid")
+    if not grid:
+        return []
+    gd, rule = ev["guidance"], ev["default_rule"]
+    omegas = sorted({r["omega"] for r in grid})
+    intervals = sorted({(r["t_min"], r["t_max"]) for r in grid})
+    cells = {(r["omega"], r["t_min"], r["t_max"]): r for r in grid}
+    lines = [
+        "## The default guidance, chosen by measurement",
+        "",
+        f"Every ω × interval point below was sampled at 1-NFE on the same seeds "
+        f"({grid[0]['samples']} images each). The served default is the {rule['rule']} "
+        f"(floor {_pct(rule['min_accuracy'])}): **ω = {gd['omega']} on [{gd['t_min']}, "
+        f"{gd['t_max']}]**. Each cell is FID / class accuracy.",
+        "",
+        "| interval | " + " | ".join(f"ω {w:g}" for w in omegas) + " |",
+        "| --- |" + " ---: |" * len(omegas),
+    ]
+    for lo, hi in intervals:
+        row = []
+        for w in omegas:
+            r = cells.get((w, lo, hi))
+            text = f"{r['fid']:.1f} / {_pct(r['accuracy'])}" if r else "–"
+            chosen = (w, lo, hi) == (gd["omega"], gd["t_min"], gd["t_max"])
+            row.append(f"**{text}**" if chosen else text)
+        lines.append(f"| [{lo:g}, {hi:g}] | " + " | ".join(row) + " |")
+    lines += ["", "![FID and class accuracy against ω, one line per interval; the star is the "
+              "served default](guidance-tradeoff.png)", ""]
+    return lines
+
+
+def _evaluation(ev: dict, num_classes: int) -> list[str]:
+    o, t = ev["one_step"], ev["two_step"]
+    gd = ev["guidance"]
+    lines = [
+        "## Evaluation at the served default",
+        "",
+        f"Measured by `python -m imf.evaluate` with the repository's classifier for this data "
+        f"(test accuracy {_pct(ev['classifier_test_accuracy'])} on real held-out images); FID is "
+        "computed on its 128-d penultimate features against the held-out split (so it is not "
+        f"comparable with Inception FID). Guidance ω = {gd['omega']}, interval [{gd['t_min']}, "
+        f"{gd['t_max']}]; sample i uses seed i and class i mod {num_classes}.",
+        "",
+        "| sampler | NFE | samples | class accuracy | FID | diversity |",
+        "| --- | --- | --- | --- | --- | --- |",
+        f"| u head, one step | 1 | {o['samples']} | **{_pct(o['accuracy'])}** | **{o['fid']}** | {o['diversity']} |",
+        f"| u head, two steps | 2 | {t['samples']} | {_pct(t['accuracy'])} | {t['fid']} | {t['diversity']} |",
+    ]
+    for row in ev["v_head_euler"]:
+        lines.append(f"| v head, Euler | {row['steps']} | {row['samples']} | "
+                     f"{_pct(row['accuracy'])} | {row['fid']} | {row['diversity']} |")
+    lines += ["", f"### Guidance sweep (1-NFE, interval [{gd['t_min']}, {gd['t_max']}])", "",
+              "| ω | class accuracy | diversity | FID |", "| --- | --- | --- | --- |"]
+    for row in ev["omega_sweep"]:
+        lines.append(f"| {row['omega']} | {_pct(row['accuracy'])} | {row['diversity']} | {row['fid']} |")
+    lines += ["", "![omega sweep](omega-sweep.png)", ""]
+    return lines
+
+
+def _ab(ev: dict, man: dict) -> list[str]:
+    ab = ev.get("ab")
+    if not ab:
+        return []
+    g = ab["guidance"]
+    best = min(ab["rows"], key=lambda r: r["one_step"]["fid"])
+    own = ab.get("dataset") == man["training"]["config"]["dataset"]
+    lines = [
+        "## Time sampling: the A/B behind the recipe",
+        "",
+        "1-NFE sampling asks the network for u at exactly t = 1, h = t − r = 1. The official "
+        "sampler (t and r from two logit-normal(−0.4, 1) draws) almost never trains there "
+        "(P(h > 0.9) ≈ 1e-5); the endpoint variant puts a share of each batch at (t, r) = (1, 0). "
+        f"{ab.get('note', '')}".rstrip(),
+        "",
+    ]
+    if not own:
+        lines += [f"This A/B was run on {DATA_SETS.get(ab.get('dataset'), ab.get('dataset'))}, "
+                  "not on this model's data; this model's recipe follows it.", ""]
     lines += [
+        f"Both at ω = {g['omega']} on [{g['t_min']}, {g['t_max']}], "
+        f"{best['one_step']['samples']} samples per cell, same seeds:",
+        "",
+        ab_table(ab["rows"]),
+        "",
+        f"Lowest 1-NFE FID: **{best['name']}**. Either sampler is a training option: "
+        "`--set endpoint_share=0` is the official one, `--set endpoint_share=0.1` the endpoint "
+        "variant.",
+        "",
+    ]
+    return lines
+
+
+def _mf_baseline(ev: dict) -> list[str]:
+    mf = ev.get("mf_baseline")
+    if not mf:
+        return []
+    lines = [
+        "## Ablation: iMF against the original MeanFlow objective",
+        "",
+        f"Both trained with the same recipe and network for {mf['step']} steps; the MF "
+        f"baseline bakes ω = {mf['omega']} in at training, the iMF model is sampled at "
+        "the same ω.",
+        "",
+        "| objective | NFE | class accuracy | FID |",
+        "| --- | --- | --- | --- |",
+    ]
+    for k in (1, 2):
+        if f"imf_{k}nfe" in mf:
+            r = mf[f"imf_{k}nfe"]
+            lines.append(f"| iMF | {k} | {_pct(r['accuracy'])} | {r['fid']} |")
+        r = mf[f"mf_{k}nfe"]
+        lines.append(f"| MF baseline | {k} | {_pct(r['accuracy'])} | {r['fid']} |")
+    lines.append("")
+    return lines
+
+
+def _export(man: dict) -> list[str]:
+    par = man["parity"]
+    return [
         "## Export",
         "",
         "`model.onnx` is the whole one-step sampler: inputs `noise [B,C,H,W]`, `class int64 [B]`, "
@@ -96,15 +193,33 @@ def write_card(path: Path, man: dict) -> None:
         "`reference.json` holds requests with the 8-bit pixels the Python sampler produces; the "
         "worker's tests compare against them.",
         "",
+    ]
+
+
+def _reproduce(man: dict) -> list[str]:
+    model_id = man["id"]
+    ev = man.get("evaluation") or {}
+    evaluate = ev.get("command") or f"npm run model:evaluate -- --id {model_id}"
+    return [
         "## Reproduce",
         "",
         "```sh",
-        "npm run setup                       # .venv with torch 2.13.0 CPU, data sets from npm",
-        f"{man['training']['command']}   # resumes if interrupted",
-        "npm run model:train-baseline        # the MF baseline for the ablation",
-        "npm run model:evaluate",
-        "npm run model:export",
+        "npm run setup            # .venv with torch 2.13.0 CPU, data sets from npm",
+        *man["training"]["command"].split("\n"),
+        evaluate,
+        f"npm run model:export -- --id {model_id}",
         "```",
         "",
+        "Training resumes from `runs/<id>/last.safetensors` when interrupted.",
+        "",
     ]
+
+
+def write_card(path: Path, man: dict) -> None:
+    ev = man.get("evaluation") or {}
+    lines = _header(man)
+    if ev:
+        lines += _guidance_grid(ev) + _evaluation(ev, len(man["classes"])) + _ab(ev, man)
+        lines += _mf_baseline(ev)
+    lines += _export(man) + _reproduce(man)
     Path(path).write_text("\n".join(lines))
