@@ -1,9 +1,13 @@
 // The canonical request: one form per image, defaults from the manifest, numbers normalised.
 import { describe, expect, it } from 'vitest';
 import { registry } from './testing/shipped-models.js';
+import { stagedManifestExample } from './testing/staged-manifest.js';
 import {
   allowedSizes,
   canonicalPath,
+  classSlug,
+  modelManifestSchema,
+  summarize,
   consecutiveSeeds,
   formatNumber,
   parseImageBody,
@@ -160,5 +164,43 @@ describe('JSON body', () => {
     const parsed = parseImageBody(registry, { model: model.id, class: 1, seed: 4294967295, n: 2 });
     if (!parsed.ok) throw new Error('should parse');
     expect(consecutiveSeeds(parsed.value.request, 2).map((r) => r.seed)).toEqual([4294967295, 0]);
+  });
+});
+
+describe('named classes', () => {
+  const named = summarize(modelManifestSchema.parse(stagedManifestExample()));
+  const namedRegistry = { [named.id]: named };
+  const parse = (file: string) => parseImagePath(namedRegistry, { model: named.id, file, query: new URLSearchParams('seed=1') });
+  const classOf = (file: string) => {
+    const parsed = parse(file);
+    return parsed.ok ? parsed.value.request.class : parsed.issues;
+  };
+
+  it('writes a name as its URL slug', () => {
+    expect(classSlug('Golden Retriever')).toBe('golden-retriever');
+    expect(classSlug("jack-o'-lantern")).toBe('jack-o-lantern');
+    expect(classSlug('  T-shirt, tee shirt ')).toBe('t-shirt-tee-shirt');
+  });
+
+  it('accepts a class by index, by name and by slug, all as the same index', () => {
+    expect([classOf('1.png'), classOf('Golden Retriever.png'), classOf('golden-retriever.png'), classOf('GOLDEN-RETRIEVER.png')]).toEqual([1, 1, 1, 1]);
+  });
+
+  it('writes the canonical URL with the index', () => {
+    const parsed = parse('giant-panda.png');
+    expect(parsed.ok && canonicalPath(parsed.value.request)).toBe(`/v1/images/${named.id}/2.png?guidance=8&tmin=0.4&tmax=0.65&seed=1&size=64`);
+  });
+
+  it('points to the class list instead of listing many names', () => {
+    const many = { ...named, classes: Array.from({ length: 1000 }, (_, i) => `class ${i}`), null_class: 1000 };
+    const parsed = parseImagePath({ [named.id]: many }, { model: named.id, file: 'zebra.png', query: new URLSearchParams() });
+    expect(!parsed.ok && parsed.issues[0]!.detail).toMatch(/GET \/v1\/models\/imf-tiny-rgb\/classes lists them/);
+    expect(!parsed.ok && parsed.issues[0]!.detail.length).toBeLessThan(300);
+  });
+
+  it('takes .jpg as JPEG, whose canonical extension is .jpeg', () => {
+    const parsed = parse('1.jpg');
+    expect(parsed.ok && parsed.value.request.format).toBe('jpeg');
+    expect(parsed.ok && canonicalPath(parsed.value.request)).toMatch(/\/1\.jpeg\?/);
   });
 });

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { issuesFromZod, type ParamIssue, type ParseResult } from './issues.js';
 import { allowedSizes, defaultSize, findModel, type ModelRegistry, type ModelSummary } from './manifest.js';
 import { formatNumber, freshSeed, parseDecimal, parseSeed, quantize, UINT32_MAX } from './numbers.js';
-import { IMAGE_FORMATS, MAX_IMAGES_PER_REQUEST, NULL_CLASS_NAMES, type ImageFormat, type ImageRequest } from './request.js';
+import { FORMAT_ALIASES, IMAGE_FORMATS, MAX_IMAGES_PER_REQUEST, NULL_CLASS_NAMES, type ImageFormat, type ImageRequest } from './request.js';
 
 /** The path of every image URL up to the model id. */
 export const IMAGE_PATH_PREFIX = '/v1/images/';
@@ -47,20 +47,57 @@ export interface ParseOptions {
   drawSeed?: () => number;
 }
 
-/** Resolves a class given as an index or a name to its index, or explains why not. */
+/**
+ * A class name as a URL path segment: lowercase ASCII letters and digits, every other run of
+ * characters one dash ("Golden Retriever" → "golden-retriever"). The importer checks that the
+ * ImageNet names stay unique this way (models/imf/imagenet_names.py).
+ */
+export function classSlug(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+/** Class index by name and by slug, built once per model (a lookup per request stays O(1)). */
+const classLookups = new WeakMap<readonly string[], Map<string, number>>();
+
+function classLookup(classes: readonly string[]): Map<string, number> {
+  let lookup = classLookups.get(classes);
+  if (!lookup) {
+    lookup = new Map();
+    // Exact names first: a slug never shadows a name.
+    classes.forEach((name, index) => {
+      const slug = classSlug(name);
+      if (slug !== '' && !lookup!.has(slug)) lookup!.set(slug, index);
+    });
+    classes.forEach((name, index) => lookup!.set(name, index));
+    classLookups.set(classes, lookup);
+  }
+  return lookup;
+}
+
+/** Lists this many class names at most in an error; past it the error points to the class list. */
+const NAMES_IN_ERRORS = 20;
+
+/** Resolves a class given as an index, a name or a name's slug to its index, or explains why not. */
 export function resolveClass(model: ModelSummary, given: string | number): number | ParamIssue {
   const text = String(given);
   if (/^\d+$/.test(text)) {
     const index = Number(text);
     if (index < model.classes.length || index === model.null_class) return index;
   }
-  const byName = model.classes.indexOf(text);
-  if (byName >= 0) return byName;
+  const byName = classLookup(model.classes).get(text) ?? classLookup(model.classes).get(classSlug(text));
+  if (byName !== undefined) return byName;
   if ((NULL_CLASS_NAMES as readonly string[]).includes(text.toLowerCase())) return model.null_class;
+  const names =
+    model.classes.length <= NAMES_IN_ERRORS
+      ? `one of the names ${model.classes.map((c) => JSON.stringify(c)).join(', ')}`
+      : `a class name or its slug (e.g. "${classSlug(model.classes[0]!)}"; GET /v1/models/${model.id}/classes lists them)`;
   return {
     parameter: 'class',
     rule: 'enum',
-    detail: `class must be an index 0..${model.classes.length - 1}, ${model.null_class} or "null" for unconditional, or one of the names ${model.classes.map((c) => JSON.stringify(c)).join(', ')}`,
+    detail: `class must be an index 0..${model.classes.length - 1}, ${model.null_class} or "null" for unconditional, or ${names}`,
   };
 }
 
@@ -110,7 +147,8 @@ function validate(model: ModelSummary, loose: LooseRequest, names: IntervalNames
     if (seed === undefined) issues.push({ parameter: 'seed', rule: 'range', detail: `seed must be an integer between 0 and ${UINT32_MAX}` });
   }
 
-  if (!(IMAGE_FORMATS as readonly string[]).includes(loose.format)) {
+  const format = FORMAT_ALIASES[loose.format] ?? loose.format;
+  if (!(IMAGE_FORMATS as readonly string[]).includes(format)) {
     issues.push({ parameter: 'format', rule: 'enum', detail: `format must be one of ${IMAGE_FORMATS.join(', ')}` });
   }
 
@@ -127,7 +165,7 @@ function validate(model: ModelSummary, loose: LooseRequest, names: IntervalNames
   return {
     ok: true,
     value: {
-      request: { model: model.id, class: cls as number, guidance: g, tmin, tmax, seed: seed ?? drawSeed(), format: loose.format as ImageFormat, size },
+      request: { model: model.id, class: cls as number, guidance: g, tmin, tmax, seed: seed ?? drawSeed(), format: format as ImageFormat, size },
       seedDrawn,
     },
   };
@@ -154,7 +192,7 @@ export function parseImagePath(
   if (!model) return unknownModel(registry, parts.model);
   const dot = parts.file.lastIndexOf('.');
   if (dot <= 0) {
-    return { ok: false, notFound: false, issues: [{ parameter: 'format', rule: 'format', detail: 'the image path must end in <class>.png or <class>.webp' }] };
+    return { ok: false, notFound: false, issues: [{ parameter: 'format', rule: 'format', detail: `the image path must end in <class>.<format>, the format one of ${IMAGE_FORMATS.join(', ')}` }] };
   }
 
   const query: Record<string, string> = {};

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { shippedManifestFiles } from './testing/shipped-models.js';
-import { manifestJsonSchema, modelManifestSchema, modelSummarySchema, SAMPLER_INPUTS, summarize } from './index.js';
+import { stagedManifestExample } from './testing/staged-manifest.js';
+import { allowedSizes, manifestJsonSchema, modelManifestSchema, modelStages, modelSummarySchema, modelTimeAllowanceMs, SAMPLER_INPUTS, summarize } from './index.js';
 
 const shipped = shippedManifestFiles();
 const [first] = Object.values(shipped);
@@ -45,10 +46,73 @@ describe('model manifest', () => {
   });
 });
 
+/** A copy of the staged example, changed. */
+const stagedChanged = (change: (m: Json) => void): unknown => {
+  const m = stagedManifestExample();
+  change(m);
+  return m;
+};
+
+describe('staged model manifest (imf-model/2)', () => {
+  it('accepts a generator and a decoder, each with its files', () => {
+    expect(issuesOf(stagedManifestExample())).toEqual([]);
+  });
+
+  it('accepts a generator alone that gives the float image', () => {
+    const oneStage = stagedChanged((m) => {
+      delete m.stages.decoder;
+      m.image = { channels: 1, height: 28, width: 28, color: 'grayscale' };
+      m.noise.shape = [1, 28, 28];
+      m.stages.generator.inputs[0].shape = ['batch', 1, 28, 28];
+      m.stages.generator.outputs = [{ name: 'image', dtype: 'float32', shape: ['batch', 1, 28, 28], meaning: 'image in [-1, 1]' }];
+    });
+    expect(issuesOf(oneStage)).toEqual([]);
+  });
+
+  it.each([
+    ['a version that is not the content hash', (m: Json) => (m.version = 'ffffffffffffffff'), /^version: .* is not the first 16 hex digits of content_sha256/],
+    ['a file without its sha256', (m: Json) => delete m.stages.decoder.files[1].sha256, /^stages\.decoder\.files\.1\.sha256/],
+    ['a file outside the model folder', (m: Json) => (m.stages.generator.files[1].name = '../weights.data'), /^stages\.generator\.files\.1\.name: must be a plain file name/],
+    ['a stage whose files do not start with its graph', (m: Json) => m.stages.generator.files.reverse(), /^stages\.generator\.files\.0: a stage's files start with its graph/],
+    ['a decoder image that is not NHWC bytes', (m: Json) => (m.stages.decoder.outputs[0].dtype = 'float32'), /^stages\.decoder\.outputs\.0\.dtype/],
+    ['a decoder image of another size than the image', (m: Json) => (m.stages.decoder.outputs[0].shape = ['batch', 32, 32, 3]), /"image" has shape \[batch,32,32,3\], expected \[batch,64,64,3\]/],
+    ['a latent of another shape than the noise', (m: Json) => (m.stages.generator.outputs[0].shape = ['batch', 4, 16, 16]), /"latent" has shape/],
+    ['a colour that does not fit the channels', (m: Json) => (m.image.color = 'grayscale'), /^image\.color/],
+    ['an unknown field', (m: Json) => (m.colour = 'red'), /Unrecognized key/],
+    ['a stage other than generator and decoder', (m: Json) => (m.stages.upscaler = m.stages.decoder), /Unrecognized key/],
+  ])('refuses %s', (_name, change, message) => {
+    expect(issuesOf(stagedChanged(change))).toContainEqual(expect.stringMatching(message));
+  });
+
+  it('names each stage with its graph and files, whatever the format', () => {
+    expect(modelStages(modelManifestSchema.parse(stagedManifestExample()))).toEqual({
+      generator: { graph: 'generator.onnx', files: ['generator.onnx', 'generator.onnx.data'], output: 'latent', seconds: 0.5 },
+      decoder: { graph: 'decoder.onnx', files: ['decoder.onnx', 'decoder.onnx.data'], seconds: 2 },
+    });
+    const m = modelManifestSchema.parse(first);
+    expect(modelStages(m)).toEqual({ generator: { graph: (first as Json).file, files: [(first as Json).file], output: 'image' } });
+  });
+});
+
 describe('model summary', () => {
+  it("of a staged model carries its expected seconds per image, every stage's together", () => {
+    const summary = summarize(modelManifestSchema.parse(stagedManifestExample()));
+    expect(summary.seconds_per_image).toBe(2.5);
+    expect(summary.image).toEqual({ channels: 3, height: 64, width: 64 });
+    expect(modelTimeAllowanceMs(summary)).toBe(10_000);
+    expect(modelTimeAllowanceMs(summarize(modelManifestSchema.parse(first)))).toBe(0);
+  });
+
+  it('allows a 256-pixel model 64, 128, 256, 512 and 1024 pixels, and a 28-pixel one its multiples', () => {
+    const summary = (width: number) => ({ image: { channels: 3, height: width, width } });
+    expect(allowedSizes(summary(256))).toEqual([64, 128, 256, 512, 1024]);
+    expect(allowedSizes(summary(28))).toEqual([28, 56, 112, 224]);
+  });
+
   it('is the manifest fields a request is checked against, and no others', () => {
     const summary = summarize(modelManifestSchema.parse(first));
     expect(Object.keys(summary).sort()).toEqual(['classes', 'guidance', 'id', 'image', 'interval', 'nfe', 'null_class', 'version']);
+    expect(summary.image).toEqual({ channels: 1, height: 28, width: 28 });
     expect(modelSummarySchema.parse(summary)).toEqual(summary);
   });
 
@@ -64,9 +128,11 @@ describe('manifest.schema.json', () => {
     expect(committed).toEqual(manifestJsonSchema());
   });
 
-  it('names the sampler inputs and refuses fields it does not know', () => {
-    const schema = manifestJsonSchema() as Json;
-    expect(schema.additionalProperties).toBe(false);
-    expect(schema.properties.inputs.prefixItems.map((i: Json) => i.properties.name.const)).toEqual(Object.keys(SAMPLER_INPUTS));
+  it('is either format, each naming the sampler inputs and refusing fields it does not know', () => {
+    const [oneGraph, staged] = (manifestJsonSchema() as Json).oneOf;
+    expect([oneGraph.properties.schema.const, staged.properties.schema.const]).toEqual(['imf-model/1', 'imf-model/2']);
+    expect([oneGraph.additionalProperties, staged.additionalProperties]).toEqual([false, false]);
+    expect(oneGraph.properties.inputs.prefixItems.map((i: Json) => i.properties.name.const)).toEqual(Object.keys(SAMPLER_INPUTS));
+    expect(staged.properties.stages.properties.generator.properties.inputs.prefixItems.map((i: Json) => i.properties.name.const)).toEqual(Object.keys(SAMPLER_INPUTS));
   });
 });

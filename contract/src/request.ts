@@ -3,10 +3,13 @@
 import { z } from 'zod';
 import { UINT32_MAX } from './numbers.js';
 
-export const IMAGE_FORMATS = ['png', 'webp'] as const;
+export const IMAGE_FORMATS = ['png', 'webp', 'jpeg'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
-export const CONTENT_TYPES: Record<ImageFormat, string> = { png: 'image/png', webp: 'image/webp' };
+/** Other names a URL may give a format (`.jpg`); they redirect to the canonical one. */
+export const FORMAT_ALIASES: Readonly<Record<string, ImageFormat>> = { jpg: 'jpeg' };
+
+export const CONTENT_TYPES: Record<ImageFormat, string> = { png: 'image/png', webp: 'image/webp', jpeg: 'image/jpeg' };
 
 /** Most images one POST /v1/images may ask for, and most requests in one call to a worker. */
 export const MAX_IMAGES_PER_REQUEST = 16;

@@ -7,7 +7,7 @@
 //   content-type: application/json
 //   { "requests": [ WorkerImageRequest, … ] }   1..16 entries
 //
-//   200, one request:   the image bytes; content-type image/png|image/webp;
+//   200, one request:   the image bytes; content-type image/png|image/webp|image/jpeg;
 //                       x-imf-image-key: <key>; x-imf-object-key: <objectKey>
 //   200, several:       application/json WorkerBatchResponse (base64 images, same order)
 //   400 / 401:          application/problem+json (the edge does not retry these)
@@ -17,8 +17,9 @@
 //   GET /readyz  → 200 when the model is loaded and the worker accepts work, else 503.
 //   GET /healthz → 200 while the process lives.
 //
-// `request.size` is the output edge in pixels, always the native width times 1, 2, 4 or 8
-// (manifest.ts allowedSizes): the worker upscales by that integer factor, nearest neighbour.
+// `request.size` is the output edge in pixels, one of manifest.ts allowedSizes: the native width
+// times 1/4, 1/2, 1, 2, 4 or 8; the worker upscales by an integer factor (nearest neighbour) or
+// averages whole blocks of pixels.
 // `request.class` may be the manifest's null_class (unconditional).
 //
 // The worker must be idempotent per image key (same key, same bytes) and should single-flight

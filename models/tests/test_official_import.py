@@ -5,6 +5,7 @@ manifest, and the VAE folder's strict loading."""
 import base64
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -24,6 +25,15 @@ from imf.staged_manifest import SCHEMA, check_files
 from imf.vae import LATENT_MEAN, LATENT_STD, TINY_VAE_CONFIG, load_vae
 
 TOLERANCE = 1e-4
+# The manifest's one schema, written from its TypeScript definition (contract/src/manifest.ts).
+MANIFEST_SCHEMA = Path(__file__).resolve().parents[2] / "contract" / "manifest.schema.json"
+
+
+def schema_errors(manifest: dict) -> list[str]:
+    import jsonschema
+    validator = jsonschema.Draft202012Validator(json.loads(MANIFEST_SCHEMA.read_text()))
+    return sorted(f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+                  for e in validator.iter_errors(manifest))
 
 
 def run_import(*args):
@@ -121,6 +131,22 @@ def test_manifest_describes_an_rgb_two_stage_model_with_imagenet_classes(importe
     assert dec["latent_denormalization"] == {"mean": list(LATENT_MEAN), "std": list(LATENT_STD)}
     assert man["source"]["kind"] == "a checkpoint in the official iMF format (Lyy-iiis/imeanflow)"
     assert "published" not in man  # no published figure for a size that was never released
+
+
+def test_manifest_is_valid_against_the_contract_schema(imported):
+    assert schema_errors(imported["manifest"]) == []
+
+
+@pytest.mark.parametrize("change", [
+    lambda m: m["stages"]["decoder"]["files"][1].pop("sha256"),
+    lambda m: m["stages"]["generator"]["inputs"].reverse(),
+    lambda m: m["stages"]["decoder"]["outputs"][0].update(dtype="float32"),
+    lambda m: m.update(colour="red"),
+], ids=["file-without-sha256", "inputs-out-of-order", "float-pixels", "unknown-field"])
+def test_the_contract_schema_refuses_an_imported_manifest_off_the_contract(imported, change):
+    man = json.loads(json.dumps(imported["manifest"]))
+    change(man)
+    assert schema_errors(man) != []
 
 
 def test_imagenet_class_names_are_unique_even_as_slugs():
