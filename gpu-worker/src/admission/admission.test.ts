@@ -56,4 +56,15 @@ describe('Admission', () => {
     expect(admission.enter().ok).toBe(true);
     expect(admission.enter().ok).toBe(false);
   });
+
+  it("gives a slow model's request its allowance before it closes the door", () => {
+    const c = clock();
+    const admission = new Admission(1000, 4, c.now);
+    const tickets = admitMany(admission, 4);
+    for (const ticket of tickets) admission.allow(ticket, 8000);
+    c.advance(5000);
+    expect(admission.enter().ok).toBe(true);
+    c.advance(4001);
+    expect(admission.enter().ok).toBe(false);
+  });
 });

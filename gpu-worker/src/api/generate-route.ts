@@ -45,6 +45,7 @@ export function registerGenerate(app: Hono<WorkerEnv>, state: WorkerState, optio
       const waited = Math.round(admitted.oldestMs);
       return errorResponse(new WorkerError('overloaded', `the worker is behind: its oldest request in progress has waited ${waited} ms`, admitted.retryAfterSeconds));
     }
+    c.set('admissionTicket', admitted.ticket);
     try {
       await next();
     } finally {
@@ -79,6 +80,8 @@ export function registerGenerate(app: Hono<WorkerEnv>, state: WorkerState, optio
     const refusals = checks.flatMap((r) => (r.status === 'rejected' ? [asWorkerError(r.reason)] : []));
     if (refusals.length > 0) return errorResponse(refusals.find((e) => e.kind === 'bad-request') ?? refusals[0]!);
     const served = checks.map((r) => (r as PromiseFulfilledResult<ServedModel>).value);
+    const ticket = c.get('admissionTicket');
+    if (ticket !== undefined) options.admission?.allow(ticket, Math.max(...served.map((m) => generator.allowanceMs(m.manifest.id))));
 
     const results = await Promise.allSettled(requests.map((r, i) => generator.generate(r, served[i]!)));
     const failure = results.find((r) => r.status === 'rejected');

@@ -7,7 +7,14 @@ import type { WorkerMetrics } from '../metrics/index.js';
 import type { WorkerEnv, WorkerState } from './state.js';
 
 function describeModel(m: ServedModel) {
-  return { id: m.manifest.id, version: m.manifest.version, executionProvider: m.executionProvider, alive: m.alive(), queueDepth: m.batcher.depth };
+  return {
+    id: m.manifest.id,
+    version: m.manifest.version,
+    executionProvider: m.executionProvider,
+    alive: m.alive(),
+    stages: m.decoder ? ['generator', 'decoder'] : ['generator'],
+    queueDepth: m.batcher.depth + (m.decoder?.depth ?? 0),
+  };
 }
 
 export function registerProbes(app: Hono<WorkerEnv>, state: WorkerState, metrics: WorkerMetrics): void {

@@ -12,4 +12,4 @@ export interface WorkerState {
 }
 
 /** Per request: its id, its logger, and what the request log line should add (keys and sources of images). */
-export type WorkerEnv = { Variables: { requestId: string; log: Logger; logDetail?: Record<string, unknown> } };
+export type WorkerEnv = { Variables: { requestId: string; log: Logger; logDetail?: Record<string, unknown>; admissionTicket?: number } };

@@ -22,6 +22,8 @@ export interface WorkerConfig {
   host: string;
   modelsDir: string;
   maxBatchSize: number;
+  /** Latents per decoder forward pass (latent models): the VAE decoder costs far more per image than the generator. */
+  decoderMaxBatchSize: number;
   maxBatchDelayMs: number;
   maxQueue: number;
   requestTimeoutMs: number;
@@ -115,11 +117,13 @@ export function readConfig(env: Env = process.env): WorkerConfig {
     host: text('HOST') ?? '0.0.0.0',
     modelsDir: resolve(text('MODELS_DIR') ?? 'models'),
     maxBatchSize: number('MAX_BATCH_SIZE', 16, 1, 1024),
+    decoderMaxBatchSize: number('DECODER_MAX_BATCH_SIZE', 8, 1, 1024),
     maxBatchDelayMs: number('MAX_BATCH_DELAY_MS', 2, 0, 10_000, false),
     maxQueue: number('MAX_QUEUE', 256, 1, 1_000_000),
+    // Both plus each model's allowance (a few times its seconds per image, from its manifest), and
+    // under the edge's pool deadline (POOL_DEADLINE_MS, 15 s, plus the same allowance): a worker
+    // that is behind says so with a 503 well before the edge gives up on it with a 504.
     requestTimeoutMs: number('REQUEST_TIMEOUT_MS', 10_000, 1, 600_000),
-    // Under the edge's pool deadline (POOL_DEADLINE_MS, 15 s): a worker that is behind says so
-    // with a 503 well before the edge gives up on it with a 504.
     shedAfterMs: number('SHED_AFTER_MS', 5_000, 1, 600_000),
     workerSecret,
     storage,

@@ -83,6 +83,7 @@ describe('encodeImage', () => {
 
   it('refuses sizes that are not whole multiples of the native width', () => {
     expect(() => scaleFactor(shape, 30)).toThrow(RangeError);
-    expect(scaleFactor(shape, 224)).toBe(8);
+    expect(scaleFactor(shape, 224)).toEqual({ up: 8, down: 1 });
+    expect(scaleFactor({ channels: 3, height: 256, width: 256 }, 64)).toEqual({ up: 1, down: 4 });
   });
 });

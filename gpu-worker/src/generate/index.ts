@@ -1,7 +1,7 @@
 // From a worker request to stored image bytes: the request is checked (check.ts), joins an
 // identical request already in flight (single-flight on the image key), is looked for in storage
 // before any inference, and is otherwise rendered (render.ts), all within the request's deadline.
-import type { ModelRegistry, WorkerImageRequest } from '@imf/contract';
+import { findModel, modelTimeAllowanceMs, summarize, type ModelRegistry, type WorkerImageRequest } from '@imf/contract';
 import { asWorkerError, WorkerError } from '../errors.js';
 import type { WorkerMetrics } from '../metrics/index.js';
 import type { ImageStore } from '../storage/types.js';
@@ -20,7 +20,10 @@ export interface GeneratedImage extends RenderedImage {
 }
 
 export interface GeneratorOptions {
-  /** How long a request may wait for its image before it is refused ('deadline'). */
+  /**
+   * How long a request may wait for its image before it is refused ('deadline'), plus its model's
+   * allowance (the contract's modelTimeAllowanceMs: a few times its measured seconds per image).
+   */
   requestTimeoutMs: number;
 }
 
@@ -36,7 +39,18 @@ export class ImageGenerator {
     private readonly options: GeneratorOptions,
   ) {
     this.models = new Map(models.map((m) => [m.manifest.id, m]));
-    this.registry = Object.fromEntries(models.map((m) => [m.manifest.id, m.manifest]));
+    this.registry = Object.fromEntries(models.map((m) => [m.manifest.id, summarize(m.manifest)]));
+  }
+
+  /** What a request for `model` may take beyond the base timeouts: a few times its seconds per image. */
+  allowanceMs(model: string): number {
+    const summary = findModel(this.registry, model);
+    return summary ? modelTimeAllowanceMs(summary) : 0;
+  }
+
+  /** How long a request for `model` may take here: the base timeout plus the model's allowance. */
+  timeoutMs(model: string): number {
+    return this.options.requestTimeoutMs + this.allowanceMs(model);
   }
 
   get servedModels(): ServedModel[] {
@@ -59,14 +73,15 @@ export class ImageGenerator {
   async generate(work: WorkerImageRequest, served: ServedModel): Promise<GeneratedImage> {
     const model = served.manifest.id;
     const started = performance.now();
+    const budget = this.timeoutMs(model);
     try {
       const flight = this.flights.run(work.key, async () => {
         const stored = await this.metrics.timeStorage('get', () => this.store.get(work.objectKey), (found) => (found ? 'hit' : 'miss'));
         if (stored) return { image: { key: work.key, objectKey: work.objectKey, contentType: stored.contentType, body: stored.body }, source: 'storage' as const };
-        const image = await renderImage(work, served, this.options.requestTimeoutMs - (performance.now() - started), this.store, this.metrics);
+        const image = await renderImage(work, served, budget - (performance.now() - started), this.store, this.metrics);
         return { image, source: 'generated' as const };
       });
-      const { image, source } = await this.withinBudget(flight.work, started);
+      const { image, source } = await this.withinBudget(flight.work, started, budget);
       const answered: ImageSource = flight.joined ? 'shared' : source;
       this.metrics.images.inc({ model, source: answered });
       return { ...image, source: answered };
@@ -82,8 +97,7 @@ export class ImageGenerator {
    * The answer must come before the edge's own deadline turns it into a 504. The work goes on and
    * stores its image for the retry.
    */
-  private withinBudget<T>(work: Promise<T>, started: number): Promise<T> {
-    const budget = this.options.requestTimeoutMs;
+  private withinBudget<T>(work: Promise<T>, started: number, budget: number): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new WorkerError('deadline', `no image within ${budget} ms: the worker is behind`, 2)), Math.max(0, budget - (performance.now() - started)));
@@ -91,7 +105,10 @@ export class ImageGenerator {
     return Promise.race([work, late]).finally(() => clearTimeout(timer));
   }
 
-  /** Refuses new work; what is queued still runs. */
+  /**
+   * Refuses new work; what is queued still runs. A decoder stays open: its work comes only from
+   * generations already admitted, which must finish.
+   */
   close(): void {
     for (const served of this.models.values()) served.batcher.close();
   }
@@ -99,7 +116,7 @@ export class ImageGenerator {
   /** Resolves when no generation is in flight and every batcher is idle. */
   async drained(): Promise<void> {
     await this.flights.settled();
-    await Promise.all([...this.models.values()].map((m) => m.batcher.idle()));
+    await Promise.all([...this.models.values()].flatMap((m) => [m.batcher.idle(), m.decoder?.idle()]));
     if (this.flights.size > 0) await this.drained();
   }
 }

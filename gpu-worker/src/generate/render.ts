@@ -1,5 +1,6 @@
-// From a checked request to stored image bytes: its place in the model's batch, 8-bit pixels, PNG or
-// WebP at the requested size, and one write-once put with the generation parameters beside it.
+// From a checked request to stored image bytes: its place in the model's generator batch (and, for
+// a latent model, its latent's place in a decoder batch), 8-bit pixels, PNG, WebP or JPEG at the
+// requested size, and one write-once put with the generation parameters beside it.
 import { CONTENT_TYPES, type ImageRequest, type WorkerImageRequest } from '@imf/contract';
 import { encodeImage, toPixels } from '../encode/index.js';
 import type { WorkerMetrics } from '../metrics/index.js';
@@ -29,13 +30,21 @@ function objectMetadata(req: ImageRequest, version: string, key: string): Record
   };
 }
 
-/** Generates, encodes and stores one image; `waitMs` bounds its wait for a batch. */
+/** The request's 8-bit pixels (H×W×C) at the model's native size, through each stage's batcher. */
+async function nativePixels(req: ImageRequest, served: ServedModel, waitMs: number): Promise<Uint8Array> {
+  const started = performance.now();
+  const out = await served.batcher.submit({ seed: req.seed, classIndex: req.class, guidance: req.guidance, tmin: req.tmin, tmax: req.tmax }, Math.max(1, waitMs));
+  if (!served.decoder) return toPixels(out, served.manifest.image);
+  return served.decoder.submit(out, Math.max(1, waitMs - (performance.now() - started)));
+}
+
+/** Generates, encodes and stores one image; `waitMs` bounds its wait for batches. */
 export async function renderImage(work: WorkerImageRequest, served: ServedModel, waitMs: number, store: ImageStore, metrics: WorkerMetrics): Promise<RenderedImage> {
   const req = work.request;
   const { image: shape } = served.manifest;
-  const floats = await served.batcher.submit({ seed: req.seed, classIndex: req.class, guidance: req.guidance, tmin: req.tmin, tmax: req.tmax }, Math.max(1, waitMs));
+  const pixels = await nativePixels(req, served, waitMs);
   const encodeStarted = performance.now();
-  const body = await encodeImage(toPixels(floats, shape), shape, req.format, req.size);
+  const body = await encodeImage(pixels, shape, req.format, req.size);
   metrics.encodeSeconds.observe({ format: req.format }, (performance.now() - encodeStarted) / 1000);
   const contentType = CONTENT_TYPES[req.format];
   await metrics.timeStorage(

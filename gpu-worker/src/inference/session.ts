@@ -1,16 +1,18 @@
-// The ONNX Runtime session of one model: the one-step sampler graph (noise, class, guidance, t_min,
-// t_max → image) run on a batch of requests, on the CUDA execution provider when the platform has
-// it and on the CPU otherwise. It lives in the model's inference thread (thread.ts).
+// The ONNX Runtime sessions of one model: the generator graph (noise, class, guidance, t_min, t_max
+// → image, or → latent for a latent model) run on a batch of requests, and a latent model's decoder
+// graph (latent → 8-bit pixels, NHWC) run on a batch of latents; on the CUDA execution provider when
+// the platform has it and on the CPU otherwise. A graph's weights may lie in an external-data file
+// beside it: ONNX Runtime reads it from the graph's folder. They live in the model's inference
+// thread (thread.ts).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { SAMPLER_INPUTS, SAMPLER_OUTPUTS, type SamplerInputName, type SamplerOutputName } from '@imf/contract';
+import { DECODER_INPUTS, DECODER_OUTPUTS, LATENT_OUTPUTS, SAMPLER_INPUTS, SAMPLER_OUTPUTS, type SamplerInputName } from '@imf/contract';
 import { fillNormals } from '../noise/index.js';
 
 export type ExecutionProvider = 'cuda' | 'cpu';
 
-const IMAGE_OUTPUT: SamplerOutputName = 'image';
 export type ExecutionProviderChoice = ExecutionProvider | 'auto';
 
 /** One image to generate, in the model's terms. */
@@ -51,65 +53,90 @@ function sessionOptions(options: SamplerOptions, provider: ExecutionProvider): o
   };
 }
 
-/** Why the graph does not match the sampler contract, or undefined when it does. */
-function graphMismatch(session: ort.InferenceSession, chw: readonly number[]): string | undefined {
-  const check = (kind: string, metadata: readonly ort.InferenceSession.ValueMetadata[], wanted: Record<string, string>) => {
-    for (const [name, type] of Object.entries(wanted)) {
+type Dims = readonly (number | 'batch')[];
+
+/** Why a graph does not have the inputs and outputs wanted (name → type and shape after the batch), or undefined. */
+function graphMismatch(session: ort.InferenceSession, inputs: Record<string, [string, Dims]>, outputs: Record<string, [string, Dims]>): string | undefined {
+  const check = (kind: string, metadata: readonly ort.InferenceSession.ValueMetadata[], wanted: Record<string, [string, Dims]>) => {
+    for (const [name, [type, expected]] of Object.entries(wanted)) {
       const value = metadata.find((m) => m.name === name);
       if (!value) return `the ONNX graph has no ${kind} "${name}" (it has ${metadata.map((m) => m.name).join(', ')})`;
       if (!value.isTensor || value.type !== type) return `the ONNX graph's ${kind} "${name}" is ${value.isTensor ? value.type : 'not a tensor'}, expected ${type}`;
       const [batch, ...rest] = value.shape;
       if (typeof batch === 'number') return `the ONNX graph's ${kind} "${name}" has a fixed batch size ${batch}; the batch dimension must be dynamic`;
-      const expected = name === 'noise' || name === 'image' ? chw : [];
       if (rest.join(',') !== expected.join(',')) return `the ONNX graph's ${kind} "${name}" has shape [${value.shape.join(', ')}], expected [batch${expected.map((d) => `, ${d}`).join('')}]`;
     }
     return undefined;
   };
-  return check('input', session.inputMetadata, SAMPLER_INPUTS) ?? check('output', session.outputMetadata, SAMPLER_OUTPUTS);
+  return check('input', session.inputMetadata, inputs) ?? check('output', session.outputMetadata, outputs);
 }
 
-/** What the session needs to know of its model. */
+/** What the sessions need to know of their model. */
 export interface SessionModel {
+  /** The generator graph. */
   onnxPath: string;
-  /** [channels, height, width] of one image. */
+  /** [channels, height, width] of the generator's noise (and of its output). */
   chw: [number, number, number];
+  /** What the generator gives: the float image (one stage) or a latent for the decoder. */
+  output: 'image' | 'latent';
+  /** The decoder graph and the [height, width, channels] of its 8-bit image, for a latent model. */
+  decoder?: { onnxPath: string; hwc: [number, number, number] };
+}
+
+/** Opens one graph: 'auto' tries CUDA when installed and falls back to the CPU; 'cuda' insists. */
+async function openGraph(path: string, options: SamplerOptions, onFallback?: (reason: string) => void): Promise<{ session: ort.InferenceSession; provider: ExecutionProvider }> {
+  const provider: ExecutionProvider = options.executionProvider === 'cuda' || (options.executionProvider === 'auto' && cudaProviderInstalled()) ? 'cuda' : 'cpu';
+  try {
+    return { session: await ort.InferenceSession.create(path, sessionOptions(options, provider)), provider };
+  } catch (error) {
+    if (provider !== 'cuda' || options.executionProvider === 'cuda') throw error;
+    onFallback?.(`CUDA execution provider unavailable (${(error as Error).message.split('\n')[0]}); using the CPU`);
+    return { session: await ort.InferenceSession.create(path, sessionOptions(options, 'cpu')), provider: 'cpu' };
+  }
 }
 
 export class SamplerSession {
   private constructor(
     readonly executionProvider: ExecutionProvider,
     private readonly session: ort.InferenceSession,
+    private readonly decoder: ort.InferenceSession | undefined,
     private readonly chw: [number, number, number],
-    /** Floats per image: C × H × W. */
+    private readonly output: 'image' | 'latent',
+    /** Floats per generator output: C × H × W. */
     readonly imageSize: number,
   ) {}
 
   /**
-   * Opens the model's session. 'auto' tries CUDA when the provider is installed and falls back to the
-   * CPU (reported through onFallback); 'cuda' insists. Throws when the graph is not the sampler the
+   * Opens the model's sessions. 'auto' tries CUDA when the provider is installed and falls back to
+   * the CPU (reported through onFallback); 'cuda' insists. Throws when a graph is not what the
    * manifest describes.
    */
   static async open(model: SessionModel, options: SamplerOptions, onFallback?: (reason: string) => void): Promise<SamplerSession> {
     const { chw } = model;
-    let provider: ExecutionProvider = options.executionProvider === 'cuda' || (options.executionProvider === 'auto' && cudaProviderInstalled()) ? 'cuda' : 'cpu';
-    let session: ort.InferenceSession;
+    const opened: ort.InferenceSession[] = [];
     try {
-      session = await ort.InferenceSession.create(model.onnxPath, sessionOptions(options, provider));
+      const generator = await openGraph(model.onnxPath, options, onFallback);
+      opened.push(generator.session);
+      const scalars = Object.fromEntries(Object.entries(SAMPLER_INPUTS).map(([name, type]) => [name, [type, name === 'noise' ? chw : []] as [string, Dims]]));
+      const outputs = model.output === 'latent' ? LATENT_OUTPUTS : SAMPLER_OUTPUTS;
+      const mismatch = graphMismatch(generator.session, scalars, Object.fromEntries(Object.entries(outputs).map(([name, type]) => [name, [type, chw] as [string, Dims]])));
+      if (mismatch) throw new Error(mismatch);
+      let decoder: ort.InferenceSession | undefined;
+      if (model.decoder) {
+        // The same provider as the generator: a latent never crosses devices between the stages' runs.
+        decoder = (await openGraph(model.decoder.onnxPath, { ...options, executionProvider: generator.provider })).session;
+        opened.push(decoder);
+        const decoderMismatch = graphMismatch(decoder, { latent: [DECODER_INPUTS.latent, chw] }, { image: [DECODER_OUTPUTS.image, model.decoder.hwc] });
+        if (decoderMismatch) throw new Error(`decoder: ${decoderMismatch}`);
+      }
+      return new SamplerSession(generator.provider, generator.session, decoder, chw, model.output, chw[0] * chw[1] * chw[2]);
     } catch (error) {
-      if (provider !== 'cuda' || options.executionProvider === 'cuda') throw error;
-      onFallback?.(`CUDA execution provider unavailable (${(error as Error).message.split('\n')[0]}); using the CPU`);
-      provider = 'cpu';
-      session = await ort.InferenceSession.create(model.onnxPath, sessionOptions(options, provider));
+      await Promise.allSettled(opened.map((s) => s.release()));
+      throw error;
     }
-    const mismatch = graphMismatch(session, chw);
-    if (mismatch) {
-      await session.release();
-      throw new Error(mismatch);
-    }
-    return new SamplerSession(provider, session, chw, chw[0] * chw[1] * chw[2]);
   }
 
-  /** Generates one image per request in one forward pass: B × C×H×W floats in [-1, 1], request order. */
+  /** Runs the generator on one batch: B × C×H×W floats (the image in [-1, 1], or the latent), request order. */
   async run(requests: readonly SampleRequest[]): Promise<Float32Array> {
     const b = requests.length;
     const noise = new Float32Array(b * this.imageSize);
@@ -135,10 +162,17 @@ export class SamplerSession {
       t_max: new ort.Tensor(SAMPLER_INPUTS.t_max, tmax, [b]),
     };
     const output = await this.session.run(feeds);
-    return output[IMAGE_OUTPUT]!.data as Float32Array;
+    return output[this.output]!.data as Float32Array;
+  }
+
+  /** Runs the decoder on `count` latents laid end to end: count × H×W×C bytes, in order. */
+  async decode(latents: Float32Array, count: number): Promise<Uint8Array> {
+    if (!this.decoder) throw new Error('this model has no decoder stage');
+    const output = await this.decoder.run({ latent: new ort.Tensor(DECODER_INPUTS.latent, latents, [count, ...this.chw]) });
+    return output.image!.data as Uint8Array;
   }
 
   async close(): Promise<void> {
-    await this.session.release();
+    await Promise.allSettled([this.session.release(), this.decoder?.release()]);
   }
 }

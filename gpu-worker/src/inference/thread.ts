@@ -1,13 +1,14 @@
-// The inference thread of one model: it owns the ONNX Runtime session, makes each batch's noise and
-// runs the forward pass, so that onnxruntime-node's blocking run() never stalls the HTTP event loop.
+// The inference thread of one model: it owns the ONNX Runtime sessions, makes each batch's noise and
+// runs the generator, and runs a latent model's decoder on batches of latents, so that
+// onnxruntime-node's blocking run() never stalls the HTTP event loop.
 import { parentPort, workerData } from 'node:worker_threads';
 import { SamplerSession, type SamplerOptions, type SampleRequest, type SessionModel } from './session.js';
 
-export type ThreadRequest = { id: number; requests: SampleRequest[] } | { id: number; close: true };
+export type ThreadRequest = { id: number; requests: SampleRequest[] } | { id: number; latents: Float32Array; count: number } | { id: number; close: true };
 export type ThreadReply =
   | { type: 'opened'; executionProvider: SamplerSession['executionProvider']; fallback?: string }
   | { type: 'failed'; message: string }
-  | { id: number; images: Float32Array }
+  | { id: number; images: Float32Array | Uint8Array }
   | { id: number; error: string };
 
 const port = parentPort!;
@@ -23,7 +24,7 @@ try {
       return;
     }
     try {
-      const images = await session.run(message.requests);
+      const images = 'latents' in message ? await session.decode(message.latents, message.count) : await session.run(message.requests);
       // Hand the buffer over rather than copy it; ONNX Runtime allocated it for this run alone.
       port.postMessage({ id: message.id, images } satisfies ThreadReply, [images.buffer as ArrayBuffer]);
     } catch (error) {

@@ -7,24 +7,25 @@ export class WorkerMetrics {
 
   readonly queueDepth = new Gauge({
     name: 'imf_worker_queue_depth',
-    help: 'Requests waiting for a batch, per model',
-    labelNames: ['model'] as const,
+    help: 'Requests waiting for a batch, per model and stage (generator; decoder for latent models)',
+    labelNames: ['model', 'stage'] as const,
     registers: [this.registry],
   });
 
   readonly batchSize = new Histogram({
     name: 'imf_worker_batch_size',
-    help: 'Images per forward pass, per model',
-    labelNames: ['model'] as const,
+    help: 'Images per forward pass, per model and stage',
+    labelNames: ['model', 'stage'] as const,
     buckets: [1, 2, 4, 8, 16, 32, 64, 128],
     registers: [this.registry],
   });
 
   readonly inferenceSeconds = new Histogram({
     name: 'imf_worker_inference_seconds',
-    help: 'Time of one forward pass (one batch), per model',
-    labelNames: ['model'] as const,
-    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2],
+    help: 'Time of one forward pass (one batch), per model and stage',
+    labelNames: ['model', 'stage'] as const,
+    // Up to minutes: a VAE decoder's batch on a CPU takes that long.
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120],
     registers: [this.registry],
   });
 
@@ -44,9 +45,9 @@ export class WorkerMetrics {
 
   readonly encodeSeconds = new Histogram({
     name: 'imf_worker_encode_seconds',
-    help: 'Time to encode one image, per format',
+    help: 'Time to resize and encode one image, per format',
     labelNames: ['format'] as const,
-    buckets: [0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05],
+    buckets: [0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5],
     registers: [this.registry],
   });
 

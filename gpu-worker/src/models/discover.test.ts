@@ -11,7 +11,7 @@ type Case = [name: string, change: (m: Manifest) => void, reason: RegExp, onnx?:
 const cases: Case[] = [
   ['not-json', () => {}, /model\.json is not readable JSON/, 'link', '{ "id": '],
   ['no-classes', (m) => delete m.classes, /schema: classes/],
-  ['other-schema', (m) => (m.schema = 'imf-model/2'), /schema: schema/],
+  ['other-schema', (m) => (m.schema = 'imf-model/9'), /schema: schema/],
   ['altered-onnx', () => {}, /sha256 of model\.onnx is [0-9a-f]{64}, the manifest says/, 'altered'],
   ['no-onnx', () => {}, /the ONNX file model\.onnx is missing/, 'none'],
   ['version-not-hash', (m) => (m.version = 'ffffffffffffffff'), /version: "ffffffffffffffff" is not the first 16 hex digits of sha256/],

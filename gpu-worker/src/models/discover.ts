@@ -4,14 +4,16 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ModelManifest } from '@imf/contract';
-import { validateManifest } from './manifest.js';
+import { modelStages, type ModelManifest } from '@imf/contract';
+import { validateManifest, type HashedFiles } from './manifest.js';
 
 export interface DiscoveredModel {
   dir: string;
   manifest: ModelManifest;
-  /** Absolute path of the ONNX file. */
+  /** Absolute path of the generator graph (the one-step sampler). */
   onnxPath: string;
+  /** Absolute path of the decoder graph, for a latent model. */
+  decoderPath?: string;
 }
 
 export interface RefusedModel {
@@ -24,15 +26,27 @@ export interface Discovery {
   refused: RefusedModel[];
 }
 
-async function sha256File(path: string): Promise<string | undefined> {
-  try {
-    if (!(await stat(path)).isFile()) return undefined;
-  } catch {
-    return undefined;
+/** Each file's sha256 and size and the sha256 of all of them concatenated, in one read of each. */
+async function hashFiles(dir: string, names: string[]): Promise<HashedFiles> {
+  const whole = createHash('sha256');
+  const files = [];
+  for (const name of names) {
+    const path = join(dir, name);
+    try {
+      if (!(await stat(path)).isFile()) return { ok: false, missing: name };
+    } catch {
+      return { ok: false, missing: name };
+    }
+    const one = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) {
+      one.update(chunk as Buffer);
+      whole.update(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+    }
+    files.push({ name, sha256: one.digest('hex'), bytes });
   }
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  return { ok: true, files, whole: whole.digest('hex') };
 }
 
 /** Validates one model folder (one that holds a model.json). */
@@ -43,9 +57,10 @@ export async function inspectModelFolder(dir: string, folderName: string): Promi
   } catch (error) {
     return { dir, reason: `model.json is not readable JSON: ${(error as Error).message}` };
   }
-  const check = await validateManifest(raw, folderName, (file) => sha256File(join(dir, file)));
+  const check = await validateManifest(raw, folderName, (names) => hashFiles(dir, names));
   if (!check.ok) return { dir, reason: check.reason };
-  return { dir, manifest: check.manifest, onnxPath: join(dir, check.manifest.file) };
+  const { generator, decoder } = modelStages(check.manifest);
+  return { dir, manifest: check.manifest, onnxPath: join(dir, generator.graph), ...(decoder ? { decoderPath: join(dir, decoder.graph) } : {}) };
 }
 
 /** Every model folder under `modelsDir` (sorted by name), validated. Folders without model.json are not models. */
