@@ -132,6 +132,18 @@ describe('request target', () => {
     const parsed = parseImageTarget(registry, `/v1/images/${model.id}/extra/3.png`);
     expect(!parsed.ok && parsed.issues[0]).toMatchObject({ parameter: '(path)' });
   });
+
+  // The query is read into a map without a prototype: Object.prototype's names are unknown
+  // parameters like any other, given once.
+  it.each(['toString', '__proto__', 'constructor', 'hasOwnProperty'])('reports &%s=1 as an unknown parameter, not as given more than once', (name) => {
+    const parsed = parseImageTarget(registry, `/v1/images/${model.id}/3.png?seed=1&${name}=1`);
+    expect(!parsed.ok && parsed.issues).toEqual([{ parameter: name, rule: 'unknown', detail: `unknown parameter "${name}"` }]);
+  });
+
+  it('names a repeated parameter once, however often it is repeated', () => {
+    const parsed = parseImageTarget(registry, `/v1/images/${model.id}/3.png?${'seed=1&'.repeat(500)}seed=2`);
+    expect(!parsed.ok && parsed.issues).toEqual([{ parameter: 'seed', rule: 'format', detail: 'seed is given more than once' }]);
+  });
 });
 
 describe('JSON body', () => {

@@ -195,10 +195,15 @@ export function parseImagePath(
     return { ok: false, notFound: false, issues: [{ parameter: 'format', rule: 'format', detail: `the image path must end in <class>.<format>, the format one of ${IMAGE_FORMATS.join(', ')}` }] };
   }
 
-  const query: Record<string, string> = {};
+  // No prototype: names such as `toString` or `__proto__` are parameters like any other (unknown ones).
+  const query: Record<string, string> = Object.create(null);
   const issues: ParamIssue[] = [];
+  const repeated = new Set<string>();
   for (const [name, value] of parts.query) {
-    if (name in query) issues.push({ parameter: name, rule: 'format', detail: `${name} is given more than once` });
+    if (Object.hasOwn(query, name) && !repeated.has(name)) {
+      repeated.add(name);
+      issues.push({ parameter: name, rule: 'format', detail: `${name} is given more than once` });
+    }
     query[name] = value;
   }
   const shape = imageQuerySchema.safeParse(query, { reportInput: true });

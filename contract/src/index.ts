@@ -7,5 +7,6 @@ export * from './issues.js';
 export * from './canonical.js';
 export * from './image-key.js';
 export * from './signature.js';
+export * from './integrity.js';
 export * from './worker-api.js';
 export * from './problem.js';

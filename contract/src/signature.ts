@@ -1,6 +1,8 @@
-// Signed image URLs: HMAC-SHA256 over the canonical path and query plus the expiry and key id, so a
-// URL can go into <img src> or through a CDN without an API key. Several keys may verify at once
-// (rotation): sign with the newest, keep older ones until their URLs have expired.
+// Signed image URLs: HMAC-SHA256 over the canonical path and query plus the signer, the expiry and
+// the key id, so a URL can go into <img src> or through a CDN without an API key. The signer (an API
+// key's id or a playground page token's id) travels in the URL so that whatever the URL costs is
+// charged to whoever signed it. Several keys may verify at once (rotation): sign with the newest,
+// keep older ones until their URLs have expired. Each URL has exactly one accepted spelling.
 
 /** A signing key: its id (travels in the URL as `kid`) and its secret (never does). */
 export interface SigningKey {
@@ -12,14 +14,20 @@ export interface SigningKey {
 export type SigningKeyRing = readonly SigningKey[];
 
 export type VerifyResult =
-  | { ok: true; path: string; expires: number; kid: string }
+  | { ok: true; path: string; expires: number; kid: string; signer: string }
   | { ok: false; reason: 'unsigned' | 'malformed' | 'unknown-kid' | 'tampered' | 'expired' };
 
 /** Query parameters that belong to the signature, always last and in this order. */
-export const SIGNATURE_PARAMS = ['exp', 'kid', 'sig'] as const;
+export const SIGNATURE_PARAMS = ['by', 'exp', 'kid', 'sig'] as const;
 export type SignatureParam = (typeof SIGNATURE_PARAMS)[number];
-/** The expiry (Unix seconds), the signing key's id, and the HMAC itself (the one secret-bearing value). */
-export const [EXPIRES_PARAM, KEY_ID_PARAM, MAC_PARAM] = SIGNATURE_PARAMS;
+/**
+ * Who signed (whose budget a generation through the URL is charged to), the expiry (Unix seconds),
+ * the signing key's id, and the HMAC itself (the one secret-bearing value).
+ */
+export const [SIGNER_PARAM, EXPIRES_PARAM, KEY_ID_PARAM, MAC_PARAM] = SIGNATURE_PARAMS;
+
+/** What a signer id may be: URL-safe, short (e.g. `k.<16 hex>` for an API key). */
+const SIGNER = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
  * Parses `kid1:secret1,kid2:secret2` (first = signing key). Secrets should be ≥ 32 random bytes.
@@ -71,23 +79,28 @@ function fromBase64url(text: string): Uint8Array<ArrayBuffer> | undefined {
   }
 }
 
-/** The signed message: the path and query with `exp` and `kid` appended, exactly as in the URL. */
-function signedPart(path: string, expires: number, kid: string): string {
-  return `${path}${path.includes('?') ? '&' : '?'}${EXPIRES_PARAM}=${expires}&${KEY_ID_PARAM}=${kid}`;
+/** The signed message: the path and query with `by`, `exp` and `kid` appended, exactly as in the URL. */
+function signedPart(path: string, signer: string, expires: number, kid: string): string {
+  return `${path}${path.includes('?') ? '&' : '?'}${SIGNER_PARAM}=${signer}&${EXPIRES_PARAM}=${expires}&${KEY_ID_PARAM}=${kid}`;
 }
 
-// A signed target: the signed path, then exp, kid and sig as the last parameters, in that order.
-const SIGNED_TARGET = new RegExp(`^(.*?)[?&]${EXPIRES_PARAM}=(\\d{1,12})&${KEY_ID_PARAM}=([A-Za-z0-9_-]+)&${MAC_PARAM}=([A-Za-z0-9_-]+)$`);
+// A signed target: the signed path, then by, exp, kid and sig as the last parameters, in that order.
+// One spelling only: `exp` without leading zeros, and `sig` as the 43 characters an HMAC-SHA256
+// encodes to (checked against its re-encoding, so the last character's spare bits must be zero).
+const SIGNED_TARGET = new RegExp(
+  `^(.*?)[?&]${SIGNER_PARAM}=([A-Za-z0-9_.-]{1,64})&${EXPIRES_PARAM}=(0|[1-9]\\d{0,11})&${KEY_ID_PARAM}=([A-Za-z0-9_-]+)&${MAC_PARAM}=([A-Za-z0-9_-]{43})$`,
+);
 const NAMES_A_SIGNATURE_PARAM = new RegExp(`[?&](?:${SIGNATURE_PARAMS.join('|')})=`);
 
 /**
- * Signs a canonical path and query (e.g. canonicalPath(req)) with the ring's first key.
- * `expires` is in Unix seconds. Returns the path with `&exp=…&kid=…&sig=…` appended.
+ * Signs a canonical path and query (e.g. canonicalPath(req)) with the ring's first key, for `signer`.
+ * `expires` is in Unix seconds. Returns the path with `&by=…&exp=…&kid=…&sig=…` appended.
  */
-export async function signPath(path: string, ring: SigningKeyRing, expires: number): Promise<string> {
+export async function signPath(path: string, ring: SigningKeyRing, expires: number, signer: string): Promise<string> {
   const key = ring[0];
   if (!key) throw new Error('no signing key configured');
-  const message = signedPart(path, Math.floor(expires), key.kid);
+  if (!SIGNER.test(signer)) throw new Error(`signer "${signer}" must be 1-64 URL-safe characters`);
+  const message = signedPart(path, signer, Math.max(0, Math.floor(expires)), key.kid);
   const mac = await crypto.subtle.sign('HMAC', await hmacKey(key.secret), encoder.encode(message));
   return `${message}&${MAC_PARAM}=${base64url(mac)}`;
 }
@@ -100,14 +113,15 @@ export async function signPath(path: string, ring: SigningKeyRing, expires: numb
 export async function verifyPath(pathAndQuery: string, ring: SigningKeyRing, nowSeconds: number): Promise<VerifyResult> {
   const match = SIGNED_TARGET.exec(pathAndQuery);
   if (!match) return NAMES_A_SIGNATURE_PARAM.test(pathAndQuery) ? { ok: false, reason: 'malformed' } : { ok: false, reason: 'unsigned' };
-  const [, path, expText, kid, sigText] = match as unknown as [string, string, string, string, string];
+  const [, path, signer, expText, kid, sigText] = match as unknown as [string, string, string, string, string, string];
   const key = ring.find((k) => k.kid === kid);
   if (!key) return { ok: false, reason: 'unknown-kid' };
   const signature = fromBase64url(sigText);
-  if (!signature) return { ok: false, reason: 'tampered' };
+  // Four strings decode to the same 32 bytes; only the one signPath writes is accepted.
+  if (!signature || base64url(signature.buffer) !== sigText) return { ok: false, reason: 'tampered' };
   const expires = Number(expText);
-  const valid = await crypto.subtle.verify('HMAC', await hmacKey(key.secret), signature, encoder.encode(signedPart(path, expires, kid)));
+  const valid = await crypto.subtle.verify('HMAC', await hmacKey(key.secret), signature, encoder.encode(signedPart(path, signer, expires, kid)));
   if (!valid) return { ok: false, reason: 'tampered' };
   if (expires <= nowSeconds) return { ok: false, reason: 'expired' };
-  return { ok: true, path, expires, kid };
+  return { ok: true, path, expires, kid, signer };
 }

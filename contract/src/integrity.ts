@@ -1,0 +1,49 @@
+// The integrity tag of a stored image: HMAC-SHA256 over the object key and the bytes, with a key the
+// GPU workers (which write storage) and the edge (which reads it) share. The workers store it with
+// the object (S3 user metadata `x-amz-meta-imf-integrity`, R2 custom metadata); a reader that finds
+// a missing or wrong tag treats the object as absent, so bytes written by anyone without the key
+// (through the storage server's own ports, say) are never served. The key in the message keeps a
+// tagged object from being copied under another object's key.
+
+/** The metadata name the tag is stored under (S3: `x-amz-meta-imf-integrity`). */
+export const INTEGRITY_METADATA = 'imf-integrity';
+
+const encoder = new TextEncoder();
+const importedKeys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = importedKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    if (importedKeys.size > 16) importedKeys.clear();
+    importedKeys.set(secret, key);
+  }
+  return key;
+}
+
+function message(objectKey: string, body: Uint8Array): Uint8Array<ArrayBuffer> {
+  const name = encoder.encode(`imf-integrity/1\n${objectKey}\n`);
+  const out = new Uint8Array(name.byteLength + body.byteLength);
+  out.set(name, 0);
+  out.set(body, name.byteLength);
+  return out;
+}
+
+function hex(bytes: ArrayBuffer): string {
+  let text = '';
+  for (const b of new Uint8Array(bytes)) text += b.toString(16).padStart(2, '0');
+  return text;
+}
+
+/** The tag to store with the object: 64 lowercase hex digits. */
+export async function integrityTag(secret: string, objectKey: string, body: Uint8Array): Promise<string> {
+  return hex(await crypto.subtle.sign('HMAC', await hmacKey(secret), message(objectKey, body)));
+}
+
+/** Whether `tag` is the object's tag (constant-time: WebCrypto's HMAC verify). A missing tag is not. */
+export async function integrityMatches(secret: string, objectKey: string, body: Uint8Array, tag: string | undefined | null): Promise<boolean> {
+  if (!tag || !/^[0-9a-f]{64}$/.test(tag)) return false;
+  const bytes = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) bytes[i] = parseInt(tag.slice(2 * i, 2 * i + 2), 16);
+  return crypto.subtle.verify('HMAC', await hmacKey(secret), bytes, message(objectKey, body));
+}
