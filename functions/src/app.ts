@@ -58,7 +58,7 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
     nowSeconds,
     access: createAccess({ keys, limiter, signingKeys: config.signingKeys, nowSeconds, ...(deps.hashKey ? { hashKey: deps.hashKey } : {}) }),
     resolver: createImageResolver(registry),
-    lookup: createImageLookup({ cache, store, pool, log }),
+    lookup: createImageLookup({ cache, store, pool, log, registry }),
   });
   const app = new OpenAPIHono();
 

@@ -1,7 +1,9 @@
 // The three tiers behind every image: edge cache → object storage → GPU pool. A storage hit never
 // reaches the pool; whatever answers is copied into the edge cache. Concurrent misses for one key
-// in this isolate/process share one pool call.
-import { objectKey, type WorkerImageRequest } from '@imf/contract';
+// in this isolate/process share one pool call. With an integrity key, a stored object counts only
+// when its tag matches its key and bytes: anything else (bytes written around the workers, through
+// the storage server's own ports) is a miss, logged and counted, and is never served or cached.
+import { integrityMatches, findModel, modelTimeAllowanceMs, objectKey, type ModelRegistry, type WorkerImageRequest } from '@imf/contract';
 import type { EdgeCache, StoredImage } from '../cache/types.js';
 import type { ImageStore } from '../storage/types.js';
 import type { PoolOutcome, WorkerPool } from '../pool/index.js';
@@ -18,16 +20,34 @@ export interface TierSources {
   store: ImageStore | undefined;
   pool: WorkerPool;
   log: LogSink;
+  /** STORAGE_INTEGRITY_KEY: when set, stored objects must carry its tag. */
+  integrityKey?: string | undefined;
+  /** Counts what operators watch (read by /readyz). */
+  counters?: EdgeCounters;
+  /** The served models: a model's measured time per image lengthens the pool's deadline for it. */
+  registry?: ModelRegistry;
 }
+
+/** The edge's counters: per process on Node, per isolate on Workers (where the log line is the signal). */
+export interface EdgeCounters {
+  storageIntegrityFailures: number;
+}
+
+/**
+ * Asked once before a miss goes to the pool: undefined to go on, or the response that refuses the
+ * generation (a signer's spent budget, a playground that only shows stored images).
+ */
+export type AdmitGeneration = () => Promise<Response | undefined>;
 
 /** Runs work after the response is sent (waitUntil on Workers; fire-and-forget on Node). */
 export type Defer = (work: Promise<unknown>) => void;
 
 export type ImageLookup =
   | { ok: true; image: StoredImage; tier: Tier }
-  | { ok: false; failure: Extract<PoolOutcome, { ok: false }> };
+  | { ok: false; failure: Extract<PoolOutcome, { ok: false }> }
+  | { ok: false; refused: Response };
 
-export type LookupImage = (image: ResolvedImage, defer: Defer) => Promise<ImageLookup>;
+export type LookupImage = (image: ResolvedImage, defer: Defer, admit?: AdmitGeneration) => Promise<ImageLookup>;
 
 export function createImageLookup(sources: TierSources): LookupImage {
   const inflight = new Map<string, Promise<PoolOutcome>>();
@@ -35,7 +55,7 @@ export function createImageLookup(sources: TierSources): LookupImage {
   const remember = (defer: Defer, key: string, image: StoredImage) =>
     defer(sources.cache.put(key, image).catch((error) => sources.log({ event: 'cache-put-failed', error: String(error) })));
 
-  return async function lookup({ request, modelVersion, key }, defer) {
+  return async function lookup({ request, modelVersion, key }, defer, admit) {
     const cached = await sources.cache.match(key);
     if (cached) return { ok: true, image: cached, tier: 'edge-cache' };
 
@@ -43,9 +63,14 @@ export function createImageLookup(sources: TierSources): LookupImage {
     if (sources.store) {
       try {
         const stored = await sources.store.get(object);
+        if (stored && (sources.integrityKey === undefined || (await integrityMatches(sources.integrityKey, object, stored.body, stored.integrity)))) {
+          const image = { body: stored.body, contentType: stored.contentType };
+          remember(defer, key, image);
+          return { ok: true, image, tier: 'storage' };
+        }
         if (stored) {
-          remember(defer, key, stored);
-          return { ok: true, image: stored, tier: 'storage' };
+          if (sources.counters) sources.counters.storageIntegrityFailures++;
+          sources.log({ event: 'storage-integrity-mismatch', key: key.slice(0, 12), object, tagged: stored.integrity !== undefined });
         }
       } catch (error) {
         // A storage outage degrades to generating (the worker rewrites the object), not to a 5xx.
@@ -54,9 +79,15 @@ export function createImageLookup(sources: TierSources): LookupImage {
     }
 
     let pending = inflight.get(key);
+    if (!pending && admit) {
+      const refused = await admit();
+      if (refused) return { ok: false, refused };
+      pending = inflight.get(key);
+    }
     if (!pending) {
       const item: WorkerImageRequest = { request, modelVersion, key, objectKey: object };
-      pending = sources.pool.generate(item).finally(() => inflight.delete(key));
+      const model = sources.registry ? findModel(sources.registry, request.model) : undefined;
+      pending = sources.pool.generate(item, model ? modelTimeAllowanceMs(model) : 0).finally(() => inflight.delete(key));
       inflight.set(key, pending);
     }
     const outcome = await pending;

@@ -10,13 +10,7 @@ export const manifests: readonly ModelSummary[] = [
     "image": {
       "channels": 1,
       "height": 28,
-      "width": 28,
-      "layout": "NCHW",
-      "range": [
-        -1,
-        1
-      ],
-      "to_uint8": "round(clamp((x + 1) * 127.5, 0, 255))"
+      "width": 28
     },
     "classes": [
       "0",

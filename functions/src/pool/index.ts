@@ -62,10 +62,14 @@ export class WorkerPool {
     this.random = options.random ?? Math.random;
   }
 
-  /** Generates one image on the pool, trying workers in rendezvous order for its key. */
-  async generate(item: WorkerImageRequest): Promise<PoolOutcome> {
-    const { workerUrls, deadlineMs, backoffBaseMs } = this.options;
+  /**
+   * Generates one image on the pool, trying workers in rendezvous order for its key, within the
+   * deadline plus `extraMs` (the model's allowance: a slow model's image takes longer).
+   */
+  async generate(item: WorkerImageRequest, extraMs = 0): Promise<PoolOutcome> {
+    const { workerUrls, backoffBaseMs } = this.options;
     if (workerUrls.length === 0) return { ok: false, status: 503, retryAfterSeconds: 30, detail: 'no GPU workers are configured', attempts: 0 };
+    const deadlineMs = this.options.deadlineMs + extraMs;
     const deadline = this.now() + deadlineMs;
     const body: WorkerGenerateBody = { requests: [item] };
     let attempts = 0;
@@ -83,12 +87,12 @@ export class WorkerPool {
       if (attempts > 0) {
         // Full jitter: spreads retries of many edges that saw the same failure.
         const backoff = this.random() * Math.min(1000, backoffBaseMs * 2 ** attempts);
-        if (this.now() + backoff >= deadline) return this.timeout(attempts);
+        if (this.now() + backoff >= deadline) return this.timeout(attempts, deadlineMs);
         await sleep(backoff);
       }
       attempts += 1;
       const remaining = deadline - this.now();
-      if (remaining <= 0) return this.timeout(attempts);
+      if (remaining <= 0) return this.timeout(attempts, deadlineMs);
       this.inFlight.set(url, (this.inFlight.get(url) ?? 0) + 1);
       try {
         const response = await this.fetch(url + WORKER_GENERATE_PATH, {
@@ -117,13 +121,13 @@ export class WorkerPool {
         breaker.failure(this.now());
       } catch {
         breaker.failure(this.now());
-        if (this.now() >= deadline) return this.timeout(attempts);
+        if (this.now() >= deadline) return this.timeout(attempts, deadlineMs);
       } finally {
         this.inFlight.set(url, this.inFlight.get(url)! - 1);
       }
     }
 
-    if (this.now() >= deadline) return this.timeout(attempts);
+    if (this.now() >= deadline) return this.timeout(attempts, deadlineMs);
     if (attempts === 0 && atLimit > 0) {
       return { ok: false, status: 503, retryAfterSeconds: 1, detail: `every available GPU worker already has ${this.options.maxInFlight} requests in flight`, attempts };
     }
@@ -134,8 +138,8 @@ export class WorkerPool {
     return { ok: false, status: 503, retryAfterSeconds, detail: 'no GPU worker could take the request', attempts };
   }
 
-  private timeout(attempts: number): PoolOutcome {
-    return { ok: false, status: 504, retryAfterSeconds: 1, detail: `no GPU worker answered within ${this.options.deadlineMs} ms`, attempts };
+  private timeout(attempts: number, deadlineMs: number): PoolOutcome {
+    return { ok: false, status: 504, retryAfterSeconds: 1, detail: `no GPU worker answered within ${deadlineMs} ms`, attempts };
   }
 
   /** Probes every worker's /readyz; a failed probe opens its breaker, a passed one closes it. */

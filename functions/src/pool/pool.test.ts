@@ -1,7 +1,8 @@
-// Rendezvous order and the circuit breaker, in isolation.
+// Rendezvous order, the circuit breaker and the pool's deadline, in isolation.
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from './breaker.js';
 import { rendezvousOrder } from './rendezvous.js';
+import { WorkerPool } from './index.js';
 
 const workers = ['http://w0', 'http://w1', 'http://w2', 'http://w3'];
 const keys = Array.from({ length: 2000 }, (_, i) => `key-${i}`);
@@ -62,5 +63,27 @@ describe('circuit breaker', () => {
     breaker.success();
     breaker.failure(0);
     expect(breaker.state).toBe('closed');
+  });
+});
+
+describe('WorkerPool deadline', () => {
+  const item = { request: { model: 'm', class: 0, guidance: 1, tmin: 0, tmax: 1, seed: 0, format: 'png' as const, size: 28 }, modelVersion: 'v', key: 'a'.repeat(64), objectKey: 'k' };
+  // A worker that answers after 150 ms, unless the call is aborted first.
+  const slowFetch: typeof fetch = (_input, init) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => resolve(new Response(new Uint8Array([1]), { headers: { 'content-type': 'image/png' } })), 150);
+      init?.signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(new Error('aborted'));
+      });
+    });
+  const pool = () => new WorkerPool({ workerUrls: ['http://w1'], secret: 's', deadlineMs: 50, breakerThreshold: 3, breakerCooldownMs: 1000, backoffBaseMs: 1, readyTimeoutMs: 100, maxInFlight: 0, fetch: slowFetch });
+
+  it('gives up at the deadline', async () => {
+    expect(await pool().generate(item)).toMatchObject({ ok: false, status: 504, detail: 'no GPU worker answered within 50 ms' });
+  });
+
+  it("waits the model's allowance beyond the deadline", async () => {
+    expect(await pool().generate(item, 500)).toMatchObject({ ok: true });
   });
 });

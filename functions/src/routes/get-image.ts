@@ -7,6 +7,7 @@
 // a redirect costs what asking the canonical URL directly does. Signed URLs are not rate limited.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import {
+  CONTENT_TYPES,
   EXPIRES_PARAM,
   IMAGE_QUERY_PARAMS,
   imageQuerySchema,
@@ -39,13 +40,17 @@ export const getImage = createRoute({
   summary: 'The canonical image URL',
   description:
     `Authenticated by a bearer key or a signature (${SIGNATURE_PARAMS.join(', ')} from POST /v1/sign). A valid but non-canonical request ` +
-    `(class name, defaults left out, no seed) is redirected (302) to its canonical URL, whose query is ${IMAGE_QUERY_PARAMS.join(', ')} in that order; ` +
+    `(class name or slug, defaults left out, no seed) is redirected (302) to its canonical URL, whose query is ${IMAGE_QUERY_PARAMS.join(', ')} in that order; ` +
     'the redirect itself costs no rate-limit token.',
   security: [...bearer, {}],
   request: {
     params: z.object({
       model: z.string().openapi({ param: { name: 'model', in: 'path' }, example: 'imf-mnist' }),
-      file: z.string().openapi({ param: { name: 'file', in: 'path' }, description: '<class index or name>.<png|webp>', example: '3.png' }),
+      file: z.string().openapi({
+        param: { name: 'file', in: 'path' },
+        description: '<class>.<png|webp|jpeg>: the class as its index, its name or its slug (golden-retriever; GET /v1/models/{model}/classes lists them); .jpg is JPEG',
+        example: '3.png',
+      }),
     }),
     query: imageQuerySchema.extend(Object.fromEntries(SIGNATURE_PARAMS.map((name) => [name, z.string().optional().describe(SIGNATURE_DESCRIPTIONS[name])]))),
     headers: z.object({ 'if-none-match': z.string().optional() }),
@@ -58,7 +63,7 @@ export const getImage = createRoute({
         'Cache-Control': { schema: { type: 'string' }, description: IMMUTABLE_CACHE_CONTROL },
         'X-Image-Tier': { schema: { type: 'string', enum: [...TIERS] }, description: 'Which tier answered' },
       },
-      content: { 'image/png': { schema: z.string().openapi({ format: 'binary' }) }, 'image/webp': { schema: z.string().openapi({ format: 'binary' }) } },
+      content: Object.fromEntries(Object.values(CONTENT_TYPES).map((type) => [type, { schema: z.string().openapi({ format: 'binary' }) }])),
     },
     302: { description: 'Redirect to the canonical URL', headers: { Location: { schema: { type: 'string' } } } },
     304: { description: 'Not modified (If-None-Match matched the ETag)' },
