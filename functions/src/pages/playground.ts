@@ -1,7 +1,9 @@
-// The playground at /: pick a class, move the guidance slider, interval, seed and size, and the
-// image follows. The page holds no API key: it carries a short-lived page token and asks the edge
+// The playground at /: pick a class (type-ahead search over its names), move the guidance slider,
+// interval, seed and size, and the image follows, grayscale or RGB. The page holds no API key: it
+// carries a short-lived page token and asks the edge
 // (POST /playground/sign) for a short-lived signed URL per image.
 import { allowedSizes, type ModelRegistry } from '@imf/contract';
+import { INLINE_CLASS_NAMES } from '../routes/list-models.js';
 import { escapeHtml, jsonForHtml } from './html.js';
 
 export const PLAYGROUND_TOKEN_HEADER = 'x-playground-token';
@@ -10,7 +12,10 @@ export function playgroundPage(registry: ModelRegistry, token: string): string {
   const models = Object.values(registry).map((m) => ({
     id: m.id,
     version: m.version,
-    classes: m.classes,
+    // Many classes (ImageNet's 1000) are searched on GET /v1/models/{model}/classes as one types.
+    classes: m.classes.length <= INLINE_CLASS_NAMES ? m.classes : undefined,
+    classCount: m.classes.length,
+    color: m.image.channels === 3 ? 'rgb' : 'grayscale',
     guidance: m.guidance,
     interval: m.interval.default,
     sizes: allowedSizes(m),
@@ -30,7 +35,7 @@ export function playgroundPage(registry: ModelRegistry, token: string): string {
 <p>One network evaluation per image. Every image has one canonical URL; <a href="/docs">API docs</a>.</p>
 <form id="controls" autocomplete="off">
   <label><span>Model</span><select id="model"></select></label>
-  <label><span>Class</span><select id="class"></select></label>
+  <label><span>Class <output id="class-index"></output></span><input id="class" list="class-options" placeholder="name or index" spellcheck="false"><datalist id="class-options"></datalist></label>
   <label><span>Guidance ω = <output id="guidance-value"></output></span><input id="guidance" type="range" step="0.1"></label>
   <label><span>Size</span><select id="size"></select></label>
   <label><span>t<sub>min</sub> = <output id="tmin-value"></output></span><input id="tmin" type="range" min="0" max="1" step="0.05"></label>
@@ -39,7 +44,7 @@ export function playgroundPage(registry: ModelRegistry, token: string): string {
   <label><span>&nbsp;</span><button type="button" id="reseed">New seed</button></label>
 </form>
 <figure>
-  <img id="image" alt="generated image" width="224" height="224">
+  <img id="image" alt="generated image" width="256" height="256">
   <figcaption><code id="url"></code><span id="status" role="status"></span></figcaption>
 </figure>
 </main>
@@ -56,7 +61,8 @@ label{display:flex;flex-direction:column;gap:.25rem;font-weight:600}
 output{font-weight:400}
 input[type=range]{width:100%}
 figure{margin:1.5rem 0;text-align:center}
-img{image-rendering:pixelated;background:#000;border-radius:4px;width:224px;height:224px}
+img{background:#000;border-radius:4px;width:256px;height:256px}
+img.grayscale{image-rendering:pixelated}
 figcaption{font-size:.8rem;word-break:break-all;margin-top:.5rem}
 #status{display:block;color:#a33}
 `;
@@ -67,14 +73,42 @@ const token = document.querySelector('meta[name=playground-token]').content;
 const $ = (id) => document.getElementById(id);
 const fill = (select, items) => { select.replaceChildren(...items.map(([value, text]) => new Option(text, value))); };
 
+const model = () => models.find((x) => x.id === $('model').value) || models[0];
+const options = (classes) => $('class-options').replaceChildren(...classes.map((c) => new Option(c.index + ': ' + c.name, c.name)));
+
+// Type-ahead: a model's names are in the page when they are few, else searched on the class list.
+let searchTimer, searched = 0;
+function searchClasses() {
+  const m = model();
+  if (m.classes) return;
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(async () => {
+    const mine = ++searched;
+    const q = $('class').value.trim();
+    const response = await fetch('/v1/models/' + encodeURIComponent(m.id) + '/classes?limit=20&q=' + encodeURIComponent(/^\\d+$/.test(q) ? '' : q));
+    if (mine !== searched || !response.ok) return;
+    options((await response.json()).classes);
+  }, 100);
+}
+
+/** The class as the API takes it: an index when digits, else the name (or a slug) as typed. */
+function classValue() {
+  const text = $('class').value.trim();
+  return /^\\d+$/.test(text) ? Number(text) : text || 0;
+}
+
 function showModel() {
-  const m = models.find((x) => x.id === $('model').value) || models[0];
-  fill($('class'), m.classes.map((name, i) => [String(i), name]));
+  const m = model();
+  $('class').value = m.classes ? m.classes[0] : '0';
+  if (m.classes) options(m.classes.map((name, index) => ({ index, name })));
+  else searchClasses();
+  $('image').className = m.color;
   Object.assign($('guidance'), { min: m.guidance.min, max: m.guidance.max, value: m.guidance.default });
   $('tmin').value = m.interval[0];
   $('tmax').value = m.interval[1];
   fill($('size'), m.sizes.map((s) => [String(s), s + ' px']));
-  $('size').value = String(m.sizes[Math.min(3, m.sizes.length - 1)]);
+  // About 224 px on screen: the digit models' fourfold, a 256-pixel model's own size.
+  $('size').value = String(m.sizes.find((s) => s >= 224) || m.sizes[m.sizes.length - 1]);
 }
 
 let timer, generation = 0;
@@ -85,7 +119,7 @@ async function update() {
   const mine = ++generation;
   const body = {
     model: $('model').value,
-    class: Number($('class').value),
+    class: classValue(),
     guidance: Number($('guidance').value),
     interval: [Number($('tmin').value), Number($('tmax').value)],
     seed: Number($('seed').value),
@@ -100,6 +134,7 @@ async function update() {
   const answer = await response.json();
   if (!response.ok) { $('status').textContent = answer.detail || answer.title; return; }
   $('status').textContent = '';
+  $('class-index').textContent = '#' + new URL(answer.url).pathname.split('/').pop().split('.')[0];
   $('image').src = answer.url;
   $('url').textContent = new URL(answer.url).pathname + new URL(answer.url).search.replace(/&exp=.*$/, '');
 }
@@ -109,6 +144,7 @@ showModel();
 $('seed').value = String(Math.floor(Math.random() * 2 ** 32));
 $('model').addEventListener('change', () => { showModel(); schedule(); });
 $('controls').addEventListener('input', schedule);
+$('class').addEventListener('input', searchClasses);
 $('reseed').addEventListener('click', () => { $('seed').value = String(Math.floor(Math.random() * 2 ** 32)); schedule(); });
 $('image').addEventListener('error', () => { if ($('image').src) $('status').textContent = 'the image could not be generated right now'; });
 update();
