@@ -108,7 +108,7 @@ async function main() {
   const model = Object.values(registry)[0]!;
   const req: ImageRequest = { model: model.id, class: 3, guidance: model.guidance.default, tmin: model.interval.default[0], tmax: model.interval.default[1], seed: 42, format: 'png', size: model.image.width * 4 };
   const path = canonicalPath(req);
-  const signed = await signPath(path, parseSigningKeys(SIGNING_KEYS), Math.floor(Date.now() / 1000) + 3600);
+  const signed = await signPath(path, parseSigningKeys(SIGNING_KEYS), Math.floor(Date.now() / 1000) + 3600, 'k.bench');
   const auth = { authorization: `Bearer ${API_KEY}` };
   const worker = await startFakeWorker({ mode: 'ok', secret: WORKER_SECRET });
   const env = {

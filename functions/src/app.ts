@@ -6,18 +6,20 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ModelRegistry } from '@imf/contract';
 import { createAccess } from './access/index.js';
+import type { RuntimeAddress } from './access/client.js';
 import type { ApiKeyStore } from './auth/index.js';
 import type { EdgeCache } from './cache/types.js';
 import type { EdgeConfig } from './config/index.js';
 import { apiCors, securityHeaders } from './headers/index.js';
 import { createImageResolver } from './images/resolve.js';
 import { requestTarget } from './images/target.js';
-import { createImageLookup } from './images/tiers.js';
+import { createImageLookup, type EdgeCounters } from './images/tiers.js';
 import { consoleSink, redactPath, type LogSink } from './observability/index.js';
 import { registerSecuritySchemes } from './openapi/document.js';
 import type { WorkerPool } from './pool/index.js';
 import { problem, problemResponse } from './problem/index.js';
 import type { RateLimiter } from './rate-limit/index.js';
+import { memoryRateLimiter } from './rate-limit/adapters/memory.js';
 import { allowedMethods } from './routes/allowed-methods.js';
 import { routeContext, type TierVars } from './routes/context.js';
 import { registerCreateImages } from './routes/create-images.js';
@@ -33,7 +35,12 @@ export interface EdgeDeps {
   config: EdgeConfig;
   registry: ModelRegistry;
   keys: ApiKeyStore;
+  /** Buckets of API keys. */
   limiter: RateLimiter;
+  /** Buckets of client addresses and playground tokens: a table of their own (an in-process one by default). */
+  clientLimiter?: RateLimiter;
+  /** The connecting address as the runtime knows it (Node: the socket; Workers: CF-Connecting-IP). */
+  clientAddress?: RuntimeAddress;
   cache: EdgeCache;
   store: ImageStore | undefined;
   pool: WorkerPool;
@@ -49,6 +56,7 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
   const now = deps.now ?? Date.now;
   const nowSeconds = () => Math.floor(now() / 1000);
   const log = deps.log ?? consoleSink;
+  const counters: EdgeCounters = { storageIntegrityFailures: 0 };
   const ctx = routeContext({
     config,
     registry,
@@ -56,9 +64,11 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
     store,
     log,
     nowSeconds,
-    access: createAccess({ keys, limiter, signingKeys: config.signingKeys, nowSeconds, ...(deps.hashKey ? { hashKey: deps.hashKey } : {}) }),
+    counters,
+    runtimeAddress: deps.clientAddress ?? (() => undefined),
+    access: createAccess({ keys, limiter, clientLimiter: deps.clientLimiter ?? memoryRateLimiter(), signingKeys: config.signingKeys, nowSeconds, ...(deps.hashKey ? { hashKey: deps.hashKey } : {}) }),
     resolver: createImageResolver(registry),
-    lookup: createImageLookup({ cache, store, pool, log, registry }),
+    lookup: createImageLookup({ cache, store, pool, log, registry, integrityKey: config.integrityKey, counters }),
   });
   const app = new OpenAPIHono();
 
@@ -85,7 +95,7 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
   registerPlayground(app, ctx);
 
   app.notFound((c) => {
-    const path = new URL(c.req.url).pathname;
+    const path = new URL(c.req.url).pathname.slice(0, 256);
     const allowed = allowedMethods(app.routes, path);
     if (allowed.length === 0) return problemResponse(problem('not-found', `no route for ${c.req.method} ${path}`));
     return problemResponse(problem('method-not-allowed', `${path} answers ${allowed.join(', ')}, not ${c.req.method}`), { allow: allowed.join(', ') });

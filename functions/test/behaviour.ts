@@ -11,6 +11,7 @@ import {
   signPath,
   type ImageRequest,
 } from '@imf/contract';
+import { keySigner } from '../src/access/index.js';
 import { hashApiKey } from '../src/auth/index.js';
 import { registry } from '../src/models/registry.js';
 import { rendezvousOrder } from '../src/pool/rendezvous.js';
@@ -78,6 +79,8 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
     RATE_LIMIT_PER_MINUTE: '6000',
     RATE_LIMIT_BURST: '1000',
     POOL_BACKOFF_BASE_MS: '5',
+    // The hosts the two harnesses use (workerd: edge.test; Node: 127.0.0.1 on a free port).
+    ALLOWED_HOSTS: 'edge.test,127.0.0.1',
     ...overrides,
   });
   const withEdge = async (overrides: Record<string, string>, run: (edge: EdgeUnderTest) => Promise<void>) => {
@@ -259,7 +262,7 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
           const { url, expires } = (await response.json()) as { url: string; expires: number };
           expect(expires).toBeGreaterThan(Date.now() / 1000);
           const u = new URL(url);
-          expect(u.pathname + u.search).toMatch(new RegExp(`^${canonicalPath(image({ class: 4, seed })).replace(/[?.]/g, '\\$&')}&exp=\\d+&kid=k2&sig=`));
+          expect(u.pathname + u.search).toMatch(new RegExp(`^${canonicalPath(image({ class: 4, seed })).replace(/[?.]/g, '\\$&')}&by=k\\.[0-9a-f]{16}&exp=\\d+&kid=k2&sig=`));
           const fetched = await edge.fetch(u.pathname + u.search);
           expect(fetched.status).toBe(200);
           expect(fetched.headers.get('content-type')).toBe('image/png');
@@ -269,16 +272,17 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
         withEdge({}, async (edge) => {
           const ring = parseSigningKeys(SIGNING_KEYS);
           const req = image();
-          const valid = await signPath(canonicalPath(req), ring, Math.floor(Date.now() / 1000) + 60);
+          const by = keySigner(await hashApiKey(API_KEY));
+          const valid = await signPath(canonicalPath(req), ring, Math.floor(Date.now() / 1000) + 60, by);
           await expectProblem(await edge.fetch(valid.replace(`seed=${req.seed}`, `seed=${(req.seed + 1) % 2 ** 32}`)), 403, 'sig');
-          await expectProblem(await edge.fetch(await signPath(canonicalPath(req), ring, Math.floor(Date.now() / 1000) - 1)), 403, 'exp');
-          await expectProblem(await edge.fetch(await signPath(canonicalPath(req), parseSigningKeys(RETIRED_SIGNING_KEY), Math.floor(Date.now() / 1000) + 60)), 403, 'kid');
+          await expectProblem(await edge.fetch(await signPath(canonicalPath(req), ring, Math.floor(Date.now() / 1000) - 1, by)), 403, 'exp');
+          await expectProblem(await edge.fetch(await signPath(canonicalPath(req), parseSigningKeys(RETIRED_SIGNING_KEY), Math.floor(Date.now() / 1000) + 60, by)), 403, 'kid');
         }));
 
       it('accepts URLs signed with an older key still in the ring (rotation)', () =>
         withEdge({}, async (edge) => {
           const older = parseSigningKeys(SIGNING_KEYS).filter((k) => k.kid === 'k1');
-          const url = await signPath(canonicalPath(image()), older, Math.floor(Date.now() / 1000) + 60);
+          const url = await signPath(canonicalPath(image()), older, Math.floor(Date.now() / 1000) + 60, keySigner(await hashApiKey(API_KEY)));
           expect((await edge.fetch(url)).status).toBe(200);
         }));
     });

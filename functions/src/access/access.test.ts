@@ -12,7 +12,7 @@ const KEY = 'imf_access_test_key_0123';
 
 async function setup() {
   const clock = { seconds: 1_800_000_000 };
-  const access = createAccess({ keys: envKeyStore([await hashApiKey(KEY)]), limiter: memoryRateLimiter(), signingKeys: ring, nowSeconds: () => clock.seconds });
+  const access = createAccess({ keys: envKeyStore([await hashApiKey(KEY)]), limiter: memoryRateLimiter(), clientLimiter: memoryRateLimiter(), signingKeys: ring, nowSeconds: () => clock.seconds });
   return { access, clock };
 }
 
@@ -42,12 +42,24 @@ describe('access', () => {
     expect(!second.ok && second.response.status).toBe(429);
   });
 
+  it('keeps key buckets and client buckets in separate tables: a flood of addresses evicts no key', async () => {
+    const keys = memoryRateLimiter(Date.now, 4);
+    const clients = memoryRateLimiter(Date.now, 4);
+    const access = createAccess({ keys: envKeyStore([]), limiter: keys, clientLimiter: clients, signingKeys: ring, nowSeconds: () => 0 });
+    const policy = { perMinute: 0.001, burst: 1 };
+    expect((await access.charge('key:a', policy)).ok).toBe(true);
+    expect((await access.charge('key:a', policy)).ok).toBe(false);
+    for (let i = 0; i < 100; i++) await access.chargeClient(`pg-client:10.0.${i >> 8}.${i & 255}`, policy);
+    // Had the addresses shared the keys' table (capped at 4), key:a's empty bucket would be gone.
+    expect((await access.charge('key:a', policy)).ok).toBe(false);
+  });
+
   it('remembers a verified signed URL until it expires', async () => {
     const { access, clock } = await setup();
-    const target = await signPath('/v1/images/m/1.png?seed=1', ring, clock.seconds + 60);
+    const target = await signPath('/v1/images/m/1.png?seed=1', ring, clock.seconds + 60, 'k.0123456789abcdef');
     expect(access.knownSignedPath(target)).toBeUndefined();
-    expect(await access.verifySignature(target)).toEqual({ ok: true, path: '/v1/images/m/1.png?seed=1' });
-    expect(access.knownSignedPath(target)).toBe('/v1/images/m/1.png?seed=1');
+    expect(await access.verifySignature(target)).toEqual({ ok: true, path: '/v1/images/m/1.png?seed=1', signer: 'k.0123456789abcdef' });
+    expect(access.knownSignedPath(target)).toMatchObject({ path: '/v1/images/m/1.png?seed=1', signer: 'k.0123456789abcdef' });
     clock.seconds += 60;
     expect(access.knownSignedPath(target)).toBeUndefined();
     const expired = await access.verifySignature(target);

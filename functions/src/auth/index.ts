@@ -36,9 +36,9 @@ export async function authenticateSignature(
   pathAndQuery: string,
   ring: SigningKeyRing,
   nowSeconds: number,
-): Promise<{ ok: true; path: string; expires: number } | { ok: false; response: Response }> {
+): Promise<{ ok: true; path: string; expires: number; signer: string } | { ok: false; response: Response }> {
   const result = await verifyPath(pathAndQuery, ring, nowSeconds);
-  if (result.ok) return { ok: true, path: result.path, expires: result.expires };
+  if (result.ok) return { ok: true, path: result.path, expires: result.expires, signer: result.signer };
   const { detail, parameter } = REASONS[result.reason];
   return { ok: false, response: problemResponse(problem('bad-signature', detail, { errors: [{ parameter, rule: 'format', detail }] })) };
 }

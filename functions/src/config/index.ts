@@ -8,8 +8,12 @@ export interface EdgeConfig {
   signingKeys: SigningKeyRing;
   /** Lifetime of URLs minted by POST /v1/sign and returned by POST /v1/images. */
   signedUrlTtlSeconds: number;
-  /** Lifetime of the playground's URLs and of its page token. */
+  /** Lifetime of the playground's page token. */
   playgroundTtlSeconds: number;
+  /** Lifetime of the image URLs the playground signs (never beyond its page token's). */
+  playgroundUrlTtlSeconds: number;
+  /** PLAYGROUND: `on`, `cached` (signs only images already stored, generates nothing) or `off`. */
+  playground: PlaygroundMode;
   workerUrls: string[];
   workerSecret: string;
   pool: {
@@ -21,14 +25,25 @@ export interface EdgeConfig {
     maxInFlight: number;
   };
   rateLimit: { perMinute: number; burst: number };
+  /** Per client address: the playground's signer (cheap, but not free). */
   playgroundRateLimit: { perMinute: number; burst: number };
+  /** Fresh generations through playground URLs, per page token and, separately, per client address. */
+  playgroundGenerations: { perMinute: number; burst: number };
+  /** Addresses of proxies whose X-Forwarded-For is believed (Node); empty: the socket's address is the client. */
+  trustedProxies: string[];
+  /** Hosts (`name` or `name:port`) the edge may build absolute URLs for when PUBLIC_ORIGIN is unset. */
+  allowedHosts: string[];
+  /** Key of the integrity tag on stored images (shared with the workers); unset: storage is not checked. */
+  integrityKey: string | undefined;
   cache: { maxEntries: number; maxBytes: number };
   corsOrigins: string[];
-  /** Absolute origin for URLs in responses; defaults to the request's own origin. */
+  /** Absolute origin for URLs in responses; unset: the request's origin if its host is allowed, else relative URLs. */
   publicOrigin: string | undefined;
   logRequests: boolean;
   maxBodyBytes: number;
 }
+
+export type PlaygroundMode = 'on' | 'cached' | 'off';
 
 export type EnvRecord = Record<string, unknown>;
 
@@ -52,6 +67,12 @@ function int(env: EnvRecord, name: string, fallback: number): number {
   return value;
 }
 
+function playgroundMode(value: string): PlaygroundMode {
+  const mode = value.trim().toLowerCase();
+  if (mode !== 'on' && mode !== 'cached' && mode !== 'off') throw new Error(`PLAYGROUND must be on, cached or off, got "${value}"`);
+  return mode;
+}
+
 export function readConfig(env: EnvRecord): EdgeConfig {
   const perMinute = int(env, 'RATE_LIMIT_PER_MINUTE', 120);
   const playgroundPerMinute = int(env, 'PLAYGROUND_RATE_LIMIT_PER_MINUTE', 600);
@@ -62,6 +83,8 @@ export function readConfig(env: EnvRecord): EdgeConfig {
     signingKeys,
     signedUrlTtlSeconds: int(env, 'SIGNED_URL_TTL_SECONDS', 3600),
     playgroundTtlSeconds: int(env, 'PLAYGROUND_TTL_SECONDS', 900),
+    playgroundUrlTtlSeconds: int(env, 'PLAYGROUND_URL_TTL_SECONDS', 300),
+    playground: playgroundMode(text(env, 'PLAYGROUND', 'on')),
     workerUrls: list(env, 'WORKER_URLS').map((u) => u.replace(/\/+$/, '')),
     workerSecret: text(env, 'WORKER_SECRET'),
     pool: {
@@ -74,6 +97,10 @@ export function readConfig(env: EnvRecord): EdgeConfig {
     },
     rateLimit: { perMinute, burst: int(env, 'RATE_LIMIT_BURST', Math.max(1, Math.ceil(perMinute / 2))) },
     playgroundRateLimit: { perMinute: playgroundPerMinute, burst: int(env, 'PLAYGROUND_RATE_LIMIT_BURST', 60) },
+    playgroundGenerations: { perMinute: int(env, 'PLAYGROUND_GENERATIONS_PER_MINUTE', 20), burst: int(env, 'PLAYGROUND_GENERATIONS_BURST', 40) },
+    trustedProxies: list(env, 'TRUSTED_PROXIES'),
+    allowedHosts: list(env, 'ALLOWED_HOSTS').map((h) => h.toLowerCase()),
+    integrityKey: text(env, 'STORAGE_INTEGRITY_KEY') || undefined,
     cache: { maxEntries: int(env, 'CACHE_MAX_ENTRIES', 2000), maxBytes: int(env, 'CACHE_MAX_BYTES', 64 * 1024 * 1024) },
     corsOrigins: list(env, 'CORS_ORIGINS').length > 0 ? list(env, 'CORS_ORIGINS') : ['*'],
     publicOrigin: text(env, 'PUBLIC_ORIGIN') || undefined,

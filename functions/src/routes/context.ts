@@ -2,10 +2,12 @@
 // resolver and the tiers, and the per-request helpers every route needs. Built once per app.
 import type { Context } from 'hono';
 import { canonicalPath, signPath, type ImageRequest, type ModelRegistry } from '@imf/contract';
-import type { Access } from '../access/index.js';
+import { KEY_SIGNER, keyIdentity, PLAYGROUND_SIGNER, type Access } from '../access/index.js';
+import { problem, problemResponse } from '../problem/index.js';
+import { clientAddress, type RuntimeAddress } from '../access/client.js';
 import type { EdgeConfig } from '../config/index.js';
 import type { ImageResolver } from '../images/resolve.js';
-import type { Defer, LookupImage, Tier } from '../images/tiers.js';
+import type { Defer, EdgeCounters, LookupImage, Tier } from '../images/tiers.js';
 import type { LogSink } from '../observability/index.js';
 import type { WorkerPool } from '../pool/index.js';
 import type { ImageStore } from '../storage/types.js';
@@ -22,20 +24,61 @@ export interface RouteContext {
   access: Access;
   resolver: ImageResolver;
   lookup: LookupImage;
+  counters: EdgeCounters;
   nowSeconds(): number;
-  /** The origin of URLs in responses: PUBLIC_ORIGIN, else the request's own. */
+  /**
+   * The origin of URLs in responses: PUBLIC_ORIGIN; else the request's own when its host is in
+   * ALLOWED_HOSTS; else '' (relative URLs), so a forged Host never ends up in a URL we hand out.
+   */
   origin(c: Context): string;
+  /** The client's address as the runtime (and trusted proxies) tell it, for per-client budgets. */
+  client(c: Context): string;
   /** Runs work after the response (waitUntil on Workers; on Node the promise finishes on its own). */
   defer(c: Context): Defer;
-  /** A signed URL for the request's canonical path, valid for `ttlSeconds`. */
-  signedUrl(c: Context, request: ImageRequest, ttlSeconds: number): Promise<{ url: string; expires: number }>;
+  /**
+   * Before a signed URL's miss goes to the pool: charges the signer (the API key's bucket; for a
+   * playground token, its generation budget and the client's). Undefined to go on, or the refusal.
+   */
+  admitSignedGeneration(c: Context, signer: string): Promise<Response | undefined>;
+  /** A signed URL for the request's canonical path, valid for `ttlSeconds`, charged to `signer`. */
+  signedUrl(c: Context, request: ImageRequest, ttlSeconds: number, signer: string): Promise<{ url: string; expires: number }>;
 }
 
-export function routeContext(parts: Omit<RouteContext, 'origin' | 'defer' | 'signedUrl'>): RouteContext {
-  const origin = (c: Context) => parts.config.publicOrigin ?? new URL(c.req.url).origin;
+/** Whether `host` (`name` or `name:port`) is allowed: an entry without a port allows every port. */
+export function hostAllowed(host: string, allowed: readonly string[]): boolean {
+  const name = host.toLowerCase();
+  const bare = name.startsWith('[') ? name.slice(0, name.indexOf(']') + 1) : name.split(':')[0]!;
+  return allowed.some((entry) => entry === name || entry === bare);
+}
+
+export function routeContext(parts: Omit<RouteContext, 'origin' | 'client' | 'defer' | 'signedUrl' | 'admitSignedGeneration'> & { runtimeAddress: RuntimeAddress }): RouteContext {
+  const { runtimeAddress, ...rest } = parts;
+  const { config, access } = parts;
+  const { publicOrigin, allowedHosts, trustedProxies } = config;
+  const client = (c: Context) => clientAddress(c, runtimeAddress, trustedProxies);
+  const origin = (c: Context) => {
+    if (publicOrigin !== undefined) return publicOrigin;
+    const url = new URL(c.req.url);
+    return hostAllowed(url.host, allowedHosts) ? url.origin : '';
+  };
   return {
-    ...parts,
+    ...rest,
     origin,
+    client,
+    async admitSignedGeneration(c, signer) {
+      if (signer.startsWith(KEY_SIGNER)) {
+        const charged = await access.charge(keyIdentity(signer.slice(KEY_SIGNER.length)), config.rateLimit);
+        return charged.ok ? undefined : charged.response;
+      }
+      if (signer.startsWith(PLAYGROUND_SIGNER)) {
+        if (config.playground !== 'on') return problemResponse(problem('generation-refused', `the playground only shows images already generated (PLAYGROUND=${config.playground})`));
+        const token = await access.chargeClient(`pg-token:${signer.slice(PLAYGROUND_SIGNER.length)}`, config.playgroundGenerations);
+        if (!token.ok) return token.response;
+        const address = await access.chargeClient(`pg-client:${client(c)}`, config.playgroundGenerations);
+        return address.ok ? undefined : address.response;
+      }
+      return problemResponse(problem('generation-refused', 'the URL was signed for no one this edge can charge'));
+    },
     defer: (c) => (work) => {
       try {
         c.executionCtx.waitUntil(work);
@@ -43,9 +86,9 @@ export function routeContext(parts: Omit<RouteContext, 'origin' | 'defer' | 'sig
         void work; // Node: no execution context.
       }
     },
-    async signedUrl(c, request, ttlSeconds) {
+    async signedUrl(c, request, ttlSeconds, signer) {
       const expires = parts.nowSeconds() + ttlSeconds;
-      return { url: origin(c) + (await signPath(canonicalPath(request), parts.config.signingKeys, expires)), expires };
+      return { url: origin(c) + (await signPath(canonicalPath(request), parts.config.signingKeys, expires, signer)), expires };
     },
   };
 }

@@ -6,6 +6,7 @@ import type { ImageLookup } from '../images/tiers.js';
 import { documented } from '../openapi/document.js';
 import { bearer, imageRequestBody, problems, TIERS } from '../openapi/schemas.js';
 import { problemResponse } from '../problem/index.js';
+import { keyId, keyIdentity, keySigner } from '../access/index.js';
 import type { RouteContext } from './context.js';
 import { lookupFailure, parseFailure } from './failures.js';
 import { readJsonBody } from './json-body.js';
@@ -47,19 +48,19 @@ export function registerCreateImages(app: OpenAPIHono, ctx: RouteContext): void 
     if (!parsed.ok) return parseFailure(parsed, '/v1/images');
     const { request, n } = parsed.value;
     // The price depends on n, so the bucket is charged once the body is read.
-    const charged = await access.charge(caller.key.hash, config.rateLimit, n);
+    const charged = await access.charge(keyIdentity(keyId(caller.key.hash)), config.rateLimit, n);
     if (!charged.ok) return charged.response;
 
     const images = await Promise.all(consecutiveSeeds(request, n).map((r) => resolver.keyed(r)));
     const results = await Promise.all(images.map((image) => lookup(image, ctx.defer(c))));
-    const failures = results.filter((r): r is Extract<ImageLookup, { ok: false }> => !r.ok);
+    const failures = results.filter((r): r is Extract<ImageLookup, { failure: unknown }> => !r.ok && 'failure' in r);
     if (failures.length > 0) {
       const worst = failures.reduce((a, b) => (b.failure.status > a.failure.status ? b : a));
       return lookupFailure(worst, charged.headers);
     }
     const entries = await Promise.all(
       images.map(async (image, i) => {
-        const signed = await ctx.signedUrl(c, image.request, config.signedUrlTtlSeconds);
+        const signed = await ctx.signedUrl(c, image.request, config.signedUrlTtlSeconds, keySigner(caller.key.hash));
         const tier = (results[i] as Extract<ImageLookup, { ok: true }>).tier;
         return { url: ctx.origin(c) + canonicalPath(image.request), signed_url: signed.url, expires: signed.expires, seed: image.request.seed, key: image.key, tier };
       }),

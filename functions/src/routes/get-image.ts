@@ -4,7 +4,9 @@
 //
 // What a bearer caller pays: one token when the route answers with an image, a 304 or a problem.
 // A redirect to the canonical URL is free: the request continues there and pays once, so following
-// a redirect costs what asking the canonical URL directly does. Signed URLs are not rate limited.
+// a redirect costs what asking the canonical URL directly does. A signed URL costs nothing while an
+// edge cache or storage answers it; one that would generate is charged to its signer (`by`): the
+// API key's bucket, or the playground token's and the client's generation budgets.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import {
   CONTENT_TYPES,
@@ -15,6 +17,7 @@ import {
   KEY_ID_PARAM,
   MAC_PARAM,
   SIGNATURE_PARAMS,
+  SIGNER_PARAM,
   type SignatureParam,
 } from '@imf/contract';
 import type { Context } from 'hono';
@@ -25,10 +28,12 @@ import { carriesSignature, requestTarget } from '../images/target.js';
 import { TIER_HEADER, type ImageLookup } from '../images/tiers.js';
 import { documented } from '../openapi/document.js';
 import { bearer, problems, TIERS } from '../openapi/schemas.js';
+import { keyId, keyIdentity } from '../access/index.js';
 import type { RouteContext, TierVars } from './context.js';
 import { lookupFailure, parseFailure } from './failures.js';
 
 const SIGNATURE_DESCRIPTIONS: Record<SignatureParam, string> = {
+  [SIGNER_PARAM]: 'Signed URLs: who signed (an API key id or a playground token id), charged for generations',
   [EXPIRES_PARAM]: 'Signed URLs: expiry, Unix seconds',
   [KEY_ID_PARAM]: 'Signed URLs: signing key id',
   [MAC_PARAM]: 'Signed URLs: HMAC-SHA256, base64url',
@@ -99,14 +104,16 @@ export function registerGetImage(app: OpenAPIHono, ctx: RouteContext): void {
     let image: ResolvedImage;
     let rateHeaders: Record<string, string> | undefined;
 
+    let signer: string | undefined;
     if (carriesSignature(received)) {
-      let path = access.knownSignedPath(received);
-      if (path === undefined) {
+      let known = access.knownSignedPath(received);
+      if (known === undefined) {
         const verified = await access.verifySignature(received);
         if (!verified.ok) return verified.response;
-        path = verified.path;
+        known = verified;
       }
-      const pending = resolver.resolve(path);
+      signer = known.signer;
+      const pending = resolver.resolve(known.path);
       const resolved = pending instanceof Promise ? await pending : pending;
       if (resolved.kind === 'invalid') return parseFailure(resolved.failure, resolved.instance);
       // Signed URLs are minted canonical; one signed otherwise is served as signed, since a redirect
@@ -118,7 +125,7 @@ export function registerGetImage(app: OpenAPIHono, ctx: RouteContext): void {
       const pending = resolver.resolve(received);
       const resolved = pending instanceof Promise ? await pending : pending;
       if (resolved.kind === 'not-canonical') return redirect(c, resolved);
-      const charged = await access.charge(caller.key.hash, config.rateLimit);
+      const charged = await access.charge(keyIdentity(keyId(caller.key.hash)), config.rateLimit);
       if (!charged.ok) return charged.response;
       if (resolved.kind === 'invalid') return parseFailure(resolved.failure, resolved.instance, charged.headers);
       image = resolved;
@@ -129,7 +136,9 @@ export function registerGetImage(app: OpenAPIHono, ctx: RouteContext): void {
     if (etagMatches(c.req.header('if-none-match'), image.etag)) {
       return new Response(null, { status: 304, headers: Object.assign(bakedHeaders(c), rateHeaders, { etag: image.etag, 'cache-control': IMMUTABLE_CACHE_CONTROL }) });
     }
-    const result = await lookup(image, ctx.defer(c));
-    return result.ok ? imageResponse(c, image, result, Object.assign(bakedHeaders(c), rateHeaders)) : lookupFailure(result, rateHeaders);
+    const by = signer;
+    const result = await lookup(image, ctx.defer(c), by === undefined ? undefined : () => ctx.admitSignedGeneration(c, by));
+    if (result.ok) return imageResponse(c, image, result, Object.assign(bakedHeaders(c), rateHeaders));
+    return 'refused' in result ? result.refused : lookupFailure(result, rateHeaders);
   });
 }

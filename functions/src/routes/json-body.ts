@@ -18,15 +18,20 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   let size = 0;
   if (request.body) {
     const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        return tooLarge();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > maxBytes) {
+          await reader.cancel();
+          return tooLarge();
+        }
+        chunks.push(value);
       }
-      chunks.push(value);
+    } catch {
+      // The client went away mid-body (the stream errors with "aborted"): its request, not our fault.
+      return { ok: false, problem: problem('invalid-parameters', 'the request body ended before it was complete', { errors: [{ parameter: '(body)', rule: 'format', detail: 'the body was cut off' }] }) };
     }
   }
   const bytes = new Uint8Array(size);

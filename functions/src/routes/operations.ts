@@ -14,6 +14,8 @@ const readiness = z.object({
   status: z.enum(['ready', 'unready']),
   pool: z.object({ ready: z.number().int(), total: z.number().int() }),
   storage: z.enum(['ready', 'unreachable', 'not-configured']),
+  /** Stored objects refused since start (this process or isolate) because their integrity tag did not match. */
+  integrity_failures: z.number().int(),
 });
 
 export const readyz = createRoute({
@@ -26,13 +28,14 @@ export const readyz = createRoute({
   },
 });
 
-export function registerOperations(app: OpenAPIHono, { pool, store }: RouteContext): void {
+export function registerOperations(app: OpenAPIHono, { pool, store, counters }: RouteContext): void {
   documented(app, healthz, (c) => c.json({ status: 'ok' as const }));
   documented(app, readyz, async (c) => {
     const [workers, storageReady] = await Promise.all([pool.probe(), store ? store.ready() : Promise.resolve(undefined)]);
     const readyWorkers = workers.filter((w) => w.ready).length;
     const storage = storageReady === undefined ? 'not-configured' : storageReady ? 'ready' : 'unreachable';
     const ready = readyWorkers > 0 && storage !== 'unreachable';
-    return c.json({ status: ready ? 'ready' : 'unready', pool: { ready: readyWorkers, total: workers.length }, storage }, ready ? 200 : 503, { 'cache-control': 'no-store' });
+    const body = { status: ready ? 'ready' : 'unready', pool: { ready: readyWorkers, total: workers.length }, storage, integrity_failures: counters.storageIntegrityFailures } as const;
+    return c.json(body, ready ? 200 : 503, { 'cache-control': 'no-store' });
   });
 }

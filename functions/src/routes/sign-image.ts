@@ -1,11 +1,12 @@
 // POST /v1/sign: one image's JSON → a signed URL anyone may fetch until it expires (the URL for
 // <img src> and CDNs). The playground's signer (routes/playground.ts) reads the same body.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { parseImageBody } from '@imf/contract';
+import { parseImageBody, type ImageRequest } from '@imf/contract';
 import type { Context } from 'hono';
 import { documented } from '../openapi/document.js';
 import { bearer, imageRequestBody, problems } from '../openapi/schemas.js';
 import { invalidParameters, problemResponse } from '../problem/index.js';
+import { keyId, keyIdentity, keySigner } from '../access/index.js';
 import type { RouteContext } from './context.js';
 import { parseFailure } from './failures.js';
 import { readJsonBody } from './json-body.js';
@@ -22,8 +23,19 @@ export const signImage = createRoute({
   },
 });
 
-/** The body's one image as a signed URL valid for `ttlSeconds`; `headers` go on every answer. */
-export async function signFromBody(ctx: RouteContext, c: Context, ttlSeconds: number, headers: Record<string, string>, instance: string): Promise<Response> {
+/**
+ * The body's one image as a signed URL valid for `ttlSeconds`, charged to `signer`; `headers` go on
+ * every answer. `check`, when given, may refuse the request before it is signed.
+ */
+export async function signFromBody(
+  ctx: RouteContext,
+  c: Context,
+  ttlSeconds: number,
+  headers: Record<string, string>,
+  instance: string,
+  signer: string,
+  check?: (request: ImageRequest) => Promise<Response | undefined>,
+): Promise<Response> {
   const body = await readJsonBody(c.req.raw, ctx.config.maxBodyBytes);
   if (!body.ok) return problemResponse(body.problem, headers);
   const parsed = parseImageBody(ctx.registry, body.value);
@@ -31,13 +43,17 @@ export async function signFromBody(ctx: RouteContext, c: Context, ttlSeconds: nu
   if (parsed.value.n !== 1) {
     return problemResponse(invalidParameters([{ parameter: 'n', rule: 'range', detail: 'a signed URL names one image: n must be 1' }], instance), headers);
   }
-  return c.json(await ctx.signedUrl(c, parsed.value.request, ttlSeconds), 200, headers);
+  const refused = check ? await check(parsed.value.request) : undefined;
+  if (refused) return refused;
+  return c.json(await ctx.signedUrl(c, parsed.value.request, ttlSeconds, signer), 200, headers);
 }
 
 export function registerSignImage(app: OpenAPIHono, ctx: RouteContext): void {
   documented(app, signImage, async (c) => {
-    const charged = await ctx.access.admit(c, ctx.config.rateLimit);
+    const caller = await ctx.access.identify(c);
+    if (!caller.ok) return caller.response;
+    const charged = await ctx.access.charge(keyIdentity(keyId(caller.key.hash)), ctx.config.rateLimit);
     if (!charged.ok) return charged.response;
-    return signFromBody(ctx, c, ctx.config.signedUrlTtlSeconds, charged.headers, '/v1/sign');
+    return signFromBody(ctx, c, ctx.config.signedUrlTtlSeconds, charged.headers, '/v1/sign', keySigner(caller.key.hash));
   });
 }

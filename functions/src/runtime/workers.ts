@@ -33,6 +33,11 @@ export function workersDeps(env: WorkersEnv): EdgeDeps {
     registry,
     keys: env.API_KEYS ? chainKeyStores(kvKeyStore(env.API_KEYS), envKeyStore(config.apiKeyHashes)) : envKeyStore(config.apiKeyHashes),
     limiter: env.RATE_LIMITER ? durableObjectRateLimiter(env.RATE_LIMITER) : memoryRateLimiter(),
+    // Addresses and playground tokens lease from objects of their own names, through a lease table
+    // of their own, so a flood of addresses never pushes a key's lease out.
+    clientLimiter: env.RATE_LIMITER ? durableObjectRateLimiter(env.RATE_LIMITER) : memoryRateLimiter(),
+    // Cloudflare sets CF-Connecting-IP to the connecting address, replacing any value the client sent.
+    clientAddress: (c) => c.req.header('cf-connecting-ip'),
     // Hot images in the isolate's memory (bounded well below its 128 MB), then the Cache API.
     cache: layeredCache(
       memoryCache({ maxEntries: Math.min(config.cache.maxEntries, 1000), maxBytes: Math.min(config.cache.maxBytes, 16 * 1024 * 1024) }),

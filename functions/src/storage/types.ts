@@ -5,9 +5,14 @@ import type { StoredImage } from '../cache/types.js';
 
 export type { StoredImage };
 
+/** An object as storage returns it: the image and the integrity tag the worker stored with it, if any. */
+export interface StoredObject extends StoredImage {
+  integrity?: string;
+}
+
 export interface ImageStore {
   /** The object, or undefined when it does not exist. Throws on an outage. */
-  get(objectKey: string): Promise<StoredImage | undefined>;
+  get(objectKey: string): Promise<StoredObject | undefined>;
   /** Whether the store answers at all (for /readyz). */
   ready(): Promise<boolean>;
 }

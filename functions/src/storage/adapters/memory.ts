@@ -1,9 +1,9 @@
 // In-memory object store for tests and for running the edge without storage: `objects` is where a
 // test puts what the store then reads.
-import type { ImageStore, StoredImage } from '../types.js';
+import type { ImageStore, StoredObject } from '../types.js';
 
-export function memoryStore(): ImageStore & { objects: Map<string, StoredImage> } {
-  const objects = new Map<string, StoredImage>();
+export function memoryStore(): ImageStore & { objects: Map<string, StoredObject> } {
+  const objects = new Map<string, StoredObject>();
   return {
     objects,
     async get(key) {

@@ -1,5 +1,6 @@
 // The S3 API over fetch, signed with aws4fetch (SigV4 on WebCrypto), so the same adapter runs on
 // Node, in workerd and against any S3-compatible server (SeaweedFS, MinIO, R2's S3 endpoint, AWS).
+import { INTEGRITY_METADATA } from '@imf/contract';
 import { AwsClient } from 'aws4fetch';
 import type { ImageStore } from '../types.js';
 
@@ -45,9 +46,11 @@ export function s3Store(options: S3Options): ImageStore {
         await response.body?.cancel();
         throw new StorageError(`storage GET answered ${response.status}`, response.status);
       }
+      const integrity = response.headers.get(`x-amz-meta-${INTEGRITY_METADATA}`);
       return {
         body: new Uint8Array(await response.arrayBuffer()),
         contentType: response.headers.get('content-type') ?? 'application/octet-stream',
+        ...(integrity !== null ? { integrity } : {}),
       };
     },
     async ready() {
