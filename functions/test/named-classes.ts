@@ -49,7 +49,7 @@ export function namedClassBehaviour(runtime: string, env: EdgeTestEnv, startEdge
         const req = image({ class: 2 });
         const response = await edge.fetch(`/v1/images/${model.id}/golden-retriever.png?seed=${req.seed}`, { headers: auth, redirect: 'manual' });
         expect(response.status).toBe(302);
-        const location = new URL(response.headers.get('location')!);
+        const location = new URL(response.headers.get('location')!, 'https://edge.test');
         expect(location.pathname + location.search).toBe(canonicalPath(req));
       }));
 

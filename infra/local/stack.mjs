@@ -2,14 +2,18 @@
 // environment (see the table printed by --help and README.md). Ctrl-C stops every process it started.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, startStack } from './start-stack.mjs';
+import { startStack } from './start-stack.mjs';
 
-/** An image of the first shipped model, for the printed curl line (the edge redirects to its canonical URL). */
-function exampleImageUrl(origin) {
-  const id = readdirSync(join(repoRoot, 'models')).sort().find((name) => existsSync(join(repoRoot, 'models', name, 'model.json')));
-  if (!id) return `${origin}/v1/models`;
-  const manifest = JSON.parse(readFileSync(join(repoRoot, 'models', id, 'model.json'), 'utf8'));
-  return `${origin}/v1/images/${manifest.id}/${Math.min(3, manifest.classes.length - 1)}.png`;
+/** The model folders served (each with a model.json) and an image URL of each, for the printed lines. */
+function servedModels(modelsDir, origin) {
+  return readdirSync(modelsDir)
+    .sort()
+    .filter((name) => existsSync(join(modelsDir, name, 'model.json')))
+    .map((name) => {
+      const manifest = JSON.parse(readFileSync(join(modelsDir, name, 'model.json'), 'utf8'));
+      // The edge redirects the short URL to its canonical form.
+      return { id: manifest.id, example: `${origin}/v1/images/${manifest.id}/${Math.min(3, manifest.classes.length - 1)}.png` };
+    });
 }
 
 const HELP = `npm start — storage, GPU worker(s) and the edge, with the models under models/
@@ -21,6 +25,7 @@ const HELP = `npm start — storage, GPU worker(s) and the edge, with the models
                         fs: the worker's filesystem store in .data/images (the edge has no storage tier then)
   STACK_EDGE=node       node: functions/ on Node · workerd: functions/ under wrangler dev
   STACK_DATA_DIR=.data  where images, secrets and state live between starts
+  STACK_MODELS_DIR=models  the model folders to serve (each with a model.json; Node edge only if not models/)
   WORKER_LOG_LEVEL=warn the workers' LOG_LEVEL; LOG_REQUESTS=false silences the edge's request lines`;
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -51,6 +56,7 @@ try {
     port: Number(env.PORT ?? 8787),
     host: env.HOST ?? '127.0.0.1',
     dataDir: env.STACK_DATA_DIR,
+    modelsDir: env.STACK_MODELS_DIR,
     signal: starting.signal,
   });
 } catch (error) {
@@ -65,16 +71,17 @@ if (stopping) {
   process.exit(0);
 }
 
-const example = exampleImageUrl(stack.url);
+const served = servedModels(stack.modelsDir, stack.url);
 console.log(`
 imf stack is up
   url          ${stack.url}            (playground at /, API docs at /docs)
   api key      ${stack.apiKey}
   edge         ${stack.edge.runtime}
+  models       ${served.map((m) => m.id).join(', ')}   (${stack.modelsDir})
   workers      ${stack.workers.map((w) => w.url).join(', ')}
   storage      ${stack.storage.kind === 's3' ? `SeaweedFS S3 at ${stack.storage.endpoint}, bucket ${stack.storage.bucket}` : `files in ${stack.storage.dir}`} (${stack.dataDir})
 
-  curl -L -H 'Authorization: Bearer ${stack.apiKey}' '${example}' -o image.png
+${served.map((m) => `  curl -L -H 'Authorization: Bearer ${stack.apiKey}' '${m.example}' -o ${m.id}.png`).join('\n')}
 Ctrl-C stops everything.`);
 
 const exited = await stack.firstExit();

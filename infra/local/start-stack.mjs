@@ -12,8 +12,9 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '
 
 /**
  * options: storage 's3' (SeaweedFS) | 'fs' (the worker's filesystem store); workers (count);
- * edge 'node' | 'workerd'; port (0: free); host; dataDir; s3Ports 'fixed' | 'free'; quiet; log; env;
- * signal (AbortSignal: aborting while starting stops what was started and rejects).
+ * edge 'node' | 'workerd'; port (0: free); host; dataDir; modelsDir (default models/: every folder
+ * with a model.json, e.g. one `npm run model:import` wrote); s3Ports 'fixed' | 'free'; quiet; log;
+ * env; signal (AbortSignal: aborting while starting stops what was started and rejects).
  */
 export async function startStack(options = {}) {
   const env = options.env ?? process.env;
@@ -23,13 +24,17 @@ export async function startStack(options = {}) {
   const storageKind = options.storage ?? 's3';
   const workerCount = options.workers ?? 1;
   const edgeRuntime = options.edge ?? 'node';
+  const modelsDir = resolve(options.modelsDir ?? join(repoRoot, 'models'));
+  // workerd bundles its models at build time (functions/scripts/generate-registry.ts reads models/);
+  // the Node edge reads MODELS_DIR when it starts.
+  if (edgeRuntime === 'workerd' && modelsDir !== join(repoRoot, 'models')) throw new Error('a models folder other than models/ needs the Node edge (STACK_EDGE=node)');
   if (!['s3', 'fs'].includes(storageKind)) throw new Error(`unknown storage "${storageKind}" (s3 or fs)`);
   if (!['node', 'workerd'].includes(edgeRuntime)) throw new Error(`unknown edge runtime "${edgeRuntime}" (node or workerd)`);
   if (!Number.isInteger(workerCount) || workerCount < 1) throw new Error(`WORKERS must be a whole number ≥ 1, not ${options.workers}`);
   const secrets = stackSecrets(dataDir, env);
 
   const started = [];
-  const stack = { dataDir, secrets, apiKey: secrets.devApiKey, workers: [], edge: undefined, storage: undefined };
+  const stack = { dataDir, modelsDir, secrets, apiKey: secrets.devApiKey, workers: [], edge: undefined, storage: undefined };
   const stopAll = async () => {
     // Reverse order: the edge first (no new work), then the workers drain, then storage.
     while (started.length > 0) await started.pop().stop();
@@ -65,11 +70,12 @@ export async function startStack(options = {}) {
       stack.storage = { kind: 'fs', dir };
     }
     stack.workers = await Promise.all(
-      Array.from({ length: workerCount }, (_, index) => startWorker({ repoRoot, index, secret: secrets.workerSecret, storage: stack.storage, env, log, quiet, onSpawn: track })),
+      Array.from({ length: workerCount }, (_, index) => startWorker({ repoRoot, index, modelsDir, secret: secrets.workerSecret, storage: stack.storage, env, log, quiet, onSpawn: track })),
     );
     if (options.signal?.aborted) throw new Error('aborted');
     if (edgeRuntime === 'node') buildNodeEdge(repoRoot);
     const vars = edgeVars({ secrets, workerUrls: stack.workers.map((w) => w.url), storage: stack.storage, env });
+    if (edgeRuntime === 'node') vars.MODELS_DIR = modelsDir;
     const startTheEdge = (port) => startEdge({ repoRoot, runtime: edgeRuntime, port, host: options.host ?? '127.0.0.1', vars, dataDir, env, log, quiet, onSpawn: track });
     stack.edge = await startTheEdge(options.port ?? 8787);
     stack.url = stack.edge.url;

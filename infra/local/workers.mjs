@@ -11,14 +11,14 @@ export function workerStorageEnv(storage) {
   return { STORAGE_DIR: storage.dir };
 }
 
-export async function startWorker({ repoRoot, index, secret, storage, env = process.env, log, quiet = false, onSpawn }) {
+export async function startWorker({ repoRoot, index, modelsDir = join(repoRoot, 'models'), secret, storage, env = process.env, log, quiet = false, onSpawn }) {
   const port = await freePort();
   const childEnv = {
     ...env,
     PORT: String(port),
     HOST: '127.0.0.1',
     WORKER_SECRET: secret,
-    MODELS_DIR: join(repoRoot, 'models'),
+    MODELS_DIR: modelsDir,
     LOG_LEVEL: env.WORKER_LOG_LEVEL ?? 'warn',
     // The AWS SDK warns about Node 20 on every start; nothing to act on here.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

@@ -1,22 +1,44 @@
 // Node entry (self-hosting): the same app on @hono/node-server with an in-process LRU, the S3 API
-// via aws4fetch, API-key hashes from the environment and in-process token buckets.
+// via aws4fetch, API-key hashes from the environment and in-process token buckets. With MODELS_DIR
+// it serves the model folders there (read at start) instead of the ones bundled at build time.
 // Started by node-main.ts (`npm run start:edge`); tests and the benchmark start it in-process.
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { modelManifestSchema, summarize, type ModelRegistry } from '@imf/contract';
 import { serve, type ServerType } from '@hono/node-server';
 import { createEdgeApp, type EdgeDeps } from '../app.js';
 import { envKeyStore } from '../auth/index.js';
 import { memoryCache } from '../cache/adapters/memory.js';
 import { readConfig, type EnvRecord } from '../config/index.js';
-import { registry } from '../models/registry.js';
+import { buildRegistry, registry as bundledRegistry } from '../models/registry.js';
 import { WorkerPool } from '../pool/index.js';
 import { memoryRateLimiter } from '../rate-limit/adapters/memory.js';
 import { s3StoreFromEnv } from '../storage/adapters/s3.js';
+
+/**
+ * The models of MODELS_DIR's folders (each folder with a model.json), or the bundled ones without
+ * it. A manifest that does not parse is left out with a line on stderr, as the worker refuses it.
+ */
+export function registryFromEnv(env: EnvRecord): ModelRegistry {
+  const dir = typeof env.MODELS_DIR === 'string' && env.MODELS_DIR !== '' ? env.MODELS_DIR : undefined;
+  if (!dir) return bundledRegistry;
+  const summaries = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const file = join(dir, entry.name, 'model.json');
+    if (!(entry.isDirectory() || entry.isSymbolicLink()) || !existsSync(file)) continue;
+    const parsed = modelManifestSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (parsed.success) summaries.push(summarize(parsed.data));
+    else console.error(JSON.stringify({ event: 'model-refused', file, reason: parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') }));
+  }
+  return buildRegistry(summaries);
+}
 
 export function nodeDeps(env: EnvRecord): EdgeDeps {
   const config = readConfig(env);
   return {
     config,
-    registry,
+    registry: registryFromEnv(env),
     keys: envKeyStore(config.apiKeyHashes),
     limiter: memoryRateLimiter(),
     cache: memoryCache(config.cache),

@@ -27,8 +27,11 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-/** options.env: extra settings for every process of the stack (e.g. the workers' MAX_QUEUE). */
-export async function startTestStack(options: { workers?: number; env?: Record<string, string> } = {}): Promise<TestStack & { cleanup(): Promise<void> }> {
+/**
+ * options.env: extra settings for every process of the stack (e.g. the workers' MAX_QUEUE);
+ * options.modelsDir: the model folders to serve instead of models/.
+ */
+export async function startTestStack(options: { workers?: number; env?: Record<string, string>; modelsDir?: string } = {}): Promise<TestStack & { cleanup(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'imf-e2e-'));
   const stack = (await startStack({
     storage: 's3',
@@ -37,6 +40,7 @@ export async function startTestStack(options: { workers?: number; env?: Record<s
     edge: 'node',
     port: 0,
     dataDir,
+    ...(options.modelsDir ? { modelsDir: options.modelsDir } : {}),
     quiet: true,
     env: { ...process.env, DEV_API_KEY: '', RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_BURST: '10000', LOG_REQUESTS: 'false', ...options.env },
   })) as TestStack & { edge: { service: StackService }; workers: { service: StackService }[] };
@@ -59,13 +63,13 @@ export async function startTestStack(options: { workers?: number; env?: Record<s
 
 export { shippedModel, type ReferenceRequest } from '../../support/reference.js';
 
-/** Images the workers ran through the model so far: the batch-size histogram's _sum, over all workers. */
+/** Images the workers ran through a model's generator so far: the batch-size histogram's _sum, over all workers. */
 export async function inferredImages(workers: { url: string }[]): Promise<number> {
   let total = 0;
   for (const worker of workers) {
     const text = await (await fetch(`${worker.url}/metrics`)).text();
     for (const line of text.split('\n')) {
-      if (line.startsWith('imf_worker_batch_size_sum')) total += Number(line.split(' ').at(-1));
+      if (line.startsWith('imf_worker_batch_size_sum') && line.includes('stage="generator"')) total += Number(line.split(' ').at(-1));
     }
   }
   return total;
