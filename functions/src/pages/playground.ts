@@ -134,8 +134,8 @@ async function update() {
   const answer = await response.json();
   if (!response.ok) { $('status').textContent = answer.detail || answer.title; return; }
   $('status').textContent = '';
-  $('class-index').textContent = '#' + new URL(answer.url).pathname.split('/').pop().split('.')[0];
   $('image').src = answer.url;
+  $('class-index').textContent = '#' + new URL(answer.url, location.href).pathname.split('/').pop().split('.')[0];
   $('url').textContent = new URL(answer.url).pathname + new URL(answer.url).search.replace(/&exp=.*$/, '');
 }
 
