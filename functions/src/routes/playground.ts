@@ -13,7 +13,14 @@ import { problem, problemResponse } from '../problem/index.js';
 import type { RouteContext } from './context.js';
 import { signFromBody } from './sign-image.js';
 
-const PAGE_TOKEN_PATH = '/playground';
+/** A page token is the signed path `/playground?n=<nonce>`: each page load gets its own, and so its own budget. */
+const PAGE_TOKEN = /^\/playground\?n=[A-Za-z0-9_-]{16}$/;
+
+function pageTokenPath(): string {
+  let nonce = '';
+  for (const b of crypto.getRandomValues(new Uint8Array(16))) nonce += 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[b & 63];
+  return `/playground?n=${nonce}`;
+}
 /** The page token's own signer: it is a token, not a URL anything is charged to. */
 const PAGE_TOKEN_SIGNER = 'page';
 const ASSET_CACHING = 'public, max-age=300';
@@ -42,7 +49,7 @@ export function registerPlayground(app: OpenAPIHono, ctx: RouteContext): void {
 
   app.get('/', async (c) => {
     if (config.playground === 'off') return off();
-    const token = await signPath(PAGE_TOKEN_PATH, config.signingKeys, nowSeconds() + config.playgroundTtlSeconds, PAGE_TOKEN_SIGNER);
+    const token = await signPath(pageTokenPath(), config.signingKeys, nowSeconds() + config.playgroundTtlSeconds, PAGE_TOKEN_SIGNER);
     return c.html(playgroundPage(registry, token), 200, { 'cache-control': 'no-store' });
   });
   app.get('/playground.js', (c) => c.body(PLAYGROUND_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': ASSET_CACHING }));
@@ -55,10 +62,10 @@ export function registerPlayground(app: OpenAPIHono, ctx: RouteContext): void {
     const token = c.req.header(PLAYGROUND_TOKEN_HEADER) ?? '';
     const verified = await access.verifySignature(token);
     if (!verified.ok) return verified.response;
-    if (verified.path !== PAGE_TOKEN_PATH) return problemResponse(problem('bad-signature', 'not a playground token'));
+    if (!PAGE_TOKEN.test(verified.path)) return problemResponse(problem('bad-signature', 'not a playground token'));
     const charged = await access.chargeClient(`pg-sign:${ctx.client(c)}`, config.playgroundRateLimit);
     if (!charged.ok) return charged.response;
-    // The token's id is the start of its MAC: unique per token, and nothing to forge from.
+    // The token's id is the start of its MAC: unique per token (its nonce), and nothing to forge from.
     const signer = `${PLAYGROUND_SIGNER}${token.slice(token.lastIndexOf('=') + 1, token.lastIndexOf('=') + 17)}`;
     const tokenExpires = Number(/[?&]exp=(\d+)/.exec(token)?.[1] ?? 0);
     const ttl = Math.max(1, Math.min(config.playgroundUrlTtlSeconds, tokenExpires - nowSeconds()));

@@ -3,6 +3,7 @@
 // it serves the model folders there (read at start) instead of the ones bundled at build time.
 // Started by node-main.ts (`npm run start:edge`); tests and the benchmark start it in-process.
 import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { modelManifestSchema, summarize, type ModelRegistry } from '@imf/contract';
@@ -15,6 +16,7 @@ import { buildRegistry, registry as bundledRegistry } from '../models/registry.j
 import { WorkerPool } from '../pool/index.js';
 import { memoryRateLimiter } from '../rate-limit/adapters/memory.js';
 import { s3StoreFromEnv } from '../storage/adapters/s3.js';
+import { answerClientErrors } from './node-client-errors.js';
 
 /**
  * The models of MODELS_DIR's folders (each folder with a model.json), or the bundled ones without
@@ -41,6 +43,9 @@ export function nodeDeps(env: EnvRecord): EdgeDeps {
     registry: registryFromEnv(env),
     keys: envKeyStore(config.apiKeyHashes),
     limiter: memoryRateLimiter(),
+    clientLimiter: memoryRateLimiter(),
+    // The socket's peer; X-Forwarded-For counts only from TRUSTED_PROXIES (access/client.ts).
+    clientAddress: (c) => (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress,
     cache: memoryCache(config.cache),
     store: s3StoreFromEnv(env),
     pool: new WorkerPool({ workerUrls: config.workerUrls, secret: config.workerSecret, ...config.pool }),
@@ -67,5 +72,6 @@ export function startNodeEdge(options: { env: EnvRecord; port?: number; hostname
         close: () => new Promise<void>((done) => server.close(() => done())),
       });
     });
+    answerClientErrors(server);
   });
 }
