@@ -13,6 +13,7 @@ import { WorkerMetrics } from './metrics/index.js';
 import { discoverModels, type RefusedModel } from './models/discover.js';
 import { filesystemStore } from './storage/adapters/filesystem.js';
 import { s3Store } from './storage/adapters/s3.js';
+import { withIntegrity } from './storage/integrity.js';
 import type { ImageStore } from './storage/types.js';
 
 export function storeFor(config: WorkerConfig['storage']): ImageStore {
@@ -117,7 +118,13 @@ export class GpuWorker implements WorkerState {
     for (const refused of this.refusedModels) log.error({ folder: refused.dir, reason: refused.reason }, `model refused: ${refused.reason}`);
     if (served.length === 0) throw new Error(`no servable model in ${config.modelsDir}`);
     if (this.currentPhase !== 'starting') return;
-    this.currentGenerator = new ImageGenerator(served, storeFor(config.storage), this.metrics, { requestTimeoutMs: config.requestTimeoutMs });
+    const store = config.integrityKey
+      ? withIntegrity(storeFor(config.storage), config.integrityKey, (objectKey, tagged) => {
+          this.metrics.integrityFailures.inc();
+          this.log.warn({ event: 'storage-integrity-mismatch', objectKey, tagged }, 'stored object failed its integrity check; regenerating it');
+        })
+      : storeFor(config.storage);
+    this.currentGenerator = new ImageGenerator(served, store, this.metrics, { requestTimeoutMs: config.requestTimeoutMs });
     this.currentPhase = 'ready';
     log.info({ models: served.map((m) => m.manifest.id) }, 'ready');
   }

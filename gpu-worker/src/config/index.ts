@@ -30,6 +30,8 @@ export interface WorkerConfig {
   shedAfterMs: number;
   workerSecret: string;
   storage: StorageConfig;
+  /** STORAGE_INTEGRITY_KEY, shared with the edge: objects are written with its tag and read only with it. */
+  integrityKey: string | undefined;
   intraOpThreads: number;
   interOpThreads: number;
   executionProvider: ExecutionProviderChoice;
@@ -127,6 +129,7 @@ export function readConfig(env: Env = process.env): WorkerConfig {
     shedAfterMs: number('SHED_AFTER_MS', 5_000, 1, 600_000),
     workerSecret,
     storage,
+    integrityKey: text('STORAGE_INTEGRITY_KEY') || undefined,
     intraOpThreads: number('INTRA_OP_THREADS', 1, 0, 1024),
     interOpThreads: number('INTER_OP_THREADS', 1, 0, 1024),
     executionProvider: oneOf<ExecutionProviderChoice>('EXECUTION_PROVIDER', 'auto', ['auto', 'cuda', 'cpu']),

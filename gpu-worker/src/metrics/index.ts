@@ -59,6 +59,12 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
 
+  readonly integrityFailures = new Counter({
+    name: 'imf_worker_storage_integrity_failures_total',
+    help: 'Stored objects that failed their integrity check (missing or wrong tag): treated as absent, regenerated and replaced',
+    registers: [this.registry],
+  });
+
   readonly requests = new Counter({
     name: 'imf_worker_http_requests_total',
     help: 'HTTP requests answered, per route and status',

@@ -25,6 +25,11 @@ export interface ImageStore {
    * (not even a partial one). Throws WorkerError('storage') when the write fails.
    */
   putIfAbsent(objectKey: string, image: ImageObject): Promise<PutOutcome>;
+  /**
+   * Writes the object whether or not one exists: only for an object that failed its integrity check
+   * (storage/integrity.ts). Stores that nothing but this worker can write need not have it.
+   */
+  replace?(objectKey: string, image: ImageObject): Promise<void>;
   /** Whether the store answers (for /readyz). */
   ready(): Promise<boolean>;
 }

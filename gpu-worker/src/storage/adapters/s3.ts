@@ -53,6 +53,23 @@ export function s3Store(options: S3StoreOptions): ImageStore {
   });
   const Bucket = options.bucket;
 
+  // One PUT with a known length: S3 servers store an object only once its whole body arrived, so a
+  // connection lost mid-upload leaves nothing behind.
+  async function put(Key: string, image: ImageObject, ifNoneMatch: boolean): Promise<void> {
+    await client.send(
+      new PutObjectCommand({
+        Bucket,
+        Key,
+        Body: image.body,
+        ContentLength: image.body.byteLength,
+        ContentType: image.contentType,
+        CacheControl: IMMUTABLE_CACHE_CONTROL,
+        Metadata: image.metadata,
+        ...(ifNoneMatch ? { IfNoneMatch: '*' } : {}),
+      }),
+    );
+  }
+
   async function exists(Key: string): Promise<boolean> {
     try {
       await client.send(new HeadObjectCommand({ Bucket, Key }));
@@ -83,23 +100,17 @@ export function s3Store(options: S3StoreOptions): ImageStore {
     async putIfAbsent(Key, image: ImageObject): Promise<PutOutcome> {
       if (!options.conditionalPut && (await exists(Key))) return 'exists';
       try {
-        // One PUT with a known length: S3 servers store an object only once its whole body arrived,
-        // so a connection lost mid-upload leaves nothing behind.
-        await client.send(
-          new PutObjectCommand({
-            Bucket,
-            Key,
-            Body: image.body,
-            ContentLength: image.body.byteLength,
-            ContentType: image.contentType,
-            CacheControl: IMMUTABLE_CACHE_CONTROL,
-            Metadata: image.metadata,
-            ...(options.conditionalPut ? { IfNoneMatch: '*' } : {}),
-          }),
-        );
+        await put(Key, image, options.conditionalPut);
         return 'created';
       } catch (error) {
         if (statusOf(error) === 412) return 'exists';
+        throw storageError('PUT', error);
+      }
+    },
+    async replace(Key, image: ImageObject): Promise<void> {
+      try {
+        await put(Key, image, false);
+      } catch (error) {
         throw storageError('PUT', error);
       }
     },
