@@ -1,10 +1,12 @@
 // A latent model through the real stack (SeaweedFS, a GPU worker, the edge on Node): a tiny
 // random-weight import of the official architecture with its VAE decoder, built into a folder of
 // this test's own and served from there, as `npm start` serves an imported models/<id>/. Named
-// classes, RGB pixels equal to the Python reference's, and the tiers.
+// classes (and the playground's search over them), RGB pixels equal to the Python reference's,
+// and the tiers.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalPath, type ImageRequest } from '@imf/contract';
 import { comparePixels } from '../support/reference.js';
@@ -86,5 +88,23 @@ describe('a two-stage model on the whole stack', () => {
     expect([...jpeg.bytes.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
     const webp = await get(canonicalPath(request({ seed: 5, format: 'webp', size: 32 })));
     expect([webp.status, webp.type]).toEqual([200, 'image/webp']);
+  });
+
+  it('has a playground whose class box searches the 1000 names as one types and shows the RGB image', async () => {
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(stack.url + '/');
+      await page.locator('#image[src]').waitFor({ state: 'attached', timeout: 30_000 });
+      await page.locator('#class').fill('golden ret');
+      await expect.poll(() => page.locator('#class-options option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).toContain('Golden Retriever');
+      const shown = page.waitForResponse((r) => r.url().includes(`/v1/images/${tiny.manifest.id}/207.png`) && r.status() === 200, { timeout: 30_000 });
+      await page.locator('#class').fill('Golden Retriever');
+      await shown;
+      await expect.poll(() => page.evaluate(() => { const img = document.getElementById('image') as HTMLImageElement; return img.complete && img.src.includes('/207.png') ? [img.naturalWidth, img.className] : []; })).toEqual([256, 'rgb']);
+      expect(await page.locator('#class-index').textContent()).toBe('#207');
+    } finally {
+      await browser.close();
+    }
   });
 });
