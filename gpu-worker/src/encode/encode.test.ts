@@ -1,9 +1,9 @@
 // Encoding: pixels rounded exactly as the reference rounds them, deterministic PNG bytes, exact
-// integer upscaling, and lossless single-channel WebP.
+// integer upscaling, block-mean downscaling, lossless single-channel WebP, and RGB JPEG.
 import { decode } from 'fast-png';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { encodeImage, scaleFactor, toPixels, upscale } from './index.js';
+import { downscale, encodeImage, scaleFactor, toPixels, upscale } from './index.js';
 
 const shape = { channels: 1, height: 28, width: 28 };
 const gradient = () => {
@@ -79,6 +79,19 @@ describe('encodeImage', () => {
     const a = await encodeImage(pixels, shape, 'webp', 56);
     const b = await encodeImage(pixels, shape, 'webp', 56);
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+  });
+
+  it('downscales by the mean of each block, rounded half up in integers', () => {
+    // A 2×2 RGB image to 1×1: channel means 1.5 → 2, 2.5 → 3, 254.25 → 254.
+    const rgb = new Uint8Array([1, 2, 255, 2, 3, 254, 1, 2, 254, 2, 3, 254]);
+    expect(Array.from(downscale(rgb, { channels: 3, height: 2, width: 2 }, 2))).toEqual([2, 3, 254]);
+  });
+
+  it('writes RGB JPEG at a size below the native one', async () => {
+    const rgb = new Uint8Array(64 * 64 * 3).map((_, i) => (i * 7) % 256);
+    const jpeg = await encodeImage(rgb, { channels: 3, height: 64, width: 64 }, 'jpeg', 32);
+    const meta = await sharp(Buffer.from(jpeg)).metadata();
+    expect([meta.format, meta.width, meta.height, meta.channels]).toEqual(['jpeg', 32, 32, 3]);
   });
 
   it('refuses sizes that are not whole multiples of the native width', () => {
