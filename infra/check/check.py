@@ -12,7 +12,7 @@ import yaml
 
 INFRA = Path(__file__).resolve().parent.parent
 # Values standing in for the variables an operator must set (`${VAR:?message}`).
-EXAMPLE_ENV = {"WORKER_SECRET": "x" * 32, "S3_SECRET_ACCESS_KEY": "y" * 32, "SIGNING_KEYS": "k1:" + "z" * 64}
+EXAMPLE_ENV = {"WORKER_SECRET": "x" * 32, "S3_SECRET_ACCESS_KEY": "y" * 32, "SIGNING_KEYS": "k1:" + "z" * 64, "STORAGE_INTEGRITY_KEY": "w" * 64}
 
 
 def interpolate(text: str) -> str:
@@ -65,6 +65,15 @@ def check_compose(path: Path) -> list[str]:
             source = config["source"] if isinstance(config, dict) else config
             if source not in (spec.get("configs") or {}):
                 problems.append(f"service {name}: unknown config {source}")
+        # Closed storage: nothing but the edge is published, and SeaweedFS binds everything but its
+        # S3 gateway to the container's loopback.
+        if service.get("ports") and name != "edge":
+            problems.append(f"service {name}: publishes ports; only the edge may")
+        if name == "seaweedfs":
+            command = " ".join(service.get("command") or []) if isinstance(service.get("command"), list) else str(service.get("command"))
+            for flag in ("-ip.bind=127.0.0.1", "-s3.ip.bind=0.0.0.0", "WEED_JWT_SIGNING_KEY", "WEED_JWT_FILER_SIGNING_KEY"):
+                if flag not in command:
+                    problems.append(f"service seaweedfs: command lacks {flag} (only the S3 port may be reachable)")
         build = service.get("build")
         if isinstance(build, dict):
             dockerfile = (path.parent / build.get("context", ".") / build.get("dockerfile", "Dockerfile")).resolve()
@@ -73,9 +82,25 @@ def check_compose(path: Path) -> list[str]:
     return problems
 
 
+def check_network_policies(paths: list[Path]) -> list[str]:
+    """Every pod of the namespace sits behind a default-deny policy, and each Deployment has a policy of its own."""
+    docs = [doc for path in paths for doc in yaml.safe_load_all(path.read_text()) if doc]
+    policies = [doc for doc in docs if doc.get("kind") == "NetworkPolicy"]
+    problems = []
+    if not any(p["spec"].get("podSelector") == {} and set(p["spec"].get("policyTypes", [])) == {"Ingress", "Egress"} and not p["spec"].get("ingress") and not p["spec"].get("egress") for p in policies):
+        problems.append("no default-deny NetworkPolicy (podSelector {}, Ingress and Egress, no rules)")
+    for deployment in (doc for doc in docs if doc.get("kind") == "Deployment"):
+        labels = deployment["spec"]["template"]["metadata"].get("labels", {})
+        selected = [p for p in policies if p["spec"].get("podSelector", {}).get("matchLabels") and all(labels.get(k) == v for k, v in p["spec"]["podSelector"]["matchLabels"].items())]
+        if not selected:
+            problems.append(f"Deployment/{deployment['metadata']['name']}: no NetworkPolicy selects its pods")
+    return problems
+
+
 def main() -> int:
     failed = 0
-    files = [(p, check_kubernetes) for p in sorted((INFRA / "k8s").glob("*.yaml"))] + [(INFRA / "compose.yaml", check_compose)]
+    manifests = sorted((INFRA / "k8s").glob("*.yaml"))
+    files = [(p, check_kubernetes) for p in manifests] + [(INFRA / "compose.yaml", check_compose), (INFRA / "k8s", lambda _: check_network_policies(manifests))]
     for path, check in files:
         problems = check(path)
         status = "ok" if not problems else "FAILED"

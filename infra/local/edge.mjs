@@ -4,18 +4,27 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { answers200, freePort, startService, waitUntil } from './processes.mjs';
 
-/** The edge's configuration (functions/README.md), shared by both runtimes. */
-export function edgeVars({ secrets, workerUrls, storage, env = process.env }) {
+/**
+ * The edge's configuration (functions/README.md), shared by both runtimes. `hosts`: the names the
+ * stack is reached by, the only ones the edge builds absolute URLs for (ALLOWED_HOSTS).
+ */
+export function edgeVars({ secrets, workerUrls, storage, env = process.env, hosts = ['127.0.0.1', 'localhost'] }) {
   const vars = {
     SIGNING_KEYS: secrets.signingKeys,
     WORKER_SECRET: secrets.workerSecret,
     WORKER_URLS: workerUrls.join(','),
     API_KEY_HASHES: secrets.apiKeyHash,
+    STORAGE_INTEGRITY_KEY: secrets.storageIntegrityKey,
+    ALLOWED_HOSTS: [...new Set(hosts)].join(','),
   };
   if (storage.kind === 's3') {
     Object.assign(vars, { S3_ENDPOINT: storage.endpoint, S3_BUCKET: storage.bucket, S3_REGION: storage.region, S3_ACCESS_KEY_ID: storage.accessKeyId, S3_SECRET_ACCESS_KEY: storage.secretAccessKey });
   }
-  for (const name of ['RATE_LIMIT_PER_MINUTE', 'RATE_LIMIT_BURST', 'POOL_DEADLINE_MS', 'PUBLIC_ORIGIN', 'LOG_REQUESTS', 'CACHE_MAX_ENTRIES', 'CACHE_MAX_BYTES', 'SIGNED_URL_TTL_SECONDS']) {
+  for (const name of [
+    'RATE_LIMIT_PER_MINUTE', 'RATE_LIMIT_BURST', 'POOL_DEADLINE_MS', 'PUBLIC_ORIGIN', 'LOG_REQUESTS', 'CACHE_MAX_ENTRIES', 'CACHE_MAX_BYTES', 'SIGNED_URL_TTL_SECONDS',
+    'ALLOWED_HOSTS', 'TRUSTED_PROXIES', 'PLAYGROUND', 'PLAYGROUND_TTL_SECONDS', 'PLAYGROUND_URL_TTL_SECONDS', 'PLAYGROUND_RATE_LIMIT_PER_MINUTE', 'PLAYGROUND_RATE_LIMIT_BURST',
+    'PLAYGROUND_GENERATIONS_PER_MINUTE', 'PLAYGROUND_GENERATIONS_BURST',
+  ]) {
     if (env[name] !== undefined) vars[name] = env[name];
   }
   return vars;

@@ -23,6 +23,15 @@ export interface SeaweedOptions {
   secretAccessKey: string;
   log?: (line: string) => void;
   onSpawn?: (service: Service) => void;
+  /** The environment of `weed` (default: this process's), to which the JWT keys are added. */
+  env?: Record<string, string | undefined>;
+}
+
+/** The keys SeaweedFS signs and checks its own write paths with (made at each start). */
+export interface SeaweedJwtKeys {
+  volumeWrite: string;
+  filerWrite: string;
+  filerRead: string;
 }
 
 export interface Seaweed {
@@ -33,6 +42,7 @@ export interface Seaweed {
   accessKeyId: string;
   secretAccessKey: string;
   ports: SeaweedPorts;
+  jwt: SeaweedJwtKeys;
 }
 
 export function weedBinary(repoRoot: string, env?: Record<string, string | undefined>): string;

@@ -1,8 +1,12 @@
 // Storage for the local stack: SeaweedFS (`weed server` from .venv-s3/, installed by
 // scripts/setup-s3.sh) serving the S3 API on loopback, its data in a folder that outlives the process.
+// Only the S3 port is meant to be used: every port listens on loopback alone, and the filer's HTTP
+// API and the volume servers' writes want JWTs signed with keys made at each start (SeaweedFS reads
+// them from WEED_JWT_* variables), so nothing without them writes, reads, lists or deletes there.
 // Fixed ports by default (the master's state names them, so a persistent folder wants the same ports
 // on the next start); `ports: 'free'` picks free ones for a throw-away folder (tests); an object of
 // ports (a previous start's `ports`) restarts on the same folder where the edge and workers look.
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AwsClient } from 'aws4fetch';
@@ -15,7 +19,13 @@ export function weedBinary(repoRoot, env = process.env) {
 }
 
 /** Starts SeaweedFS with one bucket and one access key; resolves once an object can be written and read. */
-export async function startSeaweed({ repoRoot, dir, s3Port = 8333, ports = 'fixed', bucket = 'images', accessKeyId, secretAccessKey, log, onSpawn }) {
+/** Signing keys for SeaweedFS's own write (and filer read) paths: fresh per start, known only to it and the caller. */
+function jwtKeys() {
+  const key = () => randomBytes(32).toString('base64');
+  return { volumeWrite: key(), filerWrite: key(), filerRead: key() };
+}
+
+export async function startSeaweed({ repoRoot, dir, s3Port = 8333, ports = 'fixed', bucket = 'images', accessKeyId, secretAccessKey, log, onSpawn, env = process.env }) {
   mkdirSync(join(dir, 'data'), { recursive: true });
   const config = join(dir, 's3.json');
   writeFileSync(config, JSON.stringify({ identities: [{ name: 'stack', credentials: [{ accessKey: accessKeyId, secretKey: secretAccessKey }], actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'] }] }));
@@ -40,7 +50,9 @@ export async function startSeaweed({ repoRoot, dir, s3Port = 8333, ports = 'fixe
     '-filer', `-filer.port=${p.filer}`, `-filer.port.grpc=${p.filerGrpc}`,
     '-s3', `-s3.port=${p.s3}`, `-s3.port.grpc=${p.s3Grpc}`, '-s3.port.iceberg=0', '-s3.port.lance=0', `-s3.config=${config}`,
   ];
-  const service = startService('s3', weedBinary(repoRoot), args, { silent: true, log, onSpawn });
+  const jwt = jwtKeys();
+  const weedEnv = { ...env, WEED_JWT_SIGNING_KEY: jwt.volumeWrite, WEED_JWT_FILER_SIGNING_KEY: jwt.filerWrite, WEED_JWT_FILER_SIGNING_READ_KEY: jwt.filerRead };
+  const service = startService('s3', weedBinary(repoRoot), args, { silent: true, log, onSpawn, env: weedEnv });
   const endpoint = `http://127.0.0.1:${p.s3}`;
   const region = 'us-east-1';
   const client = new AwsClient({ accessKeyId, secretAccessKey, region, service: 's3', retries: 0 });
@@ -54,5 +66,5 @@ export async function startSeaweed({ repoRoot, dir, s3Port = 8333, ports = 'fixe
     await service.stop();
     throw error;
   });
-  return { service, endpoint, bucket, region, accessKeyId, secretAccessKey, ports: p };
+  return { service, endpoint, bucket, region, accessKeyId, secretAccessKey, ports: p, jwt };
 }

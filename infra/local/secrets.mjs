@@ -16,6 +16,10 @@ export function stackSecrets(dataDir, env = process.env) {
       s3AccessKeyId: 'local-stack',
       s3SecretAccessKey: randomBytes(24).toString('hex'),
     };
+  }
+  // Added since the first start of older data folders: the key of stored objects' integrity tags.
+  if (!stored.storageIntegrityKey || !existsSync(file)) {
+    stored.storageIntegrityKey ??= randomBytes(32).toString('hex');
     writeFileSync(file, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600 });
   }
   const devApiKey = env.DEV_API_KEY || stored.devApiKey;

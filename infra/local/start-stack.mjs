@@ -70,11 +70,11 @@ export async function startStack(options = {}) {
       stack.storage = { kind: 'fs', dir };
     }
     stack.workers = await Promise.all(
-      Array.from({ length: workerCount }, (_, index) => startWorker({ repoRoot, index, modelsDir, secret: secrets.workerSecret, storage: stack.storage, env, log, quiet, onSpawn: track })),
+      Array.from({ length: workerCount }, (_, index) => startWorker({ repoRoot, index, modelsDir, secret: secrets.workerSecret, integrityKey: secrets.storageIntegrityKey, storage: stack.storage, env, log, quiet, onSpawn: track })),
     );
     if (options.signal?.aborted) throw new Error('aborted');
     if (edgeRuntime === 'node') buildNodeEdge(repoRoot);
-    const vars = edgeVars({ secrets, workerUrls: stack.workers.map((w) => w.url), storage: stack.storage, env });
+    const vars = edgeVars({ secrets, workerUrls: stack.workers.map((w) => w.url), storage: stack.storage, env, hosts: ['127.0.0.1', 'localhost', options.host ?? '127.0.0.1'] });
     if (edgeRuntime === 'node') vars.MODELS_DIR = modelsDir;
     const startTheEdge = (port) => startEdge({ repoRoot, runtime: edgeRuntime, port, host: options.host ?? '127.0.0.1', vars, dataDir, env, log, quiet, onSpawn: track });
     stack.edge = await startTheEdge(options.port ?? 8787);

@@ -11,7 +11,7 @@ export function workerStorageEnv(storage) {
   return { STORAGE_DIR: storage.dir };
 }
 
-export async function startWorker({ repoRoot, index, modelsDir = join(repoRoot, 'models'), secret, storage, env = process.env, log, quiet = false, onSpawn }) {
+export async function startWorker({ repoRoot, index, modelsDir = join(repoRoot, 'models'), secret, integrityKey, storage, env = process.env, log, quiet = false, onSpawn }) {
   const port = await freePort();
   const childEnv = {
     ...env,
@@ -23,6 +23,7 @@ export async function startWorker({ repoRoot, index, modelsDir = join(repoRoot, 
     // The AWS SDK warns about Node 20 on every start; nothing to act on here.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...workerStorageEnv(storage),
+    ...(integrityKey ? { STORAGE_INTEGRITY_KEY: integrityKey } : {}),
   };
   // The stack's own S3_* settings must not leak into a filesystem-backed worker.
   if (storage.kind !== 's3') for (const name of Object.keys(childEnv)) if (name.startsWith('S3_')) delete childEnv[name];

@@ -18,7 +18,19 @@ export interface TestStack {
   url: string;
   apiKey: string;
   workers: { url: string }[];
-  storage: { kind: string; endpoint?: string; bucket?: string; region?: string; accessKeyId?: string; secretAccessKey?: string; service?: StackService };
+  storage: {
+    kind: string;
+    endpoint?: string;
+    bucket?: string;
+    region?: string;
+    accessKeyId?: string;
+    secretAccessKey?: string;
+    service?: StackService;
+    /** SeaweedFS's own ports (master, volume, filer, S3 and their gRPC ports). */
+    ports?: { master: number; volume: number; filer: number; s3: number };
+    /** The keys SeaweedFS checks its own write paths with (the security tests write around the workers with them). */
+    jwt?: { volumeWrite: string; filerWrite: string; filerRead: string };
+  };
   restartEdge(): Promise<unknown>;
   /** Starts storage again on its folder and ports (after a fault test stopped or killed it). */
   restartStorage(): Promise<unknown>;

@@ -1,0 +1,197 @@
+// Issue 12's attacks, repeated from outside against the real stack (SeaweedFS, a GPU worker on the
+// shipped model, the edge on Node): storage is closed but for its S3 port, bytes written around the
+// workers are never served (the tamper test writes through SeaweedFS's own filer), the playground
+// is not a free GPU whatever addresses a client claims, and a forged Host builds no URL.
+import { createHmac } from 'node:crypto';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { AwsClient } from 'aws4fetch';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalPath, defaultSize, imageKey, INTEGRITY_METADATA, integrityMatches, objectKey, type ImageRequest } from '@imf/contract';
+import { inferredImages, shippedModel, startTestStack, type TestStack } from './support/stack.js';
+
+const { manifest } = shippedModel();
+let stack: TestStack & { cleanup(): Promise<void> };
+
+let nextSeed = 3_000_000 + Math.floor(Math.random() * 1_000_000);
+function request(overrides: Partial<ImageRequest> = {}): ImageRequest {
+  return {
+    model: manifest.id,
+    class: 4,
+    guidance: manifest.guidance.default,
+    tmin: manifest.interval.default[0],
+    tmax: manifest.interval.default[1],
+    seed: nextSeed++,
+    format: 'png',
+    size: defaultSize(manifest),
+    ...overrides,
+  };
+}
+
+async function get(path: string): Promise<{ status: number; tier: string | null; bytes: Buffer }> {
+  const response = await fetch(new URL(path, stack.url), { headers: { authorization: `Bearer ${stack.apiKey}` } });
+  return { status: response.status, tier: response.headers.get('x-image-tier'), bytes: Buffer.from(await response.arrayBuffer()) };
+}
+
+/** An HS256 JWT as SeaweedFS signs its own (claims: an expiry). */
+function seaweedJwt(key: string): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const body = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ exp: Math.floor(Date.now() / 1000) + 60 })}`;
+  return `${body}.${createHmac('sha256', key).update(body).digest('base64url')}`;
+}
+
+/** Sends raw bytes to the edge and reads the whole answer. */
+function raw(text: string): Promise<string> {
+  const { hostname, port } = new URL(stack.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(text));
+    let answer = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk) => (answer += chunk));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => socket.destroy());
+  });
+}
+
+/** Whether a TCP connection to host:port is accepted. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, host, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+    socket.setTimeout(2000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+const GENERATIONS_BURST = 3;
+
+beforeAll(async () => {
+  stack = await startTestStack({ workers: 1, env: { PLAYGROUND_GENERATIONS_BURST: String(GENERATIONS_BURST), PLAYGROUND_GENERATIONS_PER_MINUTE: '0.001' } });
+});
+afterAll(async () => {
+  await stack?.cleanup();
+});
+
+describe('closed storage', () => {
+  it("answers nothing on SeaweedFS's filer without its JWT: no list, read, write or delete", async () => {
+    const filer = `http://127.0.0.1:${stack.storage.ports!.filer}`;
+    const object = `${filer}/buckets/${stack.storage.bucket}/images/probe.png`;
+    const answers = [
+      await fetch(`${filer}/buckets/${stack.storage.bucket}/`, { headers: { accept: 'application/json' } }),
+      await fetch(object),
+      await fetch(object, { method: 'PUT', body: 'evil' }),
+      await fetch(object, { method: 'DELETE' }),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([401, 401, 401, 401]);
+  });
+
+  it('refuses a volume write without a JWT, even with a file id the master hands out', async () => {
+    const assign = (await (await fetch(`http://127.0.0.1:${stack.storage.ports!.master}/dir/assign`)).json()) as { fid?: string; url?: string };
+    expect(assign.fid).toBeTruthy();
+    const form = new FormData();
+    form.append('file', new Blob(['evil']));
+    expect((await fetch(`http://${assign.url}/${assign.fid}`, { method: 'POST', body: form })).status).toBe(401);
+  });
+
+  it("listens on loopback only: the storage ports are not reachable on the machine's other addresses", async () => {
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    if (!external) return; // a machine with loopback only: nothing else to reach them from
+    const { master, volume, filer, s3 } = stack.storage.ports!;
+    for (const port of [master, volume, filer, s3]) expect(await accepts(external, port), `port ${port} on ${external}`).toBe(false);
+    expect(await accepts('127.0.0.1', s3)).toBe(true);
+  });
+
+  it('never serves bytes overwritten through the filer: a fresh edge regenerates the image and the worker writes it back', async () => {
+    const req = request();
+    const path = canonicalPath(req);
+    const original = await get(path);
+    expect([original.status, original.tier]).toEqual([200, 'generated']);
+
+    // Overwrite the stored object through SeaweedFS's own filer port with another image of the
+    // same size (as someone holding the filer's key, or any path around the workers, could).
+    const object = objectKey(req, manifest.version, await imageKey(req, manifest.version));
+    const other = await get(canonicalPath(request({ class: 9 })));
+    expect(other.bytes.equals(original.bytes)).toBe(false);
+    const filer = `http://127.0.0.1:${stack.storage.ports!.filer}/buckets/${stack.storage.bucket}/${object}`;
+    const put = await fetch(filer, { method: 'PUT', body: other.bytes, headers: { authorization: `Bearer ${seaweedJwt(stack.storage.jwt!.filerWrite)}`, 'content-type': 'image/png' } });
+    expect(put.status).toBeLessThan(300);
+    const s3 = new AwsClient({ accessKeyId: stack.storage.accessKeyId!, secretAccessKey: stack.storage.secretAccessKey!, region: stack.storage.region!, service: 's3', retries: 0 });
+    const storedUrl = `${stack.storage.endpoint}/${stack.storage.bucket}/${object}`;
+    expect(Buffer.from(await (await s3.fetch(storedUrl)).arrayBuffer()).equals(other.bytes)).toBe(true); // the tamper took
+
+    await stack.restartEdge(); // an empty memory cache: the edge must look in storage again
+    const before = await inferredImages(stack.workers);
+    const after = await get(path);
+    expect(after.status).toBe(200);
+    expect(after.tier).toBe('generated');
+    expect(after.bytes.equals(other.bytes)).toBe(false);
+    expect(after.bytes.equals(original.bytes)).toBe(true);
+    expect(await inferredImages(stack.workers)).toBe(before + 1);
+    const ready = (await (await fetch(new URL('/readyz', stack.url))).json()) as { integrity_failures: number };
+    expect(ready.integrity_failures).toBe(1);
+
+    // The worker replaced the tampered object: storage holds the original bytes with a valid tag,
+    // and the next fresh edge answers from storage again.
+    const repaired = await s3.fetch(storedUrl);
+    const repairedBytes = new Uint8Array(await repaired.arrayBuffer());
+    expect(Buffer.from(repairedBytes).equals(original.bytes)).toBe(true);
+    const secrets = (stack as unknown as { secrets: { storageIntegrityKey: string } }).secrets;
+    expect(await integrityMatches(secrets.storageIntegrityKey, object, repairedBytes, repaired.headers.get(`x-amz-meta-${INTEGRITY_METADATA}`))).toBe(true);
+    await stack.restartEdge();
+    const again = await get(path);
+    expect([again.tier, again.bytes.equals(original.bytes)]).toEqual(['storage', true]);
+  });
+});
+
+describe('the playground against the real stack', () => {
+  const pageToken = async () => {
+    const html = await (await fetch(new URL('/', stack.url))).text();
+    return /name="playground-token" content="([^"]+)"/.exec(html)![1]!.replace(/&amp;/g, '&');
+  };
+  const sign = async (token: string, req: ImageRequest, headers: Record<string, string> = {}) =>
+    fetch(new URL('/playground/sign', stack.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-playground-token': token, ...headers },
+      body: JSON.stringify({ model: req.model, class: req.class, guidance: req.guidance, interval: [req.tmin, req.tmax], seed: req.seed, size: req.size }),
+    });
+
+  it('refuses to sign for another site', async () => {
+    expect((await sign(await pageToken(), request(), { origin: 'https://evil.example' })).status).toBe(403);
+  });
+
+  it('gives a client a bounded number of fresh generations, however many addresses it claims and page tokens it takes', async () => {
+    const before = await inferredImages(stack.workers);
+    const statuses = [];
+    for (let i = 0; i < GENERATIONS_BURST + 3; i++) {
+      const spoof = { 'x-forwarded-for': `203.0.113.${i}`, 'cf-connecting-ip': `198.51.100.${i}` };
+      const minted = await sign(await pageToken(), request(), spoof);
+      expect(minted.status).toBe(200);
+      const { url } = (await minted.json()) as { url: string };
+      statuses.push((await fetch(new URL(url, stack.url), { headers: spoof })).status);
+    }
+    expect(statuses).toEqual([...Array(GENERATIONS_BURST).fill(200), 429, 429, 429]);
+    expect(await inferredImages(stack.workers)).toBe(before + GENERATIONS_BURST);
+  });
+});
+
+describe('origins and parser errors', () => {
+  it('builds no URL from a forged Host header', async () => {
+    const answer = await raw(`GET /v1/images/${manifest.id}/3.png?seed=5 HTTP/1.1\r\nhost: evil.example\r\nauthorization: Bearer ${stack.apiKey}\r\nconnection: close\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 302/);
+    expect(answer).not.toContain('evil.example');
+  });
+
+  it('answers a 100 KB header with problem+json', async () => {
+    const answer = await raw(`GET /v1/models HTTP/1.1\r\nhost: 127.0.0.1\r\nx-big: ${'a'.repeat(100 * 1024)}\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 431/);
+    expect(answer.toLowerCase()).toContain('application/problem+json');
+  });
+});
