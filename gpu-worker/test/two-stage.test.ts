@@ -1,7 +1,7 @@
 // A latent model served in two stages (generator, then the VAE decoder) from a tiny random-weight
 // import built for this file: the pixels of the Python reference for each seed, alone and batched;
-// RGB in PNG, WebP and JPEG at sizes below and above the native one; per-stage batches and
-// metrics; external-data files checked by hash before anything is served.
+// RGB in PNG, WebP and JPEG at sizes below and above the native one; per-stage batches, metrics
+// and timings; external-data files checked by hash before anything is served.
 import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +55,8 @@ describe('a two-stage latent model', () => {
     const response = await generate(worker.url, [await asRequest(r)]);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('image/png');
+    // Where its time went: each stage (its wait for a batch included), the encode and the store.
+    expect(response.headers.get('server-timing')).toMatch(/^generator;dur=[\d.]+, decoder;dur=[\d.]+, encode;dur=[\d.]+, store;dur=[\d.]+$/);
     expectReferencePixels(rgbOf(new Uint8Array(await response.arrayBuffer())), r);
   });
 

@@ -27,6 +27,8 @@ export interface GenerateRouteOptions {
   admission?: Admission;
 }
 
+const roundTimings = (timings: Record<string, number>) => Object.fromEntries(Object.entries(timings).map(([step, ms]) => [step, Math.round(ms * 10) / 10]));
+
 /** Closing after a refusal: an oversized body is not worth reading, a draining worker wants no reuse. */
 const CLOSE = { connection: 'close' };
 
@@ -92,7 +94,7 @@ export function registerGenerate(app: Hono<WorkerEnv>, state: WorkerState, optio
       return errorResponse(error);
     }
     const images = results.map((r) => (r as PromiseFulfilledResult<GeneratedImage>).value);
-    c.set('logDetail', { keys: images.map((i) => i.key), sources: images.map((i) => i.source) });
+    c.set('logDetail', { keys: images.map((i) => i.key), sources: images.map((i) => i.source), ...(images.length === 1 && images[0]!.timings ? { timings: roundTimings(images[0]!.timings) } : {}) });
     if (images.length === 1) {
       const image = images[0]!;
       return c.body(image.body as Uint8Array<ArrayBuffer>, 200, {
@@ -100,6 +102,8 @@ export function registerGenerate(app: Hono<WorkerEnv>, state: WorkerState, optio
         'cache-control': IMMUTABLE_CACHE_CONTROL,
         [IMAGE_KEY_HEADER]: image.key,
         [OBJECT_KEY_HEADER]: image.objectKey,
+        // Where a generated image's time went, per stage (each stage's wait for its batch included).
+        ...(image.timings ? { 'server-timing': Object.entries(roundTimings(image.timings)).map(([step, ms]) => `${step};dur=${ms}`).join(', ') } : {}),
       });
     }
     const batch: WorkerBatchResponse = {

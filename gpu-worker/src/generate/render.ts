@@ -12,6 +12,8 @@ export interface RenderedImage {
   objectKey: string;
   contentType: string;
   body: Uint8Array;
+  /** Milliseconds of each step of a generated image (its wait and run in each stage, encode, store). */
+  timings?: Record<'generator' | 'decoder' | 'encode' | 'store', number>;
 }
 
 /** The generation parameters stored with each object (S3 user metadata: lowercase ASCII). */
@@ -31,26 +33,31 @@ function objectMetadata(req: ImageRequest, version: string, key: string): Record
 }
 
 /** The request's 8-bit pixels (H×W×C) at the model's native size, through each stage's batcher. */
-async function nativePixels(req: ImageRequest, served: ServedModel, waitMs: number): Promise<Uint8Array> {
+async function nativePixels(req: ImageRequest, served: ServedModel, waitMs: number): Promise<{ pixels: Uint8Array; generatorMs: number; decoderMs: number }> {
   const started = performance.now();
   const out = await served.batcher.submit({ seed: req.seed, classIndex: req.class, guidance: req.guidance, tmin: req.tmin, tmax: req.tmax }, Math.max(1, waitMs));
-  if (!served.decoder) return toPixels(out, served.manifest.image);
-  return served.decoder.submit(out, Math.max(1, waitMs - (performance.now() - started)));
+  const generatorMs = performance.now() - started;
+  if (!served.decoder) return { pixels: toPixels(out, served.manifest.image), generatorMs, decoderMs: 0 };
+  const pixels = await served.decoder.submit(out, Math.max(1, waitMs - generatorMs));
+  return { pixels, generatorMs, decoderMs: performance.now() - started - generatorMs };
 }
 
 /** Generates, encodes and stores one image; `waitMs` bounds its wait for batches. */
 export async function renderImage(work: WorkerImageRequest, served: ServedModel, waitMs: number, store: ImageStore, metrics: WorkerMetrics): Promise<RenderedImage> {
   const req = work.request;
   const { image: shape } = served.manifest;
-  const pixels = await nativePixels(req, served, waitMs);
+  const { pixels, generatorMs, decoderMs } = await nativePixels(req, served, waitMs);
   const encodeStarted = performance.now();
   const body = await encodeImage(pixels, shape, req.format, req.size);
-  metrics.encodeSeconds.observe({ format: req.format }, (performance.now() - encodeStarted) / 1000);
+  const encodeMs = performance.now() - encodeStarted;
+  metrics.encodeSeconds.observe({ format: req.format }, encodeMs / 1000);
   const contentType = CONTENT_TYPES[req.format];
+  const storeStarted = performance.now();
   await metrics.timeStorage(
     'put',
     () => store.putIfAbsent(work.objectKey, { body, contentType, metadata: objectMetadata(req, work.modelVersion, work.key) }),
     (outcome) => outcome,
   );
-  return { key: work.key, objectKey: work.objectKey, contentType, body };
+  const timings = { generator: generatorMs, decoder: decoderMs, encode: encodeMs, store: performance.now() - storeStarted };
+  return { key: work.key, objectKey: work.objectKey, contentType, body, timings };
 }
