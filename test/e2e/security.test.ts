@@ -137,6 +137,8 @@ describe('closed storage', () => {
     expect(await inferredImages(stack.workers)).toBe(before + 1);
     const ready = (await (await fetch(new URL('/readyz', stack.url))).json()) as { integrity_failures: number };
     expect(ready.integrity_failures).toBe(1);
+    const metrics = await (await fetch(`${stack.workers[0]!.url}/metrics`)).text();
+    expect(metrics).toMatch(/^imf_worker_storage_integrity_failures_total 1$/m);
 
     // The worker replaced the tampered object: storage holds the original bytes with a valid tag,
     // and the next fresh edge answers from storage again.
