@@ -43,7 +43,7 @@ def pipeline(tmp_path_factory):
                   "two_step": {"fid": fid / 2, "accuracy": 0.9, "diversity": 0.5, "samples": 100}}
                  for name, fid in (("official", 40.0), ("endpoint", 30.0))]}))
     assert evaluate.main(["--id", "tiny", "--checkpoint", str(run / "last.safetensors"),
-                          "--out", str(run / "eval"), "--samples", "100", "--sweep-samples",
+                          "--out", str(run / "eval"), "--samples", "120", "--sweep-samples",
                           "100", "--min-accuracy", "0.5", "--ab", str(ab), "--threads", "1"]) == 0
     out = tmp / "models" / "tiny"
     assert export.main(["--id", "tiny", "--checkpoint", str(run / "last.safetensors"),
@@ -62,6 +62,15 @@ def test_the_evaluator_chooses_the_default_on_the_whole_grid(pipeline):
     assert ev["guidance"] == {k: chosen[k] for k in ("omega", "t_min", "t_max")}
     assert ev["default_rule"]["min_accuracy"] == 0.5
     assert (pipeline["run"] / "eval" / "guidance-tradeoff.png").stat().st_size > 1000
+
+
+def test_the_headline_numbers_are_the_chosen_grid_point(pipeline):
+    ev = pipeline["eval"]
+    g = ev["guidance"]
+    chosen = next(r for r in ev["guidance_grid"]
+                  if (r["omega"], r["t_min"], r["t_max"]) == (g["omega"], g["t_min"], g["t_max"]))
+    assert chosen["samples"] == ev["one_step"]["samples"]
+    assert {k: chosen[k] for k in ev["one_step"]} == ev["one_step"]
 
 
 def test_the_export_serves_the_chosen_default(pipeline):
