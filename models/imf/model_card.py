@@ -142,7 +142,7 @@ def _ab(ev: dict, man: dict) -> list[str]:
         lines += [f"This A/B was run on {DATA_SETS.get(ab.get('dataset'), ab.get('dataset'))}, "
                   "not on this model's data; this model's recipe follows it.", ""]
     lines += [
-        f"Both at ω = {g['omega']} on [{g['t_min']}, {g['t_max']}], "
+        f"Every row at ω = {g['omega']} on [{g['t_min']}, {g['t_max']}], "
         f"{best['one_step']['samples']} samples per cell, same seeds:",
         "",
         ab_table(ab["rows"]),
