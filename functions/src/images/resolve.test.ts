@@ -6,7 +6,7 @@ import { registry } from '../models/registry.js';
 import { createImageResolver } from './resolve.js';
 
 const model = Object.values(registry)[0]!;
-const request: ImageRequest = { model: model.id, class: 2, guidance: model.guidance.default, tmin: 0, tmax: 1, seed: 11, format: 'png', size: model.image.width };
+const request: ImageRequest = { model: model.id, class: 2, guidance: model.guidance.default, tmin: model.interval.default[0], tmax: model.interval.default[1], seed: 11, format: 'png', size: model.image.width };
 
 describe('image resolver', () => {
   it('resolves a canonical target to its request, image key and ETag', async () => {

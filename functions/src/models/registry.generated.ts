@@ -5,7 +5,7 @@ import type { ModelSummary } from '@imf/contract';
 export const manifests: readonly ModelSummary[] = [
   {
     "id": "imf-mnist",
-    "version": "cb6da0c175e4a3e0",
+    "version": "4208cc3cc9b93ef2",
     "nfe": 1,
     "image": {
       "channels": 1,
@@ -28,12 +28,12 @@ export const manifests: readonly ModelSummary[] = [
     "guidance": {
       "min": 1,
       "max": 8,
-      "default": 3
+      "default": 2.5
     },
     "interval": {
       "default": [
-        0,
-        1
+        0.2,
+        0.8
       ]
     }
   }
