@@ -25,7 +25,7 @@ beforeAll(async () => {
   manifest = JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8')) as ModelManifest;
   reference = JSON.parse(readFileSync(join(folder, 'reference.json'), 'utf8'));
   const started = performance.now();
-  worker = await startTestWorker({ MODELS_DIR: modelsDir, INTRA_OP_THREADS: '0', MAX_BATCH_SIZE: '1', DECODER_MAX_BATCH_SIZE: '1', REQUEST_TIMEOUT_MS: '600000' });
+  worker = await startTestWorker({ MODELS_DIR: modelsDir, INTRA_OP_THREADS: process.env.INTRA_OP_THREADS ?? '0', MAX_BATCH_SIZE: '1', DECODER_MAX_BATCH_SIZE: '1', REQUEST_TIMEOUT_MS: '600000' });
   await worker.worker.ready;
   console.log(`full size: ${manifest.id} ready (validated, loaded, warmed up) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }, 1_800_000);
