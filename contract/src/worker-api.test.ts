@@ -29,6 +29,12 @@ describe('worker API request body', () => {
     expect(await accepts(() => {})).toBe(true);
   });
 
+  it("accepts the edge's word that it just found no object in storage (storageChecked), and only a boolean", async () => {
+    expect(await accepts((b) => (b.requests[0].storageChecked = true))).toBe(true);
+    expect(await accepts((b) => (b.requests[0].storageChecked = false))).toBe(true);
+    expect(await accepts((b) => (b.requests[0].storageChecked = 'yes'))).toBe(false);
+  });
+
   it('accepts up to MAX_IMAGES_PER_REQUEST requests and no fewer than one', async () => {
     const one = await item();
     expect(workerGenerateBodySchema.safeParse({ requests: Array(MAX_IMAGES_PER_REQUEST).fill(one) }).success).toBe(true);

@@ -21,6 +21,8 @@
 // times 1/4, 1/2, 1, 2, 4 or 8; the worker upscales by an integer factor (nearest neighbour) or
 // averages whole blocks of pixels.
 // `request.class` may be the manifest's null_class (unconditional).
+// `storageChecked: true` says the edge has just found no object under objectKey: the worker does
+// not look again, and its write-once put treats an object that got there meanwhile (412) as done.
 //
 // The worker must be idempotent per image key (same key, same bytes) and should single-flight
 // concurrent requests for one key; the edge's rendezvous hashing sends a key to one worker.
@@ -42,6 +44,13 @@ export const workerImageRequestSchema = z.strictObject({
   key: z.string().regex(/^[0-9a-f]{64}$/),
   /** objectKey(request, modelVersion, key): where the worker stores the image. */
   objectKey: z.string(),
+  /**
+   * True when the edge looked objectKey up in storage just before this call and found no object
+   * there (not an outage, not an object that failed its integrity check). The worker then skips its
+   * own lookup and goes straight to its conditional put, so a miss costs two storage calls, not
+   * three; without it (absent or false) the worker looks first, as it must when called directly.
+   */
+  storageChecked: z.boolean().optional(),
 });
 
 export type WorkerImageRequest = z.infer<typeof workerImageRequestSchema>;

@@ -1,8 +1,10 @@
 // The three tiers behind every image: edge cache → object storage → GPU pool. A storage hit never
 // reaches the pool; whatever answers is copied into the edge cache. Concurrent misses for one key
-// in this isolate/process share one pool call. With an integrity key, a stored object counts only
-// when its tag matches its key and bytes: anything else (bytes written around the workers, through
-// the storage server's own ports) is a miss, logged and counted, and is never served or cached.
+// in this isolate/process share one pool call, which tells the worker when storage was just found
+// empty (a miss costs two storage calls: this lookup and the worker's put). With an integrity key,
+// a stored object counts only when its tag matches its key and bytes: anything else (bytes written
+// around the workers, through the storage server's own ports) is a miss, logged and counted, and
+// is never served or cached.
 import { integrityMatches, findModel, modelTimeAllowanceMs, objectKey, type ModelRegistry, type WorkerImageRequest } from '@imf/contract';
 import type { EdgeCache, StoredImage } from '../cache/types.js';
 import type { ImageStore } from '../storage/types.js';
@@ -60,9 +62,13 @@ export function createImageLookup(sources: TierSources): LookupImage {
     if (cached) return { ok: true, image: cached, tier: 'edge-cache' };
 
     const object = objectKey(request, modelVersion, key);
+    // Set only when storage answered that there is no object: the worker then skips its own lookup.
+    // An outage or an object failing its check leaves it unset, so the worker looks (and repairs).
+    let storageChecked = false;
     if (sources.store) {
       try {
         const stored = await sources.store.get(object);
+        if (!stored) storageChecked = true;
         if (stored && (sources.integrityKey === undefined || (await integrityMatches(sources.integrityKey, object, stored.body, stored.integrity)))) {
           const image = { body: stored.body, contentType: stored.contentType };
           remember(defer, key, image);
@@ -85,7 +91,7 @@ export function createImageLookup(sources: TierSources): LookupImage {
       pending = inflight.get(key);
     }
     if (!pending) {
-      const item: WorkerImageRequest = { request, modelVersion, key, objectKey: object };
+      const item: WorkerImageRequest = { request, modelVersion, key, objectKey: object, ...(storageChecked ? { storageChecked } : {}) };
       const model = sources.registry ? findModel(sources.registry, request.model) : undefined;
       pending = sources.pool.generate(item, model ? modelTimeAllowanceMs(model) : 0).finally(() => inflight.delete(key));
       inflight.set(key, pending);

@@ -1,6 +1,7 @@
 // From a worker request to stored image bytes: the request is checked (check.ts), joins an
 // identical request already in flight (single-flight on the image key), is looked for in storage
-// before any inference, and is otherwise rendered (render.ts), all within the request's deadline.
+// before any inference unless the edge has just looked (storageChecked), and is otherwise rendered
+// (render.ts), all within the request's deadline.
 import { findModel, modelTimeAllowanceMs, summarize, type ModelRegistry, type WorkerImageRequest } from '@imf/contract';
 import { asWorkerError, WorkerError } from '../errors.js';
 import type { WorkerMetrics } from '../metrics/index.js';
@@ -76,7 +77,9 @@ export class ImageGenerator {
     const budget = this.timeoutMs(model);
     try {
       const flight = this.flights.run(work.key, async () => {
-        const stored = await this.metrics.timeStorage('get', () => this.store.get(work.objectKey), (found) => (found ? 'hit' : 'miss'));
+        // The edge just found no object there (storageChecked): looking again would only repeat its
+        // miss. The put is write-once, so an object that got there meanwhile stays and counts as done.
+        const stored = work.storageChecked ? undefined : await this.metrics.timeStorage('get', () => this.store.get(work.objectKey), (found) => (found ? 'hit' : 'miss'));
         if (stored) return { image: { key: work.key, objectKey: work.objectKey, contentType: stored.contentType, body: stored.body }, source: 'storage' as const };
         const image = await renderImage(work, served, budget - (performance.now() - started), this.store, this.metrics);
         return { image, source: 'generated' as const };
