@@ -89,6 +89,9 @@ def _guidance_grid(ev: dict) -> list[str]:
             chosen = (w, lo, hi) == (gd["omega"], gd["t_min"], gd["t_max"])
             row.append(f"**{text}**" if chosen else text)
         lines.append(f"| [{lo:g}, {hi:g}] | " + " | ".join(row) + " |")
+    if gd["omega"] in (omegas[0], omegas[-1]) and len(omegas) > 1:
+        lines += ["", f"The chosen ω = {gd['omega']:g} is at the edge of the grid "
+                  f"({omegas[0]:g}–{omegas[-1]:g}): the best point may lie beyond it."]
     lines += ["", "![FID and class accuracy against ω, one line per interval; the star is the "
               "served default](guidance-tradeoff.png)", ""]
     return lines

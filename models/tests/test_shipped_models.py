@@ -15,8 +15,8 @@ MODELS = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(p.parent for p in MODELS.glob("*/model.json"))
 
 
-def test_at_least_one_model_is_shipped():
-    assert [p.name for p in SHIPPED] == ["imf-mnist"]
+def test_the_trained_models_are_shipped():
+    assert [p.name for p in SHIPPED] == ["imf-fashion", "imf-mnist"]
 
 
 @pytest.fixture(params=SHIPPED, ids=lambda p: p.name)
@@ -26,7 +26,7 @@ def folder(request):
 
 def test_folder_has_every_artifact_and_stays_small(folder):
     for name in ("model.onnx", "model.json", "reference.json", "MODEL_CARD.md", "samples.png",
-                 "omega-sweep.png"):
+                 "omega-sweep.png", "guidance-tradeoff.png"):
         assert (folder / name).is_file(), name
     assert sum(f.stat().st_size for f in folder.iterdir()) < 20e6
 
@@ -53,10 +53,33 @@ def test_card_numbers_are_the_manifests_evaluation_at_the_default_guidance(folde
     man = json.loads((folder / "model.json").read_text())
     ev = man["evaluation"]
     assert ev["guidance"]["omega"] == man["guidance"]["default"]
+    assert [ev["guidance"]["t_min"], ev["guidance"]["t_max"]] == man["interval"]["default"]
     assert ev["step"] == man["training"]["steps"] and ev["objective"] == "imf"
-    assert ev["one_step"]["accuracy"] >= 0.95  # the bar a shipped model must clear (1-NFE)
     card = (folder / "MODEL_CARD.md").read_text()
     assert f"{100 * ev['one_step']['accuracy']:.1f}%" in card and str(ev["one_step"]["fid"]) in card
+
+
+def test_the_default_guidance_was_chosen_on_the_grid_and_clears_its_floor(folder):
+    ev = json.loads((folder / "model.json").read_text())["evaluation"]
+    chosen = [r for r in ev["guidance_grid"] if (r["omega"], r["t_min"], r["t_max"]) ==
+              (ev["guidance"]["omega"], ev["guidance"]["t_min"], ev["guidance"]["t_max"])]
+    assert len(chosen) == 1
+    floor = ev["default_rule"]["min_accuracy"]
+    above = [r for r in ev["guidance_grid"] if r["accuracy"] >= floor]
+    assert chosen[0]["fid"] == min(r["fid"] for r in above)
+    assert ev["one_step"] == {k: v for k, v in chosen[0].items() if k in ev["one_step"]}
+    assert ev["one_step"]["accuracy"] >= floor
+
+
+def test_imf_mnist_keeps_its_accuracy_floor():
+    ev = json.loads((MODELS / "imf-mnist" / "model.json").read_text())["evaluation"]
+    assert ev["default_rule"]["min_accuracy"] >= 0.99
+
+
+def test_card_shows_the_trade_off_and_the_a_b_table(folder):
+    card = (folder / "MODEL_CARD.md").read_text()
+    assert "](guidance-tradeoff.png)" in card and "## The default guidance" in card
+    assert "## Time sampling: the A/B" in card and "| variant | steps |" in card
 
 
 def test_reference_pixels_reproduce_with_onnxruntime(folder):

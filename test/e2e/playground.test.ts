@@ -60,3 +60,19 @@ it('shows a different image when the guidance slider moves', async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, 'playground.png'), fullPage: true });
 });
+
+it('serves every shipped model: imf-fashion by class name', async () => {
+  const fashion = shippedModel('imf-fashion').manifest;
+  const sneaker = fashion.classes.indexOf('sneaker');
+  expect(sneaker).toBeGreaterThanOrEqual(0);
+  await page.goto(stack.url + '/');
+  await page.locator('#image[src]').waitFor({ state: 'attached', timeout: 30_000 });
+  const shown = page.waitForResponse((r: Response) => new URL(r.url()).pathname === `/v1/images/imf-fashion/${sneaker}.png`, { timeout: 30_000 });
+  await page.locator('#model').selectOption('imf-fashion');
+  await page.locator('#class').fill('sneaker');
+  const answer = await shown;
+  expect(answer.status()).toBe(200);
+  expect(answer.headers()['content-type']).toBe('image/png');
+  await expect.poll(() => page.evaluate(() => { const img = document.getElementById('image') as HTMLImageElement; return img.complete && img.naturalWidth > 0 ? img.src : ''; })).toBe(answer.url());
+  await page.screenshot({ path: join(ARTIFACTS, 'playground-fashion.png'), fullPage: true });
+});

@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalPath, defaultSize, type ImageRequest } from '@imf/contract';
 import { decodePng } from './support/png.js';
-import { MAX_PIXELS_OFF_BY_ONE, comparePixels } from '../support/reference.js';
+import { MAX_PIXELS_OFF_BY_ONE, comparePixels, shippedModelsWithReferences } from '../support/reference.js';
 import { inferredImages, shippedModel, startTestStack, type TestStack } from './support/stack.js';
 
-const { manifest, reference } = shippedModel();
+const { manifest } = shippedModel();
 let stack: TestStack & { cleanup(): Promise<void> };
 
 /** A canonical request with the model's defaults and a seed of its own (unique within this run). */
@@ -70,19 +70,22 @@ describe('one image through the tiers', () => {
   });
 });
 
-describe('the image is the Python reference for its seed', () => {
-  const cases = (reference?.requests ?? []).map((r) => [`seed ${r.seed} class ${r.class} ω ${r.guidance} [${r.t_min}, ${r.t_max}]`, r] as const);
+describe.each(shippedModelsWithReferences().map((m) => [m.manifest.id, m] as const))('%s: the image is the Python reference for its seed', (_, model) => {
+  const cases = model.reference.requests.map((r) => [`seed ${r.seed} class ${r.class} ω ${r.guidance} [${r.t_min}, ${r.t_max}]`, r] as const);
 
-  it('was made by the model version being served', () => {
-    expect(reference?.model_version).toBe(manifest.version);
+  it('was made by the model version being served', async () => {
+    expect(model.reference.model_version).toBe(model.manifest.version);
     expect(cases.length).toBeGreaterThan(0);
+    const listed = (await (await fetch(new URL('/v1/models', stack.url), { headers: { authorization: `Bearer ${stack.apiKey}` } })).json()) as { models: { id: string; version: string }[] };
+    expect(listed.models.find((m) => m.id === model.manifest.id)?.version).toBe(model.manifest.version);
   });
 
   it.each(cases)('%s', async (_, r) => {
-    const answer = await get(canonicalPath(request({ seed: r.seed, class: r.class, guidance: r.guidance, tmin: r.t_min, tmax: r.t_max, size: manifest.image.width })));
+    const image = model.manifest.image;
+    const answer = await get(canonicalPath(request({ model: model.manifest.id, seed: r.seed, class: r.class, guidance: r.guidance, tmin: r.t_min, tmax: r.t_max, size: image.width })));
     expect(answer.status).toBe(200);
     const png = decodePng(answer.bytes);
-    expect([png.width, png.height, png.channels]).toEqual([manifest.image.width, manifest.image.height, manifest.image.channels]);
+    expect([png.width, png.height, png.channels]).toEqual([image.width, image.height, image.channels]);
     const { maxDiff, differing } = comparePixels(png.data as Uint8Array, r);
     expect(maxDiff).toBeLessThanOrEqual(1);
     expect(differing).toBeLessThanOrEqual(MAX_PIXELS_OFF_BY_ONE);

@@ -4,6 +4,40 @@ import type { ModelSummary } from '@imf/contract';
 
 export const manifests: readonly ModelSummary[] = [
   {
+    "id": "imf-fashion",
+    "version": "477fd56e9532531a",
+    "nfe": 1,
+    "image": {
+      "channels": 1,
+      "height": 28,
+      "width": 28
+    },
+    "classes": [
+      "ankle-boot",
+      "bag",
+      "coat",
+      "dress",
+      "pullover",
+      "sandal",
+      "shirt",
+      "sneaker",
+      "t-shirt",
+      "trouser"
+    ],
+    "null_class": 10,
+    "guidance": {
+      "min": 1,
+      "max": 8,
+      "default": 5
+    },
+    "interval": {
+      "default": [
+        0.3,
+        0.7
+      ]
+    }
+  },
+  {
     "id": "imf-mnist",
     "version": "4208cc3cc9b93ef2",
     "nfe": 1,
