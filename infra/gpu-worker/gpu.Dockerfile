@@ -62,8 +62,9 @@ COPY --from=build /src/contract/package.json /app/contract/package.json
 COPY --from=build /src/contract/dist /app/contract/dist
 COPY --from=build /src/gpu-worker/package.json ./package.json
 COPY --from=build /src/gpu-worker/dist ./dist
-# Models are data: the shipped folder is baked in here; mount another MODELS_DIR to serve others.
+# Models are data: the shipped folders are baked in here; mount another MODELS_DIR to serve others.
 COPY models/imf-mnist /app/models/imf-mnist
+COPY models/imf-fashion /app/models/imf-fashion
 RUN mkdir -p /app/data/images && chown -R worker:worker /app/data
 USER worker
 EXPOSE 8080
