@@ -1,5 +1,6 @@
 // `npm start`: the whole stack on this machine with the shipped model(s), configured by the
-// environment (see the table printed by --help and README.md). Ctrl-C stops every process it started.
+// environment (see the table printed by --help and README.md). A process that dies is restarted
+// (5 restarts within 60 s of one service end the stack); Ctrl-C stops every process it started.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStack } from './start-stack.mjs';
@@ -82,10 +83,11 @@ imf stack is up
   storage      ${stack.storage.kind === 's3' ? `SeaweedFS S3 at ${stack.storage.endpoint}, bucket ${stack.storage.bucket}` : `files in ${stack.storage.dir}`} (${stack.dataDir})
 
 ${served.map((m) => `  curl -L -H 'Authorization: Bearer ${stack.apiKey}' '${m.example}' -o ${m.id}.png`).join('\n')}
-Ctrl-C stops everything.`);
+A worker, storage or the edge that dies is restarted; Ctrl-C stops everything.`);
 
-const exited = await stack.firstExit();
+// A service that dies is restarted in place (start-stack.mjs); only a crash loop ends the stack.
+const failure = await stack.crashLoop;
 if (!stopping) {
-  console.error(`${exited.name} exited (${exited.code}); stopping the rest`);
+  console.error(`${failure.name} keeps dying (${failure.reason}); stopping the stack`);
   await stop(1);
 }

@@ -11,8 +11,9 @@ export function workerStorageEnv(storage) {
   return { STORAGE_DIR: storage.dir };
 }
 
-export async function startWorker({ repoRoot, index, modelsDir = join(repoRoot, 'models'), secret, integrityKey, storage, env = process.env, log, quiet = false, onSpawn }) {
-  const port = await freePort();
+/** `port`: where to listen (a restart keeps the port the edge knows); default a free one. */
+export async function startWorker({ repoRoot, index, port: givenPort, modelsDir = join(repoRoot, 'models'), secret, integrityKey, storage, env = process.env, log, quiet = false, onSpawn }) {
+  const port = givenPort || (await freePort());
   const childEnv = {
     ...env,
     PORT: String(port),

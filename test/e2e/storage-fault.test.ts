@@ -1,7 +1,7 @@
 // A storage outage under load: SeaweedFS is killed (SIGKILL) while cache misses stream in. Every
-// answer must be an image or a 503 problem with Retry-After; once storage is back on the same data
-// folder, every stored object must be a whole image (no partial writes) and requests succeed again.
-// Prints a table of the phases.
+// answer must be an image or a 503 problem with Retry-After; the stack's supervisor starts storage
+// again on the same data folder and ports, and then every stored object must be a whole image (no
+// partial writes) and requests succeed again, refused ones included. Prints a table of the phases.
 import { createHash } from 'node:crypto';
 import { AwsClient } from 'aws4fetch';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -92,7 +92,7 @@ afterAll(async () => {
   await stack?.cleanup();
 });
 
-it('answers 503 problems with Retry-After while storage is down, leaves no partial objects, and recovers', { timeout: 120_000 }, async () => {
+it('answers 503 problems with Retry-After while storage is down, leaves no partial objects, and recovers once the stack restarts it', { timeout: 180_000 }, async () => {
   const storage = stack.storage.service!;
   const up = await drive(Array.from({ length: BEFORE }, freshPath));
 
@@ -102,7 +102,12 @@ it('answers 503 problems with Retry-After while storage is down, leaves no parti
   for (let i = 0; i < 100 && !storage.exited; i++) await new Promise((r) => setTimeout(r, 50));
   const down = await drive(Array.from({ length: WHILE_DOWN }, freshPath));
 
-  await stack.restartStorage();
+  // The supervisor starts storage again by itself (no call from here) once it has died.
+  const deadline = Date.now() + 90_000;
+  while (stack.storage.service === storage || stack.storage.service!.exited) {
+    if (Date.now() > deadline) throw new Error('storage was not restarted within 90 s');
+    await new Promise((r) => setTimeout(r, 250));
+  }
   // What was refused during the outage must work now, and so must something new.
   const refused = [...underLoad, ...down].filter((a) => a.status === 503).map((a) => a.path);
   const back = await drive([...refused.slice(0, 20), ...Array.from({ length: 10 }, freshPath)]);
@@ -129,8 +134,8 @@ it('answers 503 problems with Retry-After while storage is down, leaves no parti
       '| --- | ---: | ---: | ---: | ---: |',
       row('storage up', up),
       row(`storage killed after ${KILL_AFTER} (${CONCURRENCY} clients)`, underLoad),
-      row('storage down', down),
-      row('storage restarted (20 refused + 10 new)', back),
+      row('storage down, then restarting', down),
+      row('storage restarted by the stack (20 refused + 10 new)', back),
       '',
       '| objects in the bucket | whole PNGs of the right size | images answered 200 | stored with the same bytes |',
       '| ---: | ---: | ---: | ---: |',
@@ -141,8 +146,8 @@ it('answers 503 problems with Retry-After while storage is down, leaves no parti
 
   expect(up.every((a) => a.status === 200), 'all served before the outage').toBe(true);
   expect(underLoad.filter((a) => a.status !== 200 && !isProblem503(a)), 'answers other than 200 or a 503 problem with Retry-After').toEqual([]);
-  expect(underLoad.slice(-20).every(isProblem503), 'the last requests under load, all after the kill, are 503 problems').toBe(true);
-  expect(down.every(isProblem503), 'every request while storage is down is a 503 problem').toBe(true);
+  expect(down.filter((a) => a.status !== 200 && !isProblem503(a)), 'answers while storage is down or restarting other than 200 or a 503 problem').toEqual([]);
+  expect([...underLoad, ...down].filter(isProblem503).length, 'the outage was seen: some requests were refused').toBeGreaterThan(0);
   expect(whole.length, 'every stored object is a whole image of its size').toBe(objects.length);
   expect(sameAsAnswered, 'every image answered 200 is stored with the same bytes').toBe(answered.size);
   expect(back.every((a) => a.status === 200), 'requests succeed once storage is back, refused ones included').toBe(true);
