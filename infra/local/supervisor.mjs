@@ -69,7 +69,8 @@ export function supervise({ name, first, start, onRestarted = () => {}, log = (l
         if (stopped) return;
         lastService = spawning;
         spawning = undefined;
-        why = `could not start again (${String(error?.message ?? error).split('\n')[0]})`;
+        // Its first line says what failed; the service's own last lines are added once, at the end.
+        why = `could not start again (${String(error?.message ?? error).split('\n')[0].replace(/; its last lines:$/, '')})`;
       }
     }
   }

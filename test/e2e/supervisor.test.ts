@@ -59,7 +59,7 @@ describe('supervisor', () => {
       first,
       start: async () => {
         starts += 1;
-        throw new Error('worker-0 exited (1) before ready (/readyz)');
+        throw new Error('worker-0 exited (1) before ready (/readyz); its last lines:\nError: model.onnx not found');
       },
       log: () => {},
       restarts: 2,
@@ -68,7 +68,7 @@ describe('supervisor', () => {
     first.service.child.kill('SIGKILL');
     const failure = await supervisor.gaveUp;
     expect(starts).toBe(2);
-    expect(failure.reason).toMatch(/could not start again \(worker-0 exited \(1\) before ready/);
+    expect(failure.reason).toMatch(/could not start again \(worker-0 exited \(1\) before ready \(\/readyz\)\), after 2 restarts/);
   });
 
   it('does not restart a process it was told to stop, nor count a deliberate restart as a crash', async () => {
