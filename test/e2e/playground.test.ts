@@ -41,6 +41,7 @@ it('shows a different image when the guidance slider moves', async () => {
   await page.goto(stack.url + '/');
   await page.locator('#image[src]').waitFor({ state: 'attached', timeout: 30_000 });
   const initial = imageWith(manifest.guidance.default, SEED);
+  await page.locator('#model').selectOption(manifest.id); // the page opens on the first model by name
   await page.locator('#seed').fill(String(SEED));
   const before = await initial;
   expect(before.status()).toBe(200);
