@@ -1,7 +1,7 @@
-// The edge as an attacker probes it (issue 12), one suite run in workerd and on Node like the
+// The edge as an attacker probes it, one suite run in workerd and on Node like the
 // behaviour suite: the playground is no free GPU, signed URLs are charged to their signer, stored
 // bytes count only with their integrity tag, no URL is built from a forged Host, and the small
-// leaks stay shut. Each test reproduces one finding and shows it closed.
+// leaks stay shut. Each test makes one attack and expects it to fail.
 import { describe, expect, it } from 'vitest';
 import { canonicalPath, imageKey, integrityTag, objectKey, parseSigningKeys, signPath, type ImageRequest } from '@imf/contract';
 import { keySigner } from '../src/access/index.js';

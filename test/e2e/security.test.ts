@@ -1,4 +1,4 @@
-// Issue 12's attacks, repeated from outside against the real stack (SeaweedFS, a GPU worker on the
+// Attacks from outside against the real stack (SeaweedFS, a GPU worker on the
 // shipped model, the edge on Node): storage is closed but for its S3 port, bytes written around the
 // workers are never served (the tamper test writes through SeaweedFS's own filer), the playground
 // is not a free GPU whatever addresses a client claims, and a forged Host builds no URL.

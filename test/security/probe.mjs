@@ -1,4 +1,4 @@
-// An outside probe of a running edge: repeats issue 12's attacks over plain HTTP and TCP, as anyone
+// An outside probe of a running edge: makes the attacks the security tests cover over plain HTTP and TCP, as anyone
 // on the network could, and prints one line per attack with what came back. Exits 1 when an attack
 // got through. `npm run probe:security -- <edge url> [--key <api key>] [--storage-host <host>]`
 // (the key unlocks the checks on API answers; the storage host, SeaweedFS's 9334 and 9336 ports there).
