@@ -4,22 +4,12 @@
 // a missing or wrong tag treats the object as absent, so bytes written by anyone without the key
 // (through the storage server's own ports, say) are never served. The key in the message keeps a
 // tagged object from being copied under another object's key.
+import { hmacKey } from './hmac-key.js';
 
 /** The metadata name the tag is stored under (S3: `x-amz-meta-imf-integrity`). */
 export const INTEGRITY_METADATA = 'imf-integrity';
 
 const encoder = new TextEncoder();
-const importedKeys = new Map<string, Promise<CryptoKey>>();
-
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = importedKeys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-    if (importedKeys.size > 16) importedKeys.clear();
-    importedKeys.set(secret, key);
-  }
-  return key;
-}
 
 function message(objectKey: string, body: Uint8Array): Uint8Array<ArrayBuffer> {
   const name = encoder.encode(`imf-integrity/1\n${objectKey}\n`);

@@ -3,6 +3,7 @@
 // key's id or a playground page token's id) travels in the URL so that whatever the URL costs is
 // charged to whoever signed it. Several keys may verify at once (rotation): sign with the newest,
 // keep older ones until their URLs have expired. Each URL has exactly one accepted spelling.
+import { hmacKey } from './hmac-key.js';
 
 /** A signing key: its id (travels in the URL as `kid`) and its secret (never does). */
 export interface SigningKey {
@@ -50,18 +51,6 @@ export function parseSigningKeys(text: string): SigningKeyRing {
 
 const encoder = new TextEncoder();
 
-// Imported keys are reused: importKey costs more than the HMAC itself, and a ring is small.
-const importedKeys = new Map<string, Promise<CryptoKey>>();
-
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = importedKeys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-    if (importedKeys.size > 64) importedKeys.clear();
-    importedKeys.set(secret, key);
-  }
-  return key;
-}
 
 function base64url(bytes: ArrayBuffer): string {
   let text = '';
