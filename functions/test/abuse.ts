@@ -6,11 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { canonicalPath, imageKey, integrityTag, objectKey, parseSigningKeys, signPath, type ImageRequest } from '@imf/contract';
 import { keySigner } from '../src/access/index.js';
 import { hashApiKey } from '../src/auth/index.js';
-import { registry } from '../src/models/registry.js';
 import type { EdgeUnderTest, StartEdge } from './behaviour.js';
 import { SIGNING_KEYS, type EdgeTestEnv } from './support/env.js';
+import { image, model, uniqueSeed } from './support/requests.js';
 
-const model = Object.values(registry)[0]!;
 const INTEGRITY_KEY = 'integrity-test-secret-0123456789abcdef';
 
 /** Bytes that stand for an image in storage (the edge does not decode images), distinct per `n`. */
@@ -23,28 +22,10 @@ async function poolCalls(env: EdgeTestEnv, seed: number): Promise<number> {
   return calls[`ok:${seed}`] ?? 0;
 }
 
-function uniqueSeed(): number {
-  return crypto.getRandomValues(new Uint32Array(1))[0]!;
-}
-
 /** A client address of its own per test: the Workers limiter's Durable Objects outlive one edge. */
 function uniqueAddress(): string {
   const [a, b, c] = crypto.getRandomValues(new Uint8Array(3));
   return `10.${a}.${b}.${c}`;
-}
-
-function image(overrides: Partial<ImageRequest> = {}): ImageRequest {
-  return {
-    model: model.id,
-    class: 3,
-    guidance: model.guidance.default,
-    tmin: model.interval.default[0],
-    tmax: model.interval.default[1],
-    seed: uniqueSeed(),
-    format: 'png',
-    size: model.image.width,
-    ...overrides,
-  };
 }
 
 /** The body the playground page posts for `req`. */

@@ -9,13 +9,12 @@ import {
   objectKey,
   parseSigningKeys,
   signPath,
-  type ImageRequest,
 } from '@imf/contract';
 import { keySigner } from '../src/access/index.js';
 import { hashApiKey } from '../src/auth/index.js';
-import { registry } from '../src/models/registry.js';
 import { rendezvousOrder } from '../src/pool/rendezvous.js';
 import type { ObjectWriter } from '../src/storage/adapters/test-objects.js';
+import { image, model, uniqueSeed } from './support/requests.js';
 import { API_KEY, RATE_LIMITED_KEY, REDIRECTED_KEY, RETIRED_SIGNING_KEY, SIGNING_KEYS, type EdgeTestEnv } from './support/env.js';
 
 export interface EdgeUnderTest {
@@ -29,31 +28,12 @@ export interface EdgeUnderTest {
 
 export type StartEdge = (env: Record<string, string>) => Promise<EdgeUnderTest>;
 
-const model = Object.values(registry)[0]!;
 const auth = { authorization: `Bearer ${API_KEY}` };
 const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
   method: 'POST',
   headers: { 'content-type': 'application/json', ...auth, ...headers },
   body: JSON.stringify(body),
 });
-
-function uniqueSeed(): number {
-  return crypto.getRandomValues(new Uint32Array(1))[0]!;
-}
-
-function image(overrides: Partial<ImageRequest> = {}): ImageRequest {
-  return {
-    model: model.id,
-    class: 3,
-    guidance: model.guidance.default,
-    tmin: model.interval.default[0],
-    tmax: model.interval.default[1],
-    seed: uniqueSeed(),
-    format: 'png',
-    size: model.image.width,
-    ...overrides,
-  };
-}
 
 async function expectProblem(response: Response, status: number, parameter?: string, rule?: string) {
   expect(response.status).toBe(status);

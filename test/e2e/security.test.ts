@@ -1,5 +1,5 @@
-// Attacks from outside against the real stack (SeaweedFS, a GPU worker on the
-// shipped model, the edge on Node): storage is closed but for its S3 port, bytes written around the
+// Attacks from outside against the real stack (SeaweedFS, a GPU worker on the shipped model, the
+// edge on Node): storage is closed but for its S3 port, bytes written around the
 // workers are never served (the tamper test writes through SeaweedFS's own filer), the playground
 // is not a free GPU whatever addresses a client claims, and a forged Host builds no URL.
 import { createHmac } from 'node:crypto';
@@ -7,26 +7,13 @@ import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { AwsClient } from 'aws4fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalPath, defaultSize, imageKey, INTEGRITY_METADATA, integrityMatches, objectKey, type ImageRequest } from '@imf/contract';
-import { inferredImages, shippedModel, startTestStack, type TestStack } from './support/stack.js';
+import { canonicalPath, imageKey, INTEGRITY_METADATA, integrityMatches, objectKey, type ImageRequest } from '@imf/contract';
+import { inferredImages, requestsFor, shippedModel, startTestStack, type TestStack } from './support/stack.js';
 
 const { manifest } = shippedModel();
 let stack: TestStack & { cleanup(): Promise<void> };
 
-let nextSeed = 3_000_000 + Math.floor(Math.random() * 1_000_000);
-function request(overrides: Partial<ImageRequest> = {}): ImageRequest {
-  return {
-    model: manifest.id,
-    class: 4,
-    guidance: manifest.guidance.default,
-    tmin: manifest.interval.default[0],
-    tmax: manifest.interval.default[1],
-    seed: nextSeed++,
-    format: 'png',
-    size: defaultSize(manifest),
-    ...overrides,
-  };
-}
+const request = requestsFor(manifest, 3_000_000, 4);
 
 async function get(path: string): Promise<{ status: number; tier: string | null; bytes: Buffer }> {
   const response = await fetch(new URL(path, stack.url), { headers: { authorization: `Bearer ${stack.apiKey}` } });

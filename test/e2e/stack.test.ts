@@ -2,29 +2,15 @@
 // real SeaweedFS. Each test names one promise of shared/PRODUCT.md; the worker's /metrics are the
 // witness for "no inference".
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalPath, defaultSize, type ImageRequest } from '@imf/contract';
+import { canonicalPath } from '@imf/contract';
 import { decodePng } from './support/png.js';
 import { MAX_PIXELS_OFF_BY_ONE, comparePixels, shippedModelsWithReferences } from '../support/reference.js';
-import { inferredImages, shippedModel, startTestStack, type TestStack } from './support/stack.js';
+import { inferredImages, requestsFor, shippedModel, startTestStack, type TestStack } from './support/stack.js';
 
 const { manifest } = shippedModel();
 let stack: TestStack & { cleanup(): Promise<void> };
 
-/** A canonical request with the model's defaults and a seed of its own (unique within this run). */
-let nextSeed = 1_000_000 + Math.floor(Math.random() * 1_000_000);
-function request(overrides: Partial<ImageRequest> = {}): ImageRequest {
-  return {
-    model: manifest.id,
-    class: 1,
-    guidance: manifest.guidance.default,
-    tmin: manifest.interval.default[0],
-    tmax: manifest.interval.default[1],
-    seed: nextSeed++,
-    format: 'png',
-    size: defaultSize(manifest),
-    ...overrides,
-  };
-}
+const request = requestsFor(manifest, 1_000_000, 1);
 
 async function get(path: string, auth = true): Promise<{ status: number; tier: string | null; bytes: Uint8Array; type: string | null }> {
   const response = await fetch(new URL(path, stack.url), { headers: auth ? { authorization: `Bearer ${stack.apiKey}` } : {}, redirect: 'manual' });

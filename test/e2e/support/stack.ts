@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultSize, type ImageRequest, type ModelManifest } from '@imf/contract';
 // @ts-expect-error plain ESM without types
 import { startStack } from '../../../infra/local/start-stack.mjs';
 
@@ -85,4 +86,23 @@ export async function inferredImages(workers: { url: string }[]): Promise<number
     }
   }
   return total;
+}
+
+/**
+ * Canonical requests for a model with its defaults and a seed of their own: seeds count up from a
+ * random start at or above `firstSeed`, so suites that share a stack's storage never collide.
+ */
+export function requestsFor(manifest: ModelManifest, firstSeed: number, defaultClass = 1): (overrides?: Partial<ImageRequest>) => ImageRequest {
+  let nextSeed = firstSeed + Math.floor(Math.random() * 1_000_000);
+  return (overrides = {}) => ({
+    model: manifest.id,
+    class: defaultClass,
+    guidance: manifest.guidance.default,
+    tmin: manifest.interval.default[0],
+    tmax: manifest.interval.default[1],
+    seed: nextSeed++,
+    format: 'png',
+    size: defaultSize(manifest),
+    ...overrides,
+  });
 }
