@@ -400,6 +400,39 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
           expect(await callsFor(env, 'ok', req.seed)).toBe(1);
         }));
 
+      it('tries the next worker when one serves another model version (409), and keeps its circuit closed', () =>
+        withEdge({ WORKER_URLS: `${env.upstreams.otherVersion},${env.upstreams.ok}`, POOL_BREAKER_THRESHOLD: '1' }, async (edge) => {
+          // Seeds whose keys rank the other-version worker first: with a threshold of one failure,
+          // a 409 counted as a failure would keep every later call away from it.
+          const requests = [];
+          while (requests.length < 3) {
+            const req = image();
+            if (rendezvousOrder([env.upstreams.otherVersion, env.upstreams.ok], await imageKey(req, model.version))[0] === env.upstreams.otherVersion) requests.push(req);
+          }
+          for (const req of requests) {
+            const response = await edge.fetch(canonicalPath(req), { headers: auth });
+            expect(response.status).toBe(200);
+            expect(await callsFor(env, 'other-version', req.seed)).toBe(1);
+            expect(await callsFor(env, 'ok', req.seed)).toBe(1);
+          }
+        }));
+
+      it('answers 503 with Retry-After naming the model version when no worker serves it', () =>
+        withEdge({ WORKER_URLS: env.upstreams.otherVersion }, async (edge) => {
+          const response = await edge.fetch(canonicalPath(image()), { headers: auth });
+          expect(response.headers.get('retry-after')).toBe('30');
+          const body = await expectProblem(response, 503);
+          expect(body.detail).toContain(`no GPU worker serves model ${model.id} version ${model.version}`);
+        }));
+
+      it('answers 502, and caches nothing, when a worker answers an image under another key', () =>
+        withEdge({ WORKER_URLS: env.upstreams.wrongKey, POOL_BREAKER_THRESHOLD: '5' }, async (edge) => {
+          const req = image();
+          await expectProblem(await edge.fetch(canonicalPath(req), { headers: auth }), 502);
+          await expectProblem(await edge.fetch(canonicalPath(req), { headers: auth }), 502);
+          expect(await callsFor(env, 'wrong-key', req.seed)).toBe(2);
+        }));
+
       it('answers 503 with Retry-After when every worker is busy', () =>
         withEdge({ WORKER_URLS: env.upstreams.busy }, async (edge) => {
           const response = await edge.fetch(canonicalPath(image()), { headers: auth });

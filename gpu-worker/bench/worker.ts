@@ -7,7 +7,7 @@ import { Agent, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { imageKey, objectKey, WORKER_GENERATE_PATH, WORKER_SECRET_HEADER, type ImageRequest } from '@imf/contract';
+import { WORKER_GENERATE_PATH, WORKER_SECRET_HEADER, type ImageRequest, type WorkerImageRequest } from '@imf/contract';
 import { freePort } from '../../infra/local/processes.mjs';
 import { encodeImage, toPixels } from '../src/encode/index.js';
 import { InferenceThread } from '../src/inference/inference-thread.js';
@@ -188,8 +188,8 @@ let nextSeed = 1;
 /** One fresh request (a new seed: a cache miss, so an inference) as the worker API's JSON body. */
 async function missBody(): Promise<string> {
   const req: ImageRequest = { model: m.id, class: nextSeed % m.classes.length, guidance: m.guidance.default, tmin: m.interval.default[0], tmax: m.interval.default[1], seed: nextSeed++, format: 'png', size: m.image.width };
-  const key = await imageKey(req, m.version);
-  return JSON.stringify({ requests: [{ request: req, modelVersion: m.version, key, objectKey: objectKey(req, m.version, key) }] });
+  const body: WorkerImageRequest = { request: req, modelVersion: m.version };
+  return JSON.stringify(body);
 }
 
 function poster(url: string, sockets: number): { post(body: string): Promise<number>; close(): void } {

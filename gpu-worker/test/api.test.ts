@@ -55,7 +55,7 @@ describe('probes', () => {
   });
 
   it('exposes the queue, batch, inference, image, error and storage metrics', async () => {
-    await generate(worker.url, [await fresh()]);
+    await generate(worker.url, await fresh());
     const text = await (await fetch(`${worker.url}/metrics`)).text();
     for (const name of ['imf_worker_queue_depth', 'imf_worker_batch_size_bucket', 'imf_worker_inference_seconds_bucket', 'imf_worker_images_total', 'imf_worker_errors_total', 'imf_worker_storage_seconds_bucket', 'imf_worker_encode_seconds_bucket']) {
       expect(text).toContain(name);
@@ -66,7 +66,7 @@ describe('probes', () => {
 describe('POST /v1/generate', () => {
   it('answers one request with the image bytes and its keys, and stores it immutable with its parameters', async () => {
     const work = await fresh({ class: 7, guidance: 2.5, tmin: 0.1, tmax: 0.9 });
-    const response = await generate(worker.url, [work]);
+    const response = await generate(worker.url, work);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('image/png');
     expect(response.headers.get(IMAGE_KEY_HEADER)).toBe(work.key);
@@ -83,15 +83,15 @@ describe('POST /v1/generate', () => {
 
   it('upscales PNG by whole pixels to the requested size', async () => {
     const work = await fresh();
-    const native = decode(new Uint8Array(await (await generate(worker.url, [work])).arrayBuffer()));
+    const native = decode(new Uint8Array(await (await generate(worker.url, work)).arrayBuffer()));
     const big = await fresh({ seed: work.request.seed, size: 56 });
-    const doubled = decode(new Uint8Array(await (await generate(worker.url, [big])).arrayBuffer()));
+    const doubled = decode(new Uint8Array(await (await generate(worker.url, big)).arrayBuffer()));
     expect([doubled.width, doubled.height]).toEqual([56, 56]);
     for (let y = 0; y < 56; y++) for (let x = 0; x < 56; x++) expect(doubled.data[y * 56 + x]).toBe(native.data[(y >> 1) * 28 + (x >> 1)]);
   });
 
   it('encodes WebP at the requested size', async () => {
-    const response = await generate(worker.url, [await fresh({ format: 'webp', size: 112 })]);
+    const response = await generate(worker.url, await fresh({ format: 'webp', size: 112 }));
     expect(response.headers.get('content-type')).toBe('image/webp');
     const meta = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
     expect(meta).toMatchObject({ format: 'webp', width: 112, height: 112 });
@@ -99,9 +99,9 @@ describe('POST /v1/generate', () => {
 
   it('gives the same bytes for the same request, the second time from storage without inference', async () => {
     const work = await fresh();
-    const first = Buffer.from(await (await generate(worker.url, [work])).arrayBuffer());
+    const first = Buffer.from(await (await generate(worker.url, work)).arrayBuffer());
     const before = await inferredImages();
-    const second = Buffer.from(await (await generate(worker.url, [work])).arrayBuffer());
+    const second = Buffer.from(await (await generate(worker.url, work)).arrayBuffer());
     expect(second.equals(first)).toBe(true);
     expect(await inferredImages()).toBe(before);
   });
@@ -111,7 +111,7 @@ describe('POST /v1/generate', () => {
     const planted = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
     await store.putIfAbsent(work.objectKey, { body: planted, contentType: 'image/png', metadata: {} });
     const before = await inferredImages();
-    const response = await generate(worker.url, [work]);
+    const response = await generate(worker.url, work);
     expect(Array.from(new Uint8Array(await response.arrayBuffer()))).toEqual(Array.from(planted));
     expect(await inferredImages()).toBe(before);
   });
@@ -119,13 +119,13 @@ describe('POST /v1/generate', () => {
   it('runs N identical concurrent requests once (single-flight), by the metrics', async () => {
     const work = await fresh();
     const before = await inferredImages();
-    const bodies = await Promise.all(Array.from({ length: 16 }, async () => Buffer.from(await (await generate(worker.url, [work])).arrayBuffer())));
+    const bodies = await Promise.all(Array.from({ length: 16 }, async () => Buffer.from(await (await generate(worker.url, work)).arrayBuffer())));
     expect(await inferredImages()).toBe(before + 1);
     for (const body of bodies) expect(body.equals(bodies[0]!)).toBe(true);
   });
 
   it('echoes the request id and logs with it', async () => {
-    const response = await generate(worker.url, [await fresh()], { 'x-request-id': 'edge-req-42' });
+    const response = await generate(worker.url, await fresh(), { 'x-request-id': 'edge-req-42' });
     expect(response.headers.get('x-request-id')).toBe('edge-req-42');
     expect(worker.logs.some((line) => line.requestId === 'edge-req-42' && line.status === 200)).toBe(true);
   });
@@ -149,8 +149,8 @@ describe('refusals', () => {
   });
 
   it('401 with a wrong shared secret, even one that shares its prefix', async () => {
-    await expectProblem(await post(JSON.stringify({ requests: [await fresh()] }), { [WORKER_SECRET_HEADER]: `${SECRET}x` }), 401);
-    await expectProblem(await post(JSON.stringify({ requests: [await fresh()] }), { [WORKER_SECRET_HEADER]: SECRET.slice(0, -1) }), 401);
+    await expectProblem(await generate(worker.url, await fresh(), { [WORKER_SECRET_HEADER]: `${SECRET}x` }), 401);
+    await expectProblem(await generate(worker.url, await fresh(), { [WORKER_SECRET_HEADER]: SECRET.slice(0, -1) }), 401);
   });
 
   it('400 for a body that is not JSON', async () => {
@@ -158,49 +158,59 @@ describe('refusals', () => {
   });
 
   it('400 naming the fields of a body that breaks the schema', async () => {
-    const work = await fresh();
-    const problem = (await expectProblem(await post(JSON.stringify({ requests: [{ ...work, extra: 1 }] })), 400)) as unknown as { errors: { parameter: string }[] };
-    expect(problem.errors.map((e) => e.parameter)).toContain('requests.0.extra');
-    await expectProblem(await post(JSON.stringify({ requests: [] })), 400);
+    const { request, modelVersion } = await fresh();
+    const problem = (await expectProblem(await post(JSON.stringify({ request, modelVersion, extra: 1 })), 400)) as unknown as { errors: { parameter: string }[] };
+    expect(problem.errors.map((e) => e.parameter)).toContain('extra');
+    await expectProblem(await post(JSON.stringify({ request })), 400);
+  });
+
+  it('400 for keys sent with the request: the worker derives them', async () => {
+    const { request, modelVersion, key, objectKey } = await fresh();
+    await expectProblem(await post(JSON.stringify({ request, modelVersion, key })), 400);
+    await expectProblem(await post(JSON.stringify({ request, modelVersion, objectKey })), 400);
+  });
+
+  it('400 for a batch of requests, generating none of them', async () => {
+    const before = await inferredImages();
+    const { request, modelVersion } = await fresh();
+    await expectProblem(await post(JSON.stringify({ requests: [{ request, modelVersion }] })), 400);
+    await expectProblem(await post(JSON.stringify({ requests: [await fresh(), await fresh()] })), 400);
+    expect(await inferredImages()).toBe(before);
   });
 
   it('400 for guidance outside the model range', async () => {
-    const problem = await expectProblem(await generate(worker.url, [await fresh({ guidance: manifest.guidance.max + 1 })]), 400);
+    const problem = await expectProblem(await generate(worker.url, await fresh({ guidance: manifest.guidance.max + 1 })), 400);
     expect(problem.detail).toMatch(/guidance/);
   });
 
   it('400 for a size the model does not offer', async () => {
-    await expectProblem(await generate(worker.url, [await fresh({ size: 30 })]), 400);
+    await expectProblem(await generate(worker.url, await fresh({ size: 30 })), 400);
   });
 
   it('400 for numbers that are not in canonical form', async () => {
     const work = await fresh();
-    await expectProblem(await generate(worker.url, [{ ...work, request: { ...work.request, guidance: 3.0004 } }]), 400);
-  });
-
-  it('400 when the key or object key is not the contract key of the request', async () => {
-    const work = await fresh();
-    await expectProblem(await generate(worker.url, [{ ...work, key: 'f'.repeat(64) }]), 400);
-    await expectProblem(await generate(worker.url, [{ ...work, objectKey: 'images/elsewhere.png' }]), 400);
+    await expectProblem(await generate(worker.url, { ...work, request: { ...work.request, guidance: 3.0004 } }), 400);
   });
 
   it('409 for a model version this worker does not serve', async () => {
     const work = await fresh();
     const other: WorkerImageRequest = { ...work, modelVersion: 'ffffffffffffffff' };
-    await expectProblem(await generate(worker.url, [other]), 409);
+    const problem = await expectProblem(await generate(worker.url, other), 409);
+    expect(problem.detail).toContain(manifest.version);
+    expect(await store.get(work.objectKey)).toBeUndefined();
   });
 
   it('409 for a model this worker does not serve', async () => {
     const work = await workRequest({ ...manifest, id: 'imf-other' });
-    await expectProblem(await generate(worker.url, [work]), 409);
+    await expectProblem(await generate(worker.url, work), 409);
   });
 
   it('413 for a body over the limit', async () => {
-    await expectProblem(await post(JSON.stringify({ requests: [], padding: 'x'.repeat(70 * 1024) })), 413);
+    await expectProblem(await post(JSON.stringify({ request: {}, padding: 'x'.repeat(70 * 1024) })), 413);
   });
 
   it('413 for a chunked body (no Content-Length) that grows past the limit', async () => {
-    const chunk = new TextEncoder().encode(`{"requests":[],"padding":"${'x'.repeat(16 * 1024)}`);
+    const chunk = new TextEncoder().encode(`{"request":{},"padding":"${'x'.repeat(16 * 1024)}`);
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
@@ -215,7 +225,7 @@ describe('refusals', () => {
   it('400 for a chunked body that is not JSON, read whole', async () => {
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
-        controller.enqueue(new TextEncoder().encode('{"requests": ['));
+        controller.enqueue(new TextEncoder().encode('{"request": {'));
         controller.enqueue(new TextEncoder().encode('oops'));
         controller.close();
       },
@@ -224,11 +234,6 @@ describe('refusals', () => {
     await expectProblem(response, 400);
   });
 
-  it('generates nothing when one request of several is bad', async () => {
-    const before = await inferredImages();
-    await expectProblem(await generate(worker.url, [await fresh(), await fresh({ class: 99 })]), 400);
-    expect(await inferredImages()).toBe(before);
-  });
 });
 
 describe('a storage outage', () => {
@@ -247,7 +252,7 @@ describe('a storage outage', () => {
   it('turns into 503 with Retry-After, /readyz says so, and nothing is stored', async () => {
     const work = await fresh();
     proxy.mode = { kind: 'refuse' };
-    const response = await generate(cut.url, [work]);
+    const response = await generate(cut.url, work);
     expect(response.status).toBe(503);
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(((await response.json()) as { type: string }).type).toBe('urn:imf:worker:storage');
@@ -256,14 +261,14 @@ describe('a storage outage', () => {
     expect(await metric(cut.url, 'imf_worker_errors_total', { model: manifest.id, reason: 'storage' })).toBeGreaterThanOrEqual(1);
     expect(await store.get(work.objectKey)).toBeUndefined();
     proxy.mode = { kind: 'pass' };
-    expect((await generate(cut.url, [work])).status).toBe(200);
+    expect((await generate(cut.url, work)).status).toBe(200);
   });
 
   it('never leaves a partial object when the upload is cut midway', async () => {
     const work = await fresh({ format: 'webp', size: 224 });
     proxy.mode = { kind: 'cut-uploads' };
     const cutsBefore = proxy.cuts;
-    const response = await generate(cut.url, [work]);
+    const response = await generate(cut.url, work);
     proxy.mode = { kind: 'pass' };
     expect(proxy.cuts).toBeGreaterThan(cutsBefore);
     expect(response.status).toBe(503);

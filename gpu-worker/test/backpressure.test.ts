@@ -13,7 +13,7 @@ afterEach(async () => {
 async function burst(w: TestWorker, count: number, firstSeed: number) {
   const manifest = w.worker.generator()!.servedModels[0]!.manifest;
   const work = await Promise.all(Array.from({ length: count }, (_, i) => workRequest(manifest, { seed: firstSeed + i, class: i % 10 })));
-  const responses = await Promise.all(work.map((r) => generate(w.url, [r])));
+  const responses = await Promise.all(work.map((r) => generate(w.url, r)));
   return Promise.all(
     responses.map(async (r) => ({
       status: r.status,

@@ -1,12 +1,11 @@
 // Batching changes nothing about an image: a request batched with others of different class,
 // guidance and interval gives what it gives alone — through the sampler and through the HTTP API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workerBatchResponseSchema, type WorkerImageRequest } from '@imf/contract';
 import { toPixels } from '../src/encode/index.js';
 import { InferenceThread, type SampleRequest } from '../src/inference/inference-thread.js';
 import { discoverModels, type DiscoveredModel } from '../src/models/discover.js';
 import { repoPath } from './paths.js';
-import { generate, metric, startTestWorker, workRequest, type TestWorker } from './support/worker.js';
+import { generate, metric, startTestWorker, workRequest, type TestWork, type TestWorker } from './support/worker.js';
 
 /** Mixed requests: every class and the null class, guidance across the range, several intervals. */
 function mixedRequests(model: DiscoveredModel, count: number): SampleRequest[] {
@@ -72,12 +71,12 @@ describe('batched serving', () => {
     const generator = batching.worker.generator()!;
     const manifest = generator.servedModels[0]!.manifest;
     const discovery = await discoverModels(repoPath('models'));
-    const work: WorkerImageRequest[] = await Promise.all(
+    const work: TestWork[] = await Promise.all(
       mixedRequests(discovery.models[0]!, 12).map((r, i) =>
         workRequest(manifest, { seed: r.seed, class: r.classIndex, guidance: r.guidance, tmin: r.tmin, tmax: r.tmax, format: i % 2 ? 'png' : 'webp' }),
       ),
     );
-    const together = await Promise.all(work.map(async (w) => new Uint8Array(await (await generate(batching.url, [w])).arrayBuffer())));
+    const together = await Promise.all(work.map(async (w) => new Uint8Array(await (await generate(batching.url, w)).arrayBuffer())));
     const model = manifest.id;
     const batches = await metric(batching.url, 'imf_worker_batch_size_count', { model });
     const inferred = await metric(batching.url, 'imf_worker_batch_size_sum', { model });
@@ -85,22 +84,8 @@ describe('batched serving', () => {
     expect(batches, 'forward passes for 12 concurrent requests').toBeLessThan(12);
 
     const alone: Uint8Array[] = [];
-    for (const w of work) alone.push(new Uint8Array(await (await generate(unbatched.url, [w])).arrayBuffer()));
+    for (const w of work) alone.push(new Uint8Array(await (await generate(unbatched.url, w)).arrayBuffer()));
     expect(await metric(unbatched.url, 'imf_worker_batch_size_count', { model })).toBe(12);
     together.forEach((bytes, i) => expect(Buffer.from(bytes).equals(Buffer.from(alone[i]!)), `request ${i}`).toBe(true));
-  });
-
-  it('answers a multi-image request in one batch with the same bytes as separate requests', async () => {
-    const manifest = batching.worker.generator()!.servedModels[0]!.manifest;
-    const work = await Promise.all([3, 5, 8].map((seed) => workRequest(manifest, { seed: 50_000 + seed, class: seed, guidance: 2.5 })));
-    const response = await generate(batching.url, work);
-    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-    const { images } = workerBatchResponseSchema.parse(await response.json());
-    expect(images.map((i) => i.key)).toEqual(work.map((w) => w.key));
-    expect(images.map((i) => i.objectKey)).toEqual(work.map((w) => w.objectKey));
-    for (const [i, w] of work.entries()) {
-      const single = Buffer.from(await (await generate(unbatched.url, [w])).arrayBuffer());
-      expect(Buffer.from(images[i]!.data, 'base64').equals(single)).toBe(true);
-    }
   });
 });

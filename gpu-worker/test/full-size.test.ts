@@ -37,7 +37,7 @@ afterAll(async () => {
 it.skipIf(!folder)('serves one full-size image equal to the Python reference, and says how long it took', async () => {
   const r = reference.requests[0]!;
   const started = performance.now();
-  const response = await generate(worker.url, [await workRequest(manifest, { seed: r.seed, class: r.class, guidance: r.guidance, tmin: r.t_min, tmax: r.t_max })]);
+  const response = await generate(worker.url, await workRequest(manifest, { seed: r.seed, class: r.class, guidance: r.guidance, tmin: r.t_min, tmax: r.t_max }));
   const seconds = (performance.now() - started) / 1000;
   expect(response.status).toBe(200);
   const png = decode(new Uint8Array(await response.arrayBuffer()));

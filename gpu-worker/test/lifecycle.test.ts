@@ -42,7 +42,7 @@ describe('model folders at start-up', () => {
       expect(body.refused).toEqual([{ folder: broken, reason: expect.stringMatching(/sha256/) }]);
 
       const manifest = worker.worker.generator()!.servedModels[0]!.manifest;
-      expect((await generate(worker.url, [await workRequest(manifest, { seed: 5 })])).status).toBe(200);
+      expect((await generate(worker.url, await workRequest(manifest, { seed: 5 }))).status).toBe(200);
     } finally {
       await worker.stop();
     }
@@ -132,7 +132,7 @@ describe('the worker process', () => {
       });
       const full = JSON.parse(readFileSync(repoPath(`models/${manifest.id}/model.json`), 'utf8')) as ModelManifest;
       const work = await Promise.all([1, 2, 3, 4, 5, 6].map((seed) => workRequest(full, { seed: 777 + seed, class: seed })));
-      const responses = work.map((w) => generate(url, [w]));
+      const responses = work.map((w) => generate(url, w));
       await waitFor('six queued requests', async () => ((await metric(url, 'imf_worker_queue_depth', { model: manifest.id })) === 6 ? true : undefined));
 
       worker.child.kill('SIGTERM');

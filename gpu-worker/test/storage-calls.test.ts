@@ -47,7 +47,7 @@ const calls = (objectKey: string) => proxy.callsFor(objectKey).map((c) => `${c.m
 describe('storage calls per miss', () => {
   it('is one conditional put when the edge has just found the object missing', async () => {
     const work = await fresh();
-    const response = await generate(worker.url, [{ ...work, storageChecked: true }]);
+    const response = await generate(worker.url, { ...work, storageChecked: true });
     expect(response.status).toBe(200);
     await response.arrayBuffer();
     expect(calls(work.objectKey)).toEqual(['PUT if-none-match 200']);
@@ -55,7 +55,7 @@ describe('storage calls per miss', () => {
 
   it('is a lookup and a conditional put without that word (called directly)', async () => {
     const work = await fresh();
-    const response = await generate(worker.url, [work]);
+    const response = await generate(worker.url, work);
     expect(response.status).toBe(200);
     await response.arrayBuffer();
     expect(calls(work.objectKey)).toEqual(['GET 404', 'PUT if-none-match 200']);
@@ -63,10 +63,10 @@ describe('storage calls per miss', () => {
 
   it('answers 200 when the put finds the object already there (412): the image is the stored one', async () => {
     const work = await fresh();
-    const first = Buffer.from(await (await generate(worker.url, [work])).arrayBuffer());
+    const first = Buffer.from(await (await generate(worker.url, work)).arrayBuffer());
     const existsBefore = await metric(worker.url, 'imf_worker_storage_seconds_count', { operation: 'put', outcome: 'exists' });
     const errorsBefore = await metric(worker.url, 'imf_worker_errors_total');
-    const again = await generate(worker.url, [{ ...work, storageChecked: true }]);
+    const again = await generate(worker.url, { ...work, storageChecked: true });
     expect(again.status).toBe(200);
     expect(Buffer.from(await again.arrayBuffer()).equals(first)).toBe(true);
     expect(calls(work.objectKey).slice(2)).toEqual(['PUT if-none-match 412']);
@@ -81,7 +81,7 @@ describe('storage calls per miss', () => {
     const work = await fresh();
     const planted = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 9, 9, 9]);
     expect(await store.putIfAbsent(work.objectKey, { body: planted, contentType: 'image/png', metadata: {} })).toBe('created');
-    const response = await generate(worker.url, [work]);
+    const response = await generate(worker.url, work);
     expect(response.status).toBe(200);
     const body = new Uint8Array(await response.arrayBuffer());
     expect(Buffer.from(body).equals(Buffer.from(planted))).toBe(false);

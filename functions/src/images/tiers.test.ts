@@ -38,8 +38,8 @@ function recordingPool(): WorkerPool & { items: WorkerImageRequest[] } {
   const items: WorkerImageRequest[] = [];
   return {
     items,
-    async generate(item: WorkerImageRequest): Promise<PoolOutcome> {
-      items.push(item);
+    async generate(_key: string, body: WorkerImageRequest): Promise<PoolOutcome> {
+      items.push(body);
       return { ok: true, image: { body: png, contentType: 'image/png' }, worker: 'http://worker', attempts: 1 };
     },
   } as unknown as WorkerPool & { items: WorkerImageRequest[] };

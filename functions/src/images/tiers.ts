@@ -91,9 +91,9 @@ export function createImageLookup(sources: TierSources): LookupImage {
       pending = inflight.get(key);
     }
     if (!pending) {
-      const item: WorkerImageRequest = { request, modelVersion, key, objectKey: object, ...(storageChecked ? { storageChecked } : {}) };
+      const body: WorkerImageRequest = { request, modelVersion, ...(storageChecked ? { storageChecked } : {}) };
       const model = sources.registry ? findModel(sources.registry, request.model) : undefined;
-      pending = sources.pool.generate(item, model ? modelTimeAllowanceMs(model) : 0).finally(() => inflight.delete(key));
+      pending = sources.pool.generate(key, body, model ? modelTimeAllowanceMs(model) : 0).finally(() => inflight.delete(key));
       inflight.set(key, pending);
     }
     const outcome = await pending;

@@ -28,8 +28,8 @@ const PROBLEM_TEXT: Record<number, string> = {
   413: 'JSON body over 16 KB',
   415: 'Body is not application/json',
   429: 'Rate limited (Retry-After)',
-  502: 'A GPU worker rejected the request',
-  503: 'The GPU pool is unavailable (Retry-After)',
+  502: 'A GPU worker rejected the request, or answered with another image than the one asked for',
+  503: 'The GPU pool is unavailable (Retry-After): every worker is busy or down, or, during a deploy, none serves this model version yet',
   504: 'The GPU pool did not answer in time (Retry-After)',
 };
 

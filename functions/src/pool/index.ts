@@ -1,15 +1,10 @@
 // The client for the GPU worker pool: rendezvous order per image key, circuit breakers, health from
 // /readyz and from failures, retries on the next worker with jittered backoff, all inside one
-// deadline, and a bound on the calls in flight to each worker. It answers with an image or with the
-// status the edge should give (502/503/504).
-import {
-  WORKER_GENERATE_PATH,
-  WORKER_READY_PATH,
-  WORKER_SECRET_HEADER,
-  type WorkerGenerateBody,
-  type WorkerImageRequest,
-} from '@imf/contract';
+// deadline, and a bound on the calls in flight to each worker. It answers with an image whose key
+// the worker confirmed, or with the status the edge should give (502/503/504).
+import { IMAGE_KEY_HEADER, WORKER_GENERATE_PATH, WORKER_READY_PATH, WORKER_SECRET_HEADER, type WorkerImageRequest } from '@imf/contract';
 import type { StoredImage } from '../cache/types.js';
+import { consoleSink, type LogSink } from '../observability/index.js';
 import { CircuitBreaker, type BreakerState } from './breaker.js';
 import { rendezvousOrder } from './rendezvous.js';
 
@@ -31,6 +26,8 @@ export interface PoolOptions {
   fetch?: typeof fetch;
   now?: () => number;
   random?: () => number;
+  /** Where a worker's wrong answer is reported (an image under another key); the console unless given. */
+  log?: LogSink;
 }
 
 export type PoolOutcome =
@@ -46,12 +43,19 @@ export interface WorkerHealth {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Retry-After when no worker serves the model version the edge keyed with: the edge and the workers
+ * run different manifests, as during a rolling deploy, which ends in minutes, not seconds.
+ */
+export const VERSION_SKEW_RETRY_AFTER_SECONDS = 30;
+
 export class WorkerPool {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly inFlight = new Map<string, number>();
   private readonly fetch: typeof fetch;
   private readonly now: () => number;
   private readonly random: () => number;
+  private readonly log: LogSink;
 
   constructor(private readonly options: PoolOptions) {
     for (const url of options.workerUrls) {
@@ -60,23 +64,27 @@ export class WorkerPool {
     this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.log = options.log ?? consoleSink;
   }
 
   /**
-   * Generates one image on the pool, trying workers in rendezvous order for its key, within the
-   * deadline plus `extraMs` (the model's allowance: a slow model's image takes longer).
+   * Generates the image `key` names (the contract's imageKey of the body's request and version) on
+   * the pool, trying workers in rendezvous order for the key, within the deadline plus `extraMs`
+   * (the model's allowance: a slow model's image takes longer).
    */
-  async generate(item: WorkerImageRequest, extraMs = 0): Promise<PoolOutcome> {
+  async generate(key: string, body: WorkerImageRequest, extraMs = 0): Promise<PoolOutcome> {
     const { workerUrls, backoffBaseMs } = this.options;
     if (workerUrls.length === 0) return { ok: false, status: 503, retryAfterSeconds: 30, detail: 'no GPU workers are configured', attempts: 0 };
     const deadlineMs = this.options.deadlineMs + extraMs;
     const deadline = this.now() + deadlineMs;
-    const body: WorkerGenerateBody = { requests: [item] };
     let attempts = 0;
     let retryAfterSeconds = 1;
     let atLimit = 0;
+    let busy = 0;
+    let otherVersion = 0;
+    let wrongKey = false;
 
-    for (const url of rendezvousOrder(workerUrls, item.key)) {
+    for (const url of rendezvousOrder(workerUrls, key)) {
       const breaker = this.breakers.get(url)!;
       const calls = this.inFlight.get(url) ?? 0;
       if (this.options.maxInFlight > 0 && calls >= this.options.maxInFlight) {
@@ -102,6 +110,16 @@ export class WorkerPool {
           signal: AbortSignal.timeout(remaining),
         });
         if (response.ok) {
+          const answered = response.headers.get(IMAGE_KEY_HEADER);
+          if (answered !== key) {
+            // Another image than the one asked for (a worker keying differently: a bug or a contract
+            // skew). Never served or cached under this key; the worker counts as failing.
+            await response.body?.cancel();
+            breaker.failure(this.now());
+            wrongKey = true;
+            this.log({ event: 'worker-key-mismatch', worker: url, key: key.slice(0, 12), answered: answered?.slice(0, 12) ?? null });
+            continue;
+          }
           const image = { body: new Uint8Array(await response.arrayBuffer()), contentType: response.headers.get('content-type') ?? 'image/png' };
           breaker.success();
           return { ok: true, image, worker: url, attempts };
@@ -115,7 +133,15 @@ export class WorkerPool {
         if (response.status === 503) {
           // Busy is not broken: no breaker failure, just the next worker.
           breaker.release();
+          busy += 1;
           retryAfterSeconds = Math.max(retryAfterSeconds, Number(response.headers.get('retry-after')) || 1);
+          continue;
+        }
+        if (response.status === 409) {
+          // A healthy worker serving another version of the model (a rolling deploy): the next one
+          // may serve this version, and this worker stays as trusted as it was.
+          breaker.release();
+          otherVersion += 1;
           continue;
         }
         breaker.failure(this.now());
@@ -135,6 +161,17 @@ export class WorkerPool {
       const soonest = Math.min(...workerUrls.map((u) => this.breakers.get(u)!.retryInMs(this.now())));
       return { ok: false, status: 503, retryAfterSeconds: Math.max(1, Math.ceil(soonest / 1000)), detail: 'every GPU worker is unavailable (circuit open)', attempts };
     }
+    if (busy > 0) return { ok: false, status: 503, retryAfterSeconds, detail: 'no GPU worker could take the request', attempts };
+    if (otherVersion > 0 && otherVersion === attempts) {
+      return {
+        ok: false,
+        status: 503,
+        retryAfterSeconds: VERSION_SKEW_RETRY_AFTER_SECONDS,
+        detail: `no GPU worker serves model ${body.request.model} version ${body.modelVersion} (the workers run another version of it, as during a deploy)`,
+        attempts,
+      };
+    }
+    if (wrongKey) return { ok: false, status: 502, retryAfterSeconds: 0, detail: 'a GPU worker answered with an image other than the one asked for', attempts };
     return { ok: false, status: 503, retryAfterSeconds, detail: 'no GPU worker could take the request', attempts };
   }
 

@@ -1,8 +1,10 @@
-// Rendezvous order, the circuit breaker and the pool's deadline, in isolation.
+// Rendezvous order, the circuit breaker, the pool's deadline and what it makes of a worker's 409 or
+// of an image under another key, in isolation.
+import { IMAGE_KEY_HEADER, type WorkerImageRequest } from '@imf/contract';
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from './breaker.js';
 import { rendezvousOrder } from './rendezvous.js';
-import { WorkerPool } from './index.js';
+import { VERSION_SKEW_RETRY_AFTER_SECONDS, WorkerPool } from './index.js';
 
 const workers = ['http://w0', 'http://w1', 'http://w2', 'http://w3'];
 const keys = Array.from({ length: 2000 }, (_, i) => `key-${i}`);
@@ -66,12 +68,15 @@ describe('circuit breaker', () => {
   });
 });
 
+const key = 'a'.repeat(64);
+const body: WorkerImageRequest = { request: { model: 'm', class: 0, guidance: 1, tmin: 0, tmax: 1, seed: 0, format: 'png', size: 28 }, modelVersion: 'v' };
+const image = (answeredKey: string) => new Response(new Uint8Array([1]), { headers: { 'content-type': 'image/png', [IMAGE_KEY_HEADER]: answeredKey } });
+
 describe('WorkerPool deadline', () => {
-  const item = { request: { model: 'm', class: 0, guidance: 1, tmin: 0, tmax: 1, seed: 0, format: 'png' as const, size: 28 }, modelVersion: 'v', key: 'a'.repeat(64), objectKey: 'k' };
   // A worker that answers after 150 ms, unless the call is aborted first.
   const slowFetch: typeof fetch = (_input, init) =>
     new Promise((resolve, reject) => {
-      const timer = setTimeout(() => resolve(new Response(new Uint8Array([1]), { headers: { 'content-type': 'image/png' } })), 150);
+      const timer = setTimeout(() => resolve(image(key)), 150);
       init?.signal?.addEventListener('abort', () => {
         clearTimeout(timer);
         reject(new Error('aborted'));
@@ -80,10 +85,89 @@ describe('WorkerPool deadline', () => {
   const pool = () => new WorkerPool({ workerUrls: ['http://w1'], secret: 's', deadlineMs: 50, breakerThreshold: 3, breakerCooldownMs: 1000, backoffBaseMs: 1, readyTimeoutMs: 100, maxInFlight: 0, fetch: slowFetch });
 
   it('gives up at the deadline', async () => {
-    expect(await pool().generate(item)).toMatchObject({ ok: false, status: 504, detail: 'no GPU worker answered within 50 ms' });
+    expect(await pool().generate(key, body)).toMatchObject({ ok: false, status: 504, detail: 'no GPU worker answered within 50 ms' });
   });
 
   it("waits the model's allowance beyond the deadline", async () => {
-    expect(await pool().generate(item, 500)).toMatchObject({ ok: true });
+    expect(await pool().generate(key, body, 500)).toMatchObject({ ok: true });
+  });
+});
+
+/** A pool over `urls` whose workers answer as `answer` says, counting the calls each gets. */
+function scriptedPool(urls: string[], answer: (url: string) => Response, options: { breakerThreshold?: number } = {}) {
+  const calls = new Map<string, number>();
+  const logs: Record<string, unknown>[] = [];
+  const pool = new WorkerPool({
+    workerUrls: urls,
+    secret: 's',
+    deadlineMs: 1000,
+    breakerThreshold: options.breakerThreshold ?? 2,
+    breakerCooldownMs: 60_000,
+    backoffBaseMs: 1,
+    readyTimeoutMs: 100,
+    maxInFlight: 0,
+    log: (line) => logs.push(line),
+    fetch: async (input) => {
+      const url = new URL(String(input)).origin;
+      calls.set(url, (calls.get(url) ?? 0) + 1);
+      return answer(url);
+    },
+  });
+  return { pool, calls, logs };
+}
+
+describe('WorkerPool and model versions', () => {
+  const [first, second] = rendezvousOrder(['http://w0', 'http://w1'], key) as [string, string];
+  const otherVersion = () => new Response(JSON.stringify({ status: 409 }), { status: 409, headers: { 'content-type': 'application/problem+json' } });
+
+  it('tries the next worker when one answers 409 (another model version)', async () => {
+    const { pool, calls } = scriptedPool([first, second], (url) => (url === first ? otherVersion() : image(key)));
+    expect(await pool.generate(key, body)).toMatchObject({ ok: true, worker: second, attempts: 2 });
+    expect(calls.get(first)).toBe(1);
+  });
+
+  it('keeps the circuit of a worker that answers 409 closed, however often', async () => {
+    const { pool, calls } = scriptedPool([first, second], (url) => (url === first ? otherVersion() : image(key)), { breakerThreshold: 2 });
+    for (let i = 0; i < 10; i++) expect(await pool.generate(key, body)).toMatchObject({ ok: true, worker: second });
+    expect(calls.get(first)).toBe(10);
+  });
+
+  it('answers 503 naming the model and version, with a Retry-After of a deploy, when no worker serves it', async () => {
+    const { pool, calls } = scriptedPool([first, second], () => otherVersion(), { breakerThreshold: 1 });
+    const outcome = await pool.generate(key, body);
+    expect(outcome).toMatchObject({ ok: false, status: 503, retryAfterSeconds: VERSION_SKEW_RETRY_AFTER_SECONDS, attempts: 2 });
+    expect(outcome.ok || outcome.detail).toMatch(/no GPU worker serves model m version v/);
+    // No circuit opened: the next request asks both again.
+    await pool.generate(key, body);
+    expect([calls.get(first), calls.get(second)]).toEqual([2, 2]);
+  });
+
+  it('answers busy over another version when workers are both', async () => {
+    const { pool } = scriptedPool([first, second], (url) => (url === first ? otherVersion() : new Response(null, { status: 503, headers: { 'retry-after': '3' } })));
+    expect(await pool.generate(key, body)).toMatchObject({ ok: false, status: 503, retryAfterSeconds: 3, detail: 'no GPU worker could take the request' });
+  });
+});
+
+describe('WorkerPool and the answered image key', () => {
+  const [first, second] = rendezvousOrder(['http://w0', 'http://w1'], key) as [string, string];
+  const otherKey = 'b'.repeat(64);
+
+  it('does not serve an image under another key: it logs it and tries the next worker', async () => {
+    const { pool, logs } = scriptedPool([first, second], (url) => image(url === first ? otherKey : key));
+    expect(await pool.generate(key, body)).toMatchObject({ ok: true, worker: second, attempts: 2 });
+    expect(logs).toContainEqual(expect.objectContaining({ event: 'worker-key-mismatch', worker: first, key: key.slice(0, 12), answered: otherKey.slice(0, 12) }));
+  });
+
+  it('does not serve an image without its key', async () => {
+    const { pool } = scriptedPool([first], () => new Response(new Uint8Array([1]), { headers: { 'content-type': 'image/png' } }));
+    expect(await pool.generate(key, body)).toMatchObject({ ok: false, status: 502 });
+  });
+
+  it('answers 502 when every worker answers another key, and counts it as a failure of each', async () => {
+    const { pool, calls } = scriptedPool([first, second], () => image(otherKey), { breakerThreshold: 1 });
+    expect(await pool.generate(key, body)).toMatchObject({ ok: false, status: 502, detail: 'a GPU worker answered with an image other than the one asked for', attempts: 2 });
+    // Both circuits opened: the next request calls neither.
+    expect(await pool.generate(key, body)).toMatchObject({ ok: false, status: 503, attempts: 0 });
+    expect([calls.get(first), calls.get(second)]).toEqual([1, 1]);
   });
 });

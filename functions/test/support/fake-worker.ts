@@ -1,13 +1,18 @@
 // A stand-in GPU worker for the edge's tests: a real HTTP server speaking the worker contract
-// (contract/worker-api.ts) that answers with a small real PNG, and, in its failure modes, with
-// 503s, 500s or silence. It counts calls per seed so tests can tell which worker served what.
+// (contract/worker-api.ts) that derives the keys with the contract and answers with a small real
+// PNG, and, in its failure modes, with 503s, 500s, silence, 409s (another model version) or an image
+// under another key. It counts calls per seed so tests can tell which worker served what.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { deflateSync } from 'node:zlib';
 import { freePort } from '../../../infra/local/processes.mjs';
-import { WORKER_GENERATE_PATH, WORKER_READY_PATH, WORKER_SECRET_HEADER, workerGenerateBodySchema, IMAGE_KEY_HEADER, OBJECT_KEY_HEADER } from '@imf/contract';
+import { imageKey, objectKey, WORKER_GENERATE_PATH, WORKER_READY_PATH, WORKER_SECRET_HEADER, workerImageRequestSchema, IMAGE_KEY_HEADER, OBJECT_KEY_HEADER } from '@imf/contract';
 import type { ObjectWriter } from '../../src/storage/adapters/test-objects.js';
 
-export type FakeWorkerMode = 'ok' | 'busy' | 'broken' | 'slow';
+/**
+ * 'other-version': serves another version of every model (409); 'wrong-key': answers the image with
+ * a key that is not the request's, as a worker keying differently would.
+ */
+export type FakeWorkerMode = 'ok' | 'busy' | 'broken' | 'slow' | 'other-version' | 'wrong-key';
 
 export interface FakeWorker {
   url: string;
@@ -80,16 +85,16 @@ export function startFakeWorker(options: FakeWorkerOptions): Promise<FakeWorker>
       return;
     }
     const text = await readBody(req);
-    const parsed = workerGenerateBodySchema.safeParse(JSON.parse(text || '{}'));
-    for (const item of parsed.success ? parsed.data.requests : []) {
-      const tag = `${options.mode}:${item.request.seed}`;
+    const parsed = workerImageRequestSchema.safeParse(JSON.parse(text || '{}'));
+    if (parsed.success) {
+      const tag = `${options.mode}:${parsed.data.request.seed}`;
       generateCalls.set(tag, (generateCalls.get(tag) ?? 0) + 1);
     }
     if (req.headers[WORKER_SECRET_HEADER] !== options.secret) {
       res.writeHead(401, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ title: 'bad worker secret', status: 401 }));
       return;
     }
-    if (!parsed.success || parsed.data.requests.length !== 1) {
+    if (!parsed.success) {
       res.writeHead(400, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ title: 'bad request', status: 400 }));
       return;
     }
@@ -101,12 +106,18 @@ export function startFakeWorker(options: FakeWorkerOptions): Promise<FakeWorker>
       res.writeHead(500).end();
       return;
     }
+    if (options.mode === 'other-version') {
+      res.writeHead(409, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ title: 'wrong model', status: 409 }));
+      return;
+    }
     if (options.mode === 'slow') await new Promise((r) => setTimeout(r, options.delayMs ?? 3000));
-    const item = parsed.data.requests[0]!;
-    const png = fakePng(Math.min(item.request.size, 64), item.request.seed);
-    await options.writeObject?.(item.objectKey, { body: png, contentType: 'image/png' });
+    const { request, modelVersion } = parsed.data;
+    const key = options.mode === 'wrong-key' ? await imageKey({ ...request, seed: request.seed + 1 }, modelVersion) : await imageKey(request, modelVersion);
+    const object = objectKey(request, modelVersion, key);
+    const png = fakePng(Math.min(request.size, 64), request.seed);
+    await options.writeObject?.(object, { body: png, contentType: 'image/png' });
     if (res.destroyed) return;
-    res.writeHead(200, { 'content-type': 'image/png', [IMAGE_KEY_HEADER]: item.key, [OBJECT_KEY_HEADER]: item.objectKey }).end(png);
+    res.writeHead(200, { 'content-type': 'image/png', [IMAGE_KEY_HEADER]: key, [OBJECT_KEY_HEADER]: object }).end(png);
   };
 
   const server: Server = createServer((req, res) => {

@@ -10,15 +10,13 @@ import { Writable } from 'node:stream';
 const SECRET = 'api-test-secret-0123456789';
 
 function appWhoseGeneratorThrows(error: unknown) {
-  const generator = { check: async () => ({}), generate: async () => Promise.reject(error), servedModels: [] } as unknown as ImageGenerator;
+  const generator = { check: async () => ({ work: {}, served: {} }), generate: async () => Promise.reject(error), servedModels: [] } as unknown as ImageGenerator;
   const state: WorkerState = { phase: () => 'ready', generator: () => generator, refused: () => [] };
   const silent = new Writable({ write: (_chunk, _encoding, done) => done() });
   return createApp(state, { secret: SECRET, maxBodyBytes: 65536, metrics: new WorkerMetrics({ processMetrics: false }), log: createLogger('error', silent) });
 }
 
-const body = JSON.stringify({
-  requests: [{ request: { model: 'm', class: 1, guidance: 3, tmin: 0, tmax: 1, seed: 1, format: 'png', size: 28 }, modelVersion: 'v', key: 'a'.repeat(64), objectKey: 'images/x.png' }],
-});
+const body = JSON.stringify({ request: { model: 'm', class: 1, guidance: 3, tmin: 0, tmax: 1, seed: 1, format: 'png', size: 28 }, modelVersion: 'v' });
 
 describe('unexpected errors', () => {
   it("answer 500 of kind 'internal' without the error's own message", async () => {

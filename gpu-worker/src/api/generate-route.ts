@@ -1,6 +1,6 @@
 // POST /v1/generate, the edge's call: the shared secret, admission by age (before the body is
-// read), readiness, the body under its size bound, the contract's schema, every request checked
-// before any is generated, then the image bytes (one request) or a JSON batch (several).
+// read), readiness, the body under its size bound, the contract's schema, the request checked and
+// keyed (generate/check.ts), then the image bytes with the keys the worker derived.
 import {
   IMAGE_KEY_HEADER,
   IMMUTABLE_CACHE_CONTROL,
@@ -8,13 +8,13 @@ import {
   OBJECT_KEY_HEADER,
   WORKER_GENERATE_PATH,
   WORKER_SECRET_HEADER,
-  workerGenerateBodySchema,
-  type WorkerBatchResponse,
+  workerImageRequestSchema,
 } from '@imf/contract';
 import type { Context, Hono, Next } from 'hono';
 import type { Admission } from '../admission/index.js';
+import type { CheckedWork } from '../generate/check.js';
+import type { GeneratedImage } from '../generate/index.js';
 import { asWorkerError, WorkerError } from '../errors.js';
-import type { GeneratedImage, ServedModel } from '../generate/index.js';
 import { readBody } from './body.js';
 import { errorResponse, workerProblem } from './problems.js';
 import { secretMatches } from './secret.js';
@@ -68,47 +68,40 @@ export function registerGenerate(app: Hono<WorkerEnv>, state: WorkerState, optio
     try {
       json = JSON.parse(Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength).toString('utf8'));
     } catch {
-      return workerProblem('bad-request', 'the body must be JSON: { "requests": [ … ] }');
+      return workerProblem('bad-request', 'the body must be JSON: { "request": { … }, "modelVersion": "…" }');
     }
-    const parsed = workerGenerateBodySchema.safeParse(json, { reportInput: true });
+    const parsed = workerImageRequestSchema.safeParse(json, { reportInput: true });
     if (!parsed.success) {
       const errors = issuesFromZod(parsed.error);
       return workerProblem('bad-request', errors.map((e) => `${e.parameter}: ${e.detail}`).join('; '), {}, errors);
     }
-    const { requests } = parsed.data;
-
-    // Check every request before generating any: a bad one (400) outranks one for another model (409).
-    const checks = await Promise.allSettled(requests.map((r) => generator.check(r)));
-    const refusals = checks.flatMap((r) => (r.status === 'rejected' ? [asWorkerError(r.reason)] : []));
-    if (refusals.length > 0) return errorResponse(refusals.find((e) => e.kind === 'bad-request') ?? refusals[0]!);
-    const served = checks.map((r) => (r as PromiseFulfilledResult<ServedModel>).value);
+    let checked: CheckedWork;
+    try {
+      checked = await generator.check(parsed.data);
+    } catch (error) {
+      return errorResponse(asWorkerError(error));
+    }
+    const { work, served } = checked;
     const ticket = c.get('admissionTicket');
-    if (ticket !== undefined) options.admission?.allow(ticket, Math.max(...served.map((m) => generator.allowanceMs(m.manifest.id))));
+    if (ticket !== undefined) options.admission?.allow(ticket, generator.allowanceMs(served.manifest.id));
 
-    const results = await Promise.allSettled(requests.map((r, i) => generator.generate(r, served[i]!)));
-    const failure = results.find((r) => r.status === 'rejected');
-    if (failure) {
-      const error = asWorkerError(failure.reason);
+    let image: GeneratedImage;
+    try {
+      image = await generator.generate(work, served);
+    } catch (failure) {
+      const error = asWorkerError(failure);
       // An unexpected error keeps its own message for the log; the caller gets the general one.
-      c.get('log').warn({ kind: error.kind, err: (failure.reason as Error)?.message ?? String(failure.reason) }, 'generation failed');
+      c.get('log').warn({ kind: error.kind, err: (failure as Error)?.message ?? String(failure) }, 'generation failed');
       return errorResponse(error);
     }
-    const images = results.map((r) => (r as PromiseFulfilledResult<GeneratedImage>).value);
-    c.set('logDetail', { keys: images.map((i) => i.key), sources: images.map((i) => i.source), ...(images.length === 1 && images[0]!.timings ? { timings: roundTimings(images[0]!.timings) } : {}) });
-    if (images.length === 1) {
-      const image = images[0]!;
-      return c.body(image.body as Uint8Array<ArrayBuffer>, 200, {
-        'content-type': image.contentType,
-        'cache-control': IMMUTABLE_CACHE_CONTROL,
-        [IMAGE_KEY_HEADER]: image.key,
-        [OBJECT_KEY_HEADER]: image.objectKey,
-        // Where a generated image's time went, per stage (each stage's wait for its batch included).
-        ...(image.timings ? { 'server-timing': Object.entries(roundTimings(image.timings)).map(([step, ms]) => `${step};dur=${ms}`).join(', ') } : {}),
-      });
-    }
-    const batch: WorkerBatchResponse = {
-      images: images.map((i) => ({ key: i.key, objectKey: i.objectKey, contentType: i.contentType, data: Buffer.from(i.body).toString('base64') })),
-    };
-    return c.json(batch);
+    c.set('logDetail', { key: image.key, source: image.source, ...(image.timings ? { timings: roundTimings(image.timings) } : {}) });
+    return c.body(image.body as Uint8Array<ArrayBuffer>, 200, {
+      'content-type': image.contentType,
+      'cache-control': IMMUTABLE_CACHE_CONTROL,
+      [IMAGE_KEY_HEADER]: image.key,
+      [OBJECT_KEY_HEADER]: image.objectKey,
+      // Where a generated image's time went, per stage (each stage's wait for its batch included).
+      ...(image.timings ? { 'server-timing': Object.entries(roundTimings(image.timings)).map(([step, ms]) => `${step};dur=${ms}`).join(', ') } : {}),
+    });
   });
 }

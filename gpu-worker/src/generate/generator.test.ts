@@ -1,6 +1,6 @@
 // How a generation fails says whose fault it is: the model's run failing is 'inference', anything
 // else unexpected is 'internal', each counted under its own reason; a refusal keeps its own kind.
-import { imageKey, modelManifestSchema, objectKey, type ImageRequest, type WorkerImageRequest } from '@imf/contract';
+import { imageKey, modelManifestSchema, objectKey, type ImageRequest } from '@imf/contract';
 import { describe, expect, it } from 'vitest';
 import { shippedManifest } from '../../test/support/model-folders.js';
 import { Batcher } from '../batcher/index.js';
@@ -8,11 +8,12 @@ import { WorkerError } from '../errors.js';
 import type { SampleRequest } from '../inference/inference-thread.js';
 import { WorkerMetrics } from '../metrics/index.js';
 import type { ImageStore } from '../storage/types.js';
+import type { KeyedWork } from './check.js';
 import { ImageGenerator } from './index.js';
 
 const manifest = modelManifestSchema.parse(shippedManifest());
 
-async function work(seed: number): Promise<WorkerImageRequest> {
+async function work(seed: number): Promise<KeyedWork> {
   const request: ImageRequest = { model: manifest.id, class: 1, guidance: manifest.guidance.default, tmin: 0, tmax: 1, seed, format: 'png', size: manifest.image.width };
   const key = await imageKey(request, manifest.version);
   return { request, modelVersion: manifest.version, key, objectKey: objectKey(request, manifest.version, key) };

@@ -6,7 +6,7 @@ import { findModel, modelTimeAllowanceMs, summarize, type ModelRegistry, type Wo
 import { asWorkerError, WorkerError } from '../errors.js';
 import type { WorkerMetrics } from '../metrics/index.js';
 import type { ImageStore } from '../storage/types.js';
-import { checkRequest } from './check.js';
+import { checkRequest, type CheckedWork, type KeyedWork } from './check.js';
 import { renderImage, type RenderedImage } from './render.js';
 import type { ServedModel } from './served-model.js';
 import { SingleFlight } from './single-flight.js';
@@ -58,20 +58,20 @@ export class ImageGenerator {
     return [...this.models.values()];
   }
 
-  /** The served model for `work`, or the WorkerError that refuses it (check.ts), counted. */
-  async check(work: WorkerImageRequest): Promise<ServedModel> {
+  /** The served model for `body` and its keyed work, or the WorkerError that refuses it (check.ts), counted. */
+  async check(body: WorkerImageRequest): Promise<CheckedWork> {
     try {
-      return await checkRequest(this.models, this.registry, work);
+      return await checkRequest(this.models, this.registry, body);
     } catch (error) {
       // Unknown model ids come from the caller: one label for all of them keeps the series bounded.
-      const model = this.models.has(work.request.model) ? work.request.model : 'unknown';
+      const model = this.models.has(body.request.model) ? body.request.model : 'unknown';
       this.metrics.errors.inc({ model, reason: asWorkerError(error).kind });
       throw error;
     }
   }
 
   /** The image of one checked request; identical concurrent requests share one generation. */
-  async generate(work: WorkerImageRequest, served: ServedModel): Promise<GeneratedImage> {
+  async generate(work: KeyedWork, served: ServedModel): Promise<GeneratedImage> {
     const model = served.manifest.id;
     const started = performance.now();
     const budget = this.timeoutMs(model);

@@ -1,10 +1,11 @@
 // From a checked request to stored image bytes: its place in the model's generator batch (and, for
 // a latent model, its latent's place in a decoder batch), 8-bit pixels, PNG, WebP or JPEG at the
 // requested size, and one write-once put with the generation parameters beside it.
-import { CONTENT_TYPES, type ImageRequest, type WorkerImageRequest } from '@imf/contract';
+import { CONTENT_TYPES, type ImageRequest } from '@imf/contract';
 import { encodeImage, toPixels } from '../encode/index.js';
 import type { WorkerMetrics } from '../metrics/index.js';
 import type { ImageStore } from '../storage/types.js';
+import type { KeyedWork } from './check.js';
 import type { ServedModel } from './served-model.js';
 
 export interface RenderedImage {
@@ -43,7 +44,7 @@ async function nativePixels(req: ImageRequest, served: ServedModel, waitMs: numb
 }
 
 /** Generates, encodes and stores one image; `waitMs` bounds its wait for batches. */
-export async function renderImage(work: WorkerImageRequest, served: ServedModel, waitMs: number, store: ImageStore, metrics: WorkerMetrics): Promise<RenderedImage> {
+export async function renderImage(work: KeyedWork, served: ServedModel, waitMs: number, store: ImageStore, metrics: WorkerMetrics): Promise<RenderedImage> {
   const req = work.request;
   const { image: shape } = served.manifest;
   const { pixels, generatorMs, decoderMs } = await nativePixels(req, served, waitMs);

@@ -52,8 +52,14 @@ export async function startTestWorker(env: Record<string, string> = {}): Promise
   };
 }
 
+/** A request as the edge sends it, with the keys the contract derives for it: what the worker must answer. */
+export interface TestWork extends WorkerImageRequest {
+  key: string;
+  objectKey: string;
+}
+
 /** A canonical request with the model's defaults for whatever is not given, keyed like the edge keys it. */
-export async function workRequest(manifest: ModelManifest, given: Partial<ImageRequest> = {}): Promise<WorkerImageRequest> {
+export async function workRequest(manifest: ModelManifest, given: Partial<ImageRequest> = {}): Promise<TestWork> {
   const request: ImageRequest = {
     model: manifest.id,
     class: 0,
@@ -69,11 +75,13 @@ export async function workRequest(manifest: ModelManifest, given: Partial<ImageR
   return { request, modelVersion: manifest.version, key, objectKey: objectKey(request, manifest.version, key) };
 }
 
-export function generate(url: string, requests: WorkerImageRequest[], headers: Record<string, string> = {}): Promise<Response> {
+/** Asks for one image with the wire body of `work`: its request, model version and storageChecked, never its keys. */
+export function generate(url: string, work: WorkerImageRequest, headers: Record<string, string> = {}): Promise<Response> {
+  const body: WorkerImageRequest = { request: work.request, modelVersion: work.modelVersion, ...(work.storageChecked === undefined ? {} : { storageChecked: work.storageChecked }) };
   return fetch(`${url}${WORKER_GENERATE_PATH}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', [WORKER_SECRET_HEADER]: SECRET, ...headers },
-    body: JSON.stringify({ requests }),
+    body: JSON.stringify(body),
   });
 }
 
