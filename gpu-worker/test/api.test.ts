@@ -64,7 +64,7 @@ describe('probes', () => {
 });
 
 describe('POST /v1/generate', () => {
-  it('answers one request with the image bytes and its keys, and stores it immutable with its parameters', async () => {
+  it('answers with the image bytes and the keys it derived, and stores it immutable with its parameters', async () => {
     const work = await fresh({ class: 7, guidance: 2.5, tmin: 0.1, tmax: 0.9 });
     const response = await generate(worker.url, work);
     expect(response.status).toBe(200);
