@@ -10,3 +10,6 @@ export * from './signature.js';
 export * from './integrity.js';
 export * from './worker-api.js';
 export * from './problem.js';
+export * from './storage/types.js';
+export * from './storage/s3-api.js';
+export * from './storage/memory.js';

@@ -32,7 +32,7 @@ await build({
   target: 'node20',
   packages: 'external',
   // The contract is TypeScript source: bundle it, as the Node edge's build does.
-  alias: { '@imf/contract': join(root, 'contract', 'src', 'index.ts') },
+  alias: { '@imf/contract': join(root, 'contract', 'src') },
   outfile: join(out, 'edge-bench.mjs'),
   logLevel: 'warning',
 });

@@ -4,7 +4,7 @@
 // registered with its OpenAPI definition.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { ModelRegistry } from '@imf/contract';
+import type { ImageReader, ModelRegistry } from '@imf/contract';
 import { createAccess } from './access/index.js';
 import type { RuntimeAddress } from './access/client.js';
 import type { ApiKeyStore } from './auth/index.js';
@@ -29,7 +29,6 @@ import { registerListModels } from './routes/list-models.js';
 import { registerOperations } from './routes/operations.js';
 import { registerPlayground } from './routes/playground.js';
 import { registerSignImage } from './routes/sign-image.js';
-import type { ImageStore } from './storage/types.js';
 
 export interface EdgeDeps {
   config: EdgeConfig;
@@ -42,7 +41,7 @@ export interface EdgeDeps {
   /** The connecting address as the runtime knows it (Node: the socket; Workers: CF-Connecting-IP). */
   clientAddress?: RuntimeAddress;
   cache: EdgeCache;
-  store: ImageStore | undefined;
+  store: ImageReader | undefined;
   pool: WorkerPool;
   /** Milliseconds since the epoch; tests move it. */
   now?: () => number;

@@ -12,12 +12,9 @@ import { freePort } from '../../infra/local/processes.mjs';
 import { encodeImage, toPixels } from '../src/encode/index.js';
 import { InferenceThread } from '../src/inference/inference-thread.js';
 import { discoverModels } from '../src/models/discover.js';
-import { filesystemStore } from '../src/storage/adapters/filesystem.js';
-import { s3Store } from '../src/storage/adapters/s3.js';
-import type { ImageStore } from '../src/storage/types.js';
+import type { ImageStore } from '@imf/contract';
+import { filesystemStore, nodeS3Store } from '@imf/contract/storage/node';
 
-// The AWS SDK's notice that it will want Node 22 from 2027 is noise in a table.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const withS3 = args.has('--s3');
@@ -126,7 +123,7 @@ if (withS3) {
   const s3 = await startS3Server();
   stopS3 = s3.stop;
   s3Env = { S3_ENDPOINT: s3.endpoint, S3_BUCKET: s3.bucket, S3_REGION: s3.region, S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey };
-  const store = s3Store({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, conditionalPut: true, timeoutMs: 5000, maxAttempts: 1 });
+  const store = nodeS3Store({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, maxAttempts: 1 });
   storageRows.push(await storageCost(store, 'S3 (SeaweedFS, loopback)'));
 }
 table('storage, per image (one at a time, 28×28 PNG)', ['store', 'put ms', 'get ms'], storageRows);
@@ -147,7 +144,6 @@ async function startWorker(env: Record<string, string>): Promise<{ url: string; 
     cwd: workerRoot,
     env: {
       ...process.env,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       WORKER_SECRET: SECRET,
       PORT: String(port),
       HOST: '127.0.0.1',

@@ -1,4 +1,5 @@
 // Errors are values with a kind the API maps to a status, and a message meant for the caller.
+import { StorageError } from '@imf/contract';
 
 export type WorkerErrorKind =
   /** The request is malformed or asks for something the model cannot do (400). */
@@ -32,7 +33,12 @@ export class WorkerError extends Error {
   }
 }
 
-/** The error as a WorkerError: itself, or 'internal' for anything that was not refused on purpose. */
+/**
+ * The error as a WorkerError: itself; 'storage' for a failed storage call (a key the store cannot
+ * hold is the request's fault: 'bad-request'); 'internal' for anything that was not refused on purpose.
+ */
 export function asWorkerError(error: unknown): WorkerError {
-  return error instanceof WorkerError ? error : new WorkerError('internal', 'image generation failed unexpectedly');
+  if (error instanceof WorkerError) return error;
+  if (error instanceof StorageError) return new WorkerError(error.reason === 'invalid-key' ? 'bad-request' : 'storage', error.message, 2);
+  return new WorkerError('internal', 'image generation failed unexpectedly');
 }

@@ -11,23 +11,14 @@ import { InferenceThread } from './inference/inference-thread.js';
 import { createLogger, type Logger } from './logging/index.js';
 import { WorkerMetrics } from './metrics/index.js';
 import { discoverModels, type RefusedModel } from './models/discover.js';
-import { filesystemStore } from './storage/adapters/filesystem.js';
-import { s3Store } from './storage/adapters/s3.js';
+import { filesystemStore, nodeS3Store } from '@imf/contract/storage/node';
+import type { ImageStore } from '@imf/contract';
 import { withIntegrity } from './storage/integrity.js';
-import type { ImageStore } from './storage/types.js';
 
 export function storeFor(config: WorkerConfig['storage']): ImageStore {
   if (config.kind === 'filesystem') return filesystemStore(config.dir);
-  return s3Store({
-    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-    region: config.region,
-    bucket: config.bucket,
-    forcePathStyle: config.forcePathStyle,
-    ...(config.credentials ? { credentials: config.credentials } : {}),
-    conditionalPut: config.conditionalPut,
-    timeoutMs: config.timeoutMs,
-    maxAttempts: config.maxAttempts,
-  });
+  const { kind: _, ...options } = config;
+  return nodeS3Store(options);
 }
 
 export interface StartOptions {

@@ -5,8 +5,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMAGE_KEY_HEADER, IMMUTABLE_CACHE_CONTROL, type ModelManifest, OBJECT_KEY_HEADER, WORKER_GENERATE_PATH, WORKER_SECRET_HEADER, type WorkerImageRequest } from '@imf/contract';
 import { startS3Server, type S3Server } from '../../test/support/s3-server.js';
-import { s3Store } from '../src/storage/adapters/s3.js';
-import type { ImageStore } from '../src/storage/types.js';
+import type { ImageStore } from '@imf/contract';
+import { nodeS3Store } from '@imf/contract/storage/node';
 import { startCuttingProxy, type CuttingProxy } from './support/cutting-proxy.js';
 import { generate, metric, SECRET, startTestWorker, workRequest, type TestWorker } from './support/worker.js';
 
@@ -28,7 +28,7 @@ beforeAll(async () => {
   worker = await startTestWorker(s3Env(s3));
   await worker.worker.ready;
   manifest = worker.worker.generator()!.servedModels[0]!.manifest;
-  store = s3Store({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, conditionalPut: true, timeoutMs: 5000, maxAttempts: 1 });
+  store = nodeS3Store({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, maxAttempts: 1 });
 });
 afterAll(async () => {
   await worker?.stop();

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INTEGRITY_METADATA, integrityMatches, type ModelManifest } from '@imf/contract';
 import { startS3Server, type S3Server } from '../../test/support/s3-server.js';
-import { s3Store } from '../src/storage/adapters/s3.js';
-import type { ImageStore } from '../src/storage/types.js';
+import type { ImageStore } from '@imf/contract';
+import { nodeS3Store } from '@imf/contract/storage/node';
 import { startCountingProxy, type CountingProxy } from './support/counting-proxy.js';
 import { generate, metric, startTestWorker, workRequest, type TestWorker } from './support/worker.js';
 
@@ -32,7 +32,7 @@ beforeAll(async () => {
   await worker.worker.ready;
   manifest = worker.worker.generator()!.servedModels[0]!.manifest;
   // Straight to the server, around the proxy and the worker: what another writer would do.
-  store = s3Store({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, conditionalPut: true, timeoutMs: 5000, maxAttempts: 1 });
+  store = nodeS3Store({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, maxAttempts: 1 });
 });
 afterAll(async () => {
   await worker?.stop();

@@ -1,5 +1,5 @@
 # The edge (functions/) on Node for self-hosting: the same Hono app as on Workers, with an
-# in-process LRU cache and S3 storage (functions/src/runtime/node.ts). Build from the repository root:
+# in-process LRU cache and S3 (or file) storage (functions/src/runtime/node.ts). Build from the repository root:
 #   docker build -f infra/edge/node.Dockerfile -t imf-edge-node .
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
@@ -19,7 +19,7 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production PORT=8787 HOST=0.0.0.0
 # The bundle holds the edge and the contract; other packages stay external (hono, @hono/node-server,
-# aws4fetch, zod): they come along.
+# aws4 and zod, the contract's dependencies): they come along.
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/edge-node.mjs ./dist/edge-node.mjs
 USER node

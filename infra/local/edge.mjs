@@ -19,6 +19,9 @@ export function edgeVars({ secrets, workerUrls, storage, env = process.env, host
   };
   if (storage.kind === 's3') {
     Object.assign(vars, { S3_ENDPOINT: storage.endpoint, S3_BUCKET: storage.bucket, S3_REGION: storage.region, S3_ACCESS_KEY_ID: storage.accessKeyId, S3_SECRET_ACCESS_KEY: storage.secretAccessKey });
+  } else {
+    // The folder the workers' filesystem stores write: the Node edge reads it (workerd has no files).
+    vars.STORAGE_DIR = storage.dir;
   }
   for (const name of [
     'RATE_LIMIT_PER_MINUTE', 'RATE_LIMIT_BURST', 'POOL_DEADLINE_MS', 'PUBLIC_ORIGIN', 'LOG_REQUESTS', 'CACHE_MAX_ENTRIES', 'CACHE_MAX_BYTES', 'SIGNED_URL_TTL_SECONDS',
@@ -51,7 +54,7 @@ export async function startEdge({ repoRoot, runtime = 'node', port, host = '127.
     });
   } else {
     const childEnv = { ...env, ...vars, PORT: String(listenPort), HOST: host };
-    // Storage the edge must not see (filesystem mode): drop any S3_* inherited from the shell.
+    // Filesystem mode reads STORAGE_DIR: drop any S3_* inherited from the shell, which would win.
     if (!vars.S3_ENDPOINT) for (const name of Object.keys(childEnv)) if (name.startsWith('S3_')) delete childEnv[name];
     service = startService('edge', process.execPath, [join(repoRoot, 'dist', 'edge-node.mjs')], { cwd: repoRoot, env: childEnv, log, quiet, onSpawn });
   }

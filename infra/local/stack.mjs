@@ -23,7 +23,7 @@ const HELP = `npm start — storage, GPU worker(s) and the edge, with the models
   DEV_API_KEY=…         development API key (default: generated once, kept in .data/secrets.json)
   WORKERS=1             number of GPU worker processes
   STACK_STORAGE=s3      s3: SeaweedFS (.venv-s3/bin/weed) on STACK_S3_PORT (8333), data in .data/seaweedfs
-                        fs: the worker's filesystem store in .data/images (the edge has no storage tier then)
+                        fs: files in .data/images, written by the workers, read by the Node edge
   STACK_EDGE=node       node: functions/ on Node · workerd: functions/ under wrangler dev
   STACK_DATA_DIR=.data  where images, secrets and state live between starts
   STACK_MODELS_DIR=models  the model folders to serve (each with a model.json; Node edge only if not models/)

@@ -21,8 +21,6 @@ export async function startWorker({ repoRoot, index, port: givenPort, modelsDir 
     WORKER_SECRET: secret,
     MODELS_DIR: modelsDir,
     LOG_LEVEL: env.WORKER_LOG_LEVEL ?? 'warn',
-    // The AWS SDK warns about Node 20 on every start; nothing to act on here.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...workerStorageEnv(storage),
     ...(integrityKey ? { STORAGE_INTEGRITY_KEY: integrityKey } : {}),
   };

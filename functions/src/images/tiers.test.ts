@@ -2,10 +2,9 @@
 // empty (so the worker's conditional put is the miss's only other call); an outage or an object
 // that fails its integrity check leaves the worker to look for itself.
 import { describe, expect, it } from 'vitest';
-import { imageEtag, imageKey, integrityTag, objectKey, type ImageRequest, type WorkerImageRequest } from '@imf/contract';
+import { imageEtag, imageKey, INTEGRITY_METADATA, integrityTag, objectKey, type ImageReader, type ImageRequest, type StoredObject, type WorkerImageRequest } from '@imf/contract';
 import { memoryCache } from '../cache/adapters/memory.js';
 import type { PoolOutcome, WorkerPool } from '../pool/index.js';
-import type { ImageStore, StoredObject } from '../storage/types.js';
 import { createImageLookup } from './tiers.js';
 import type { ResolvedImage } from './resolve.js';
 
@@ -19,8 +18,9 @@ async function resolved(seed: number): Promise<ResolvedImage> {
 }
 
 /** A store that counts its calls; `behaviour` decides what each get finds. */
-function countingStore(behaviour: (key: string) => Promise<StoredObject | undefined>): ImageStore & { gets: number } {
+function countingStore(behaviour: (key: string) => Promise<StoredObject | undefined>): ImageReader & { gets: number } {
   const store = {
+    kind: 'counting',
     gets: 0,
     async get(key: string) {
       store.gets += 1;
@@ -45,7 +45,7 @@ function recordingPool(): WorkerPool & { items: WorkerImageRequest[] } {
   } as unknown as WorkerPool & { items: WorkerImageRequest[] };
 }
 
-async function miss(store: ImageStore, seed: number) {
+async function miss(store: ImageReader, seed: number) {
   const pool = recordingPool();
   const lookup = createImageLookup({ cache: memoryCache({ maxEntries: 10, maxBytes: 1 << 20 }), store, pool, log: () => {}, integrityKey: INTEGRITY_KEY });
   const outcome = await lookup(await resolved(seed), () => {});
@@ -72,7 +72,7 @@ describe('a miss', () => {
   });
 
   it('lets the worker look for itself (and repair) when the stored object fails its integrity check', async () => {
-    const store = countingStore(async (key) => ({ body: png, contentType: 'image/png', integrity: await integrityTag(INTEGRITY_KEY, `${key}-other`, png) }));
+    const store = countingStore(async (key) => ({ body: png, contentType: 'image/png', metadata: { [INTEGRITY_METADATA]: await integrityTag(INTEGRITY_KEY, `${key}-other`, png) } }));
     const { outcome, pool } = await miss(store, 3);
     expect(outcome.ok && outcome.tier).toBe('generated');
     expect(pool.items[0]!.storageChecked).toBeUndefined();
@@ -81,7 +81,7 @@ describe('a miss', () => {
   it('never reaches the pool when storage has the object with its tag', async () => {
     const image = await resolved(4);
     const object = objectKey(image.request, image.modelVersion, image.key);
-    const store = countingStore(async (key) => (key === object ? { body: png, contentType: 'image/png', integrity: await integrityTag(INTEGRITY_KEY, object, png) } : undefined));
+    const store = countingStore(async (key) => (key === object ? { body: png, contentType: 'image/png', metadata: { [INTEGRITY_METADATA]: await integrityTag(INTEGRITY_KEY, object, png) } } : undefined));
     const { outcome, pool } = await miss(store, 4);
     expect(outcome.ok && outcome.tier).toBe('storage');
     expect(store.gets).toBe(1);

@@ -5,9 +5,9 @@
 // a stored object counts only when its tag matches its key and bytes: anything else (bytes written
 // around the workers, through the storage server's own ports) is a miss, logged and counted, and
 // is never served or cached.
-import { integrityMatches, findModel, modelTimeAllowanceMs, objectKey, type ModelRegistry, type WorkerImageRequest } from '@imf/contract';
+import { INTEGRITY_METADATA, integrityMatches, findModel, modelTimeAllowanceMs, objectKey, type ModelRegistry, type WorkerImageRequest } from '@imf/contract';
 import type { EdgeCache, StoredImage } from '../cache/types.js';
-import type { ImageStore } from '../storage/types.js';
+import type { ImageReader } from '@imf/contract';
 import type { PoolOutcome, WorkerPool } from '../pool/index.js';
 import type { LogSink } from '../observability/index.js';
 import type { ResolvedImage } from './resolve.js';
@@ -19,7 +19,7 @@ export const TIER_HEADER = 'x-image-tier';
 
 export interface TierSources {
   cache: EdgeCache;
-  store: ImageStore | undefined;
+  store: ImageReader | undefined;
   pool: WorkerPool;
   log: LogSink;
   /** STORAGE_INTEGRITY_KEY: when set, stored objects must carry its tag. */
@@ -69,14 +69,14 @@ export function createImageLookup(sources: TierSources): LookupImage {
       try {
         const stored = await sources.store.get(object);
         if (!stored) storageChecked = true;
-        if (stored && (sources.integrityKey === undefined || (await integrityMatches(sources.integrityKey, object, stored.body, stored.integrity)))) {
+        if (stored && (sources.integrityKey === undefined || (await integrityMatches(sources.integrityKey, object, stored.body, stored.metadata[INTEGRITY_METADATA])))) {
           const image = { body: stored.body, contentType: stored.contentType };
           remember(defer, key, image);
           return { ok: true, image, tier: 'storage' };
         }
         if (stored) {
           if (sources.counters) sources.counters.storageIntegrityFailures++;
-          sources.log({ event: 'storage-integrity-mismatch', key: key.slice(0, 12), object, tagged: stored.integrity !== undefined });
+          sources.log({ event: 'storage-integrity-mismatch', key: key.slice(0, 12), object, tagged: stored.metadata[INTEGRITY_METADATA] !== undefined });
         }
       } catch (error) {
         // A storage outage degrades to generating (the worker rewrites the object), not to a 5xx.

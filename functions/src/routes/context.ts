@@ -1,7 +1,7 @@
 // What the route modules share: the deployment's configuration and models, the caller checks, the
 // resolver and the tiers, and the per-request helpers every route needs. Built once per app.
 import type { Context } from 'hono';
-import { canonicalPath, signPath, type ImageRequest, type ModelRegistry } from '@imf/contract';
+import { canonicalPath, signPath, type ImageReader, type ImageRequest, type ModelRegistry } from '@imf/contract';
 import { KEY_SIGNER, keyIdentity, PLAYGROUND_SIGNER, type Access } from '../access/index.js';
 import { problem, problemResponse } from '../problem/index.js';
 import { clientAddress, type RuntimeAddress } from '../access/client.js';
@@ -10,7 +10,6 @@ import type { ImageResolver } from '../images/resolve.js';
 import type { Defer, EdgeCounters, LookupImage, Tier } from '../images/tiers.js';
 import type { LogSink } from '../observability/index.js';
 import type { WorkerPool } from '../pool/index.js';
-import type { ImageStore } from '../storage/types.js';
 
 /** What the image routes tell the request logger. */
 export type TierVars = { Variables: { tier?: Tier } };
@@ -19,7 +18,7 @@ export interface RouteContext {
   config: EdgeConfig;
   registry: ModelRegistry;
   pool: WorkerPool;
-  store: ImageStore | undefined;
+  store: ImageReader | undefined;
   log: LogSink;
   access: Access;
   resolver: ImageResolver;

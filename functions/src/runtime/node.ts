@@ -1,12 +1,14 @@
-// Node entry (self-hosting): the same app on @hono/node-server with an in-process LRU, the S3 API
-// via aws4fetch, API-key hashes from the environment and in-process token buckets. With MODELS_DIR
-// it serves the model folders there (read at start) instead of the ones bundled at build time.
+// Node entry (self-hosting): the same app on @hono/node-server with an in-process LRU, storage
+// through the S3 API (node:http + aws4) or the workers' folder of files, API-key hashes from the
+// environment and in-process token buckets. With MODELS_DIR it serves the model folders there
+// (read at start) instead of the ones bundled at build time.
 // Started by node-main.ts (`npm run start:edge`); tests and the benchmark start it in-process.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { modelManifestSchema, summarize, type ModelRegistry } from '@imf/contract';
+import { modelManifestSchema, s3LocationFromEnv, summarize, type ImageReader, type ModelRegistry } from '@imf/contract';
+import { filesystemStore, nodeS3Store } from '@imf/contract/storage/node';
 import { serve, type ServerType } from '@hono/node-server';
 import { createEdgeApp, type EdgeDeps } from '../app.js';
 import { envKeyStore } from '../auth/index.js';
@@ -15,7 +17,6 @@ import { readConfig, type EnvRecord } from '../config/index.js';
 import { buildRegistry, registry as bundledRegistry } from '../models/registry.js';
 import { WorkerPool } from '../pool/index.js';
 import { memoryRateLimiter } from '../rate-limit/adapters/memory.js';
-import { s3StoreFromEnv } from '../storage/adapters/s3.js';
 import { answerClientErrors } from './node-client-errors.js';
 
 /**
@@ -36,6 +37,17 @@ export function registryFromEnv(env: EnvRecord): ModelRegistry {
   return buildRegistry(summaries);
 }
 
+/**
+ * The storage the environment names: the S3 API at S3_ENDPOINT, else the folder the workers write
+ * files into (STORAGE_DIR, their filesystem store), else none (every miss goes to the pool).
+ */
+export function storeFromEnv(env: EnvRecord): ImageReader | undefined {
+  const location = s3LocationFromEnv(env);
+  if (location) return nodeS3Store(location);
+  const dir = typeof env.STORAGE_DIR === 'string' && env.STORAGE_DIR !== '' ? env.STORAGE_DIR : undefined;
+  return dir ? filesystemStore(dir) : undefined;
+}
+
 export function nodeDeps(env: EnvRecord): EdgeDeps {
   const config = readConfig(env);
   return {
@@ -47,7 +59,7 @@ export function nodeDeps(env: EnvRecord): EdgeDeps {
     // The socket's peer; X-Forwarded-For counts only from TRUSTED_PROXIES (access/client.ts).
     clientAddress: (c) => (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress,
     cache: memoryCache(config.cache),
-    store: s3StoreFromEnv(env),
+    store: storeFromEnv(env),
     pool: new WorkerPool({ workerUrls: config.workerUrls, secret: config.workerSecret, ...config.pool }),
     // Same SHA-256 as WebCrypto's, without a thread-pool round trip per request.
     hashKey: async (key) => createHash('sha256').update(key, 'utf8').digest('hex'),

@@ -1,6 +1,7 @@
 // Cloudflare Workers entry: the edge app with the Cache API, the R2 binding (or the S3 API when
 // S3_ENDPOINT is set, e.g. in local dev), API-key hashes in KV and/or a secret, and a Durable
 // Object per API key for rate limits. State (breakers, single-flight) lives per isolate.
+import { s3LocationFromEnv } from '@imf/contract';
 import { createEdgeApp, type EdgeDeps } from '../app.js';
 import { chainKeyStores, envKeyStore, kvKeyStore } from '../auth/index.js';
 import { cacheApiCache } from '../cache/adapters/cache-api.js';
@@ -12,7 +13,7 @@ import { WorkerPool } from '../pool/index.js';
 import { durableObjectRateLimiter, type RateLimiterObject } from '../rate-limit/adapters/durable-object.js';
 import { memoryRateLimiter } from '../rate-limit/adapters/memory.js';
 import { r2Store } from '../storage/adapters/r2.js';
-import { s3StoreFromEnv } from '../storage/adapters/s3.js';
+import { fetchS3Store } from '../storage/adapters/s3.js';
 
 export { RateLimiterObject } from '../rate-limit/adapters/durable-object.js';
 
@@ -25,9 +26,8 @@ export interface WorkersEnv {
 
 export function workersDeps(env: WorkersEnv): EdgeDeps {
   const config = readConfig(env);
-  const store = env.IMAGES
-    ? r2Store(env.IMAGES)
-    : s3StoreFromEnv(env);
+  const location = s3LocationFromEnv(env);
+  const store = env.IMAGES ? r2Store(env.IMAGES) : location && fetchS3Store(location);
   return {
     config,
     registry,

@@ -2,7 +2,8 @@
 // bindings of wrangler.toml, with `deps` laid over them (a log sink is always added).
 import { createExecutionContext, env as bindings, waitOnExecutionContext } from 'cloudflare:test';
 import { createEdgeApp } from '../../src/app.js';
-import { r2ObjectWriter } from '../../src/storage/adapters/test-objects.js';
+import { r2Store } from '../../src/storage/adapters/r2.js';
+import { objectWriter } from '../../src/storage/adapters/test-objects.js';
 import { workersDeps, type WorkersEnv } from '../../src/runtime/workers.js';
 import type { StartEdge } from '../behaviour.js';
 import type { EdgeTestEnv } from '../support/env.js';
@@ -22,7 +23,7 @@ export function workersEdge(deps: Partial<Parameters<typeof createEdgeApp>[0]> =
         await waitOnExecutionContext(ctx);
         return response;
       },
-      writeObject: r2ObjectWriter(cf.IMAGES!),
+      writeObject: objectWriter(r2Store(cf.IMAGES!)),
       logs,
       close: async () => {},
     };

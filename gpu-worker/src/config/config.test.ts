@@ -37,8 +37,15 @@ describe('readConfig', () => {
       region: 'us-east-1',
       forcePathStyle: false,
       conditionalPut: true,
-      credentials: { accessKeyId: 'id', secretAccessKey: 'key' },
+      accessKeyId: 'id',
+      secretAccessKey: 'key',
     });
+  });
+
+  it("takes AWS's own credential variables when no S3_* keys are set, and refuses S3 storage without any", () => {
+    const config = readConfig({ WORKER_SECRET: secret, S3_BUCKET: 'images', AWS_ACCESS_KEY_ID: 'aws-id', AWS_SECRET_ACCESS_KEY: 'aws-key', AWS_SESSION_TOKEN: 'token' });
+    expect(config.storage).toMatchObject({ kind: 's3', endpoint: undefined, accessKeyId: 'aws-id', secretAccessKey: 'aws-key', sessionToken: 'token' });
+    expect(() => readConfig({ WORKER_SECRET: secret, S3_ENDPOINT: 'http://127.0.0.1:8333', S3_BUCKET: 'images' })).toThrow(/needs credentials/);
   });
 
   it('reports every invalid value at once, each naming its variable', () => {

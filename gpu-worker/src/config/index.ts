@@ -1,21 +1,10 @@
 // The worker's configuration, from environment variables only (README.md lists each one). Every
 // value is checked at start; all problems are reported together, one line each, before anything runs.
 import { resolve } from 'node:path';
+import type { NodeS3Options } from '@imf/contract/storage/node';
 import type { ExecutionProviderChoice } from '../inference/inference-thread.js';
 
-export type StorageConfig =
-  | { kind: 'filesystem'; dir: string }
-  | {
-      kind: 's3';
-      endpoint: string | undefined;
-      region: string;
-      bucket: string;
-      forcePathStyle: boolean;
-      credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
-      conditionalPut: boolean;
-      timeoutMs: number;
-      maxAttempts: number;
-    };
+export type StorageConfig = { kind: 'filesystem'; dir: string } | ({ kind: 's3' } & NodeS3Options);
 
 export interface WorkerConfig {
   port: number;
@@ -100,16 +89,22 @@ export function readConfig(env: Env = process.env): WorkerConfig {
   if (endpoint !== undefined || bucket !== undefined) {
     if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(endpoint)) problems.push(`S3_ENDPOINT must be an http(s) URL, got "${endpoint}"`);
     if (bucket === undefined) problems.push('S3_BUCKET is required when S3_ENDPOINT is set');
-    const accessKeyId = text('S3_ACCESS_KEY_ID');
-    const secretAccessKey = text('S3_SECRET_ACCESS_KEY');
-    if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together');
+    const ownKeys = text('S3_ACCESS_KEY_ID') !== undefined || text('S3_SECRET_ACCESS_KEY') !== undefined;
+    // S3_* first; without them the variables AWS's own tools read (AWS_ACCESS_KEY_ID, …).
+    const accessKeyId = ownKeys ? text('S3_ACCESS_KEY_ID') : text('AWS_ACCESS_KEY_ID');
+    const secretAccessKey = ownKeys ? text('S3_SECRET_ACCESS_KEY') : text('AWS_SECRET_ACCESS_KEY');
+    if (ownKeys && (accessKeyId === undefined || secretAccessKey === undefined)) problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together');
+    else if (accessKeyId === undefined || secretAccessKey === undefined) problems.push('S3 storage needs credentials: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)');
+    const sessionToken = ownKeys ? undefined : text('AWS_SESSION_TOKEN');
     storage = {
       kind: 's3',
       endpoint,
       region: text('S3_REGION') ?? 'us-east-1',
       bucket: bucket ?? '',
       forcePathStyle: flag('S3_FORCE_PATH_STYLE', true),
-      credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
+      accessKeyId: accessKeyId ?? '',
+      secretAccessKey: secretAccessKey ?? '',
+      ...(sessionToken ? { sessionToken } : {}),
       conditionalPut: flag('S3_CONDITIONAL_PUT', true),
       timeoutMs: number('S3_TIMEOUT_MS', 5000, 1, 600_000),
       maxAttempts: number('S3_MAX_ATTEMPTS', 3, 1, 10),

@@ -1,13 +1,12 @@
 // How a generation fails says whose fault it is: the model's run failing is 'inference', anything
 // else unexpected is 'internal', each counted under its own reason; a refusal keeps its own kind.
-import { imageKey, modelManifestSchema, objectKey, type ImageRequest } from '@imf/contract';
+import { imageKey, modelManifestSchema, objectKey, StorageError, type ImageRequest, type ImageStore } from '@imf/contract';
 import { describe, expect, it } from 'vitest';
 import { shippedManifest } from '../../test/support/model-folders.js';
 import { Batcher } from '../batcher/index.js';
 import { WorkerError } from '../errors.js';
 import type { SampleRequest } from '../inference/inference-thread.js';
 import { WorkerMetrics } from '../metrics/index.js';
-import type { ImageStore } from '../storage/types.js';
 import type { KeyedWork } from './check.js';
 import { ImageGenerator } from './index.js';
 
@@ -23,7 +22,7 @@ function generatorWith(run: (items: SampleRequest[]) => Promise<Float32Array[]>,
   const metrics = new WorkerMetrics({ processMetrics: false });
   const batcher = new Batcher<SampleRequest, Float32Array>(run, { maxBatchSize: 4, maxDelayMs: 1, maxQueue: 8 });
   const served = { manifest, executionProvider: 'cpu' as const, batcher, alive: () => true };
-  const store: ImageStore = { kind: 'test', get, putIfAbsent: async () => 'created', ready: async () => true };
+  const store: ImageStore = { kind: 'test', get, putIfAbsent: async () => 'created', replace: async () => {}, ready: async () => true };
   return { generator: new ImageGenerator([served], store, metrics, { requestTimeoutMs: 5000 }), served, metrics };
 }
 
@@ -57,5 +56,14 @@ describe('image generator failures', () => {
     });
     await expect(generator.generate(await work(3), served)).rejects.toMatchObject({ kind: 'storage' });
     expect(await errorCount(metrics, 'storage')).toBe(1);
+  });
+
+  it("counts the storage port's own failure (StorageError) as 'storage', not as a bug", async () => {
+    const { generator, served, metrics } = generatorWith(async (items) => items.map(() => new Float32Array(28 * 28)), async () => {
+      throw new StorageError('storage GET answered 503', 'unavailable', 503);
+    });
+    await expect(generator.generate(await work(4), served)).rejects.toThrow(StorageError);
+    expect(await errorCount(metrics, 'storage')).toBe(1);
+    expect(await errorCount(metrics, 'internal')).toBe(0);
   });
 });

@@ -5,7 +5,7 @@
 import { findModel, modelTimeAllowanceMs, summarize, type ModelRegistry, type WorkerImageRequest } from '@imf/contract';
 import { asWorkerError, WorkerError } from '../errors.js';
 import type { WorkerMetrics } from '../metrics/index.js';
-import type { ImageStore } from '../storage/types.js';
+import type { ImageStore } from '@imf/contract';
 import { checkRequest, type CheckedWork, type KeyedWork } from './check.js';
 import { renderImage, type RenderedImage } from './render.js';
 import type { ServedModel } from './served-model.js';

@@ -1,10 +1,9 @@
 // From a checked request to stored image bytes: its place in the model's generator batch (and, for
 // a latent model, its latent's place in a decoder batch), 8-bit pixels, PNG, WebP or JPEG at the
 // requested size, and one write-once put with the generation parameters beside it.
-import { CONTENT_TYPES, type ImageRequest } from '@imf/contract';
+import { CONTENT_TYPES, type ImageRequest, type ImageStore } from '@imf/contract';
 import { encodeImage, toPixels } from '../encode/index.js';
 import type { WorkerMetrics } from '../metrics/index.js';
-import type { ImageStore } from '../storage/types.js';
 import type { KeyedWork } from './check.js';
 import type { ServedModel } from './served-model.js';
 

@@ -1,4 +1,4 @@
-// The stack for end-to-end tests: infra/local's launcher with real SeaweedFS on free ports, a
+// The stack for end-to-end tests: infra/local's launcher with real SeaweedFS on free ports (or files), a
 // throw-away data folder, the edge on Node, rate limits out of the way; plus HTTP helpers.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,12 +42,13 @@ export interface TestStack {
 
 /**
  * options.env: extra settings for every process of the stack (e.g. the workers' MAX_QUEUE);
- * options.modelsDir: the model folders to serve instead of models/.
+ * options.modelsDir: the model folders to serve instead of models/; options.storage: 's3'
+ * (SeaweedFS, the default) or 'fs' (the workers' folder of files, which the edge reads too).
  */
-export async function startTestStack(options: { workers?: number; env?: Record<string, string>; modelsDir?: string } = {}): Promise<TestStack & { cleanup(): Promise<void> }> {
+export async function startTestStack(options: { workers?: number; env?: Record<string, string>; modelsDir?: string; storage?: 's3' | 'fs' } = {}): Promise<TestStack & { cleanup(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'imf-e2e-'));
   const stack = (await startStack({
-    storage: 's3',
+    storage: options.storage ?? 's3',
     s3Ports: 'free',
     workers: options.workers ?? 1,
     edge: 'node',

@@ -1,19 +1,34 @@
-// The R2 binding (Workers): the bucket the GPU worker writes through R2's S3 endpoint, read here.
-import { INTEGRITY_METADATA } from '@imf/contract';
-import type { ImageStore } from '../types.js';
+// The R2 binding (Workers): the bucket the GPU workers write through R2's S3 endpoint (their
+// x-amz-meta-* headers are R2's custom metadata), read here; the write side serves tests and tools.
+import { IMMUTABLE_CACHE_CONTROL, type ImageObject, type ImageStore } from '@imf/contract';
+
+function put(bucket: R2Bucket, objectKey: string, image: ImageObject, onlyIf?: R2Conditional) {
+  return bucket.put(objectKey, image.body, {
+    httpMetadata: { contentType: image.contentType, cacheControl: IMMUTABLE_CACHE_CONTROL },
+    customMetadata: image.metadata,
+    ...(onlyIf ? { onlyIf } : {}),
+  });
+}
 
 export function r2Store(bucket: R2Bucket): ImageStore {
   return {
-    async get(key) {
-      const object = await bucket.get(key);
+    kind: 'r2',
+    async get(objectKey) {
+      const object = await bucket.get(objectKey);
       if (!object) return undefined;
-      // The worker writes through R2's S3 endpoint: its x-amz-meta-* headers are R2's custom metadata.
-      const integrity = object.customMetadata?.[INTEGRITY_METADATA];
       return {
         body: new Uint8Array(await object.arrayBuffer()),
         contentType: object.httpMetadata?.contentType ?? 'application/octet-stream',
-        ...(integrity !== undefined ? { integrity } : {}),
+        metadata: { ...object.customMetadata },
+        ...(object.httpMetadata?.cacheControl ? { cacheControl: object.httpMetadata.cacheControl } : {}),
       };
+    },
+    async putIfAbsent(objectKey, image) {
+      // R2 answers a failed precondition with null instead of an object: the key was taken.
+      return (await put(bucket, objectKey, image, { etagDoesNotMatch: '*' })) ? 'created' : 'exists';
+    },
+    async replace(objectKey, image) {
+      await put(bucket, objectKey, image);
     },
     async ready() {
       try {

@@ -1,61 +1,71 @@
-// The S3 API over fetch, signed with aws4fetch (SigV4 on WebCrypto), so the same adapter runs on
-// Node, in workerd and against any S3-compatible server (SeaweedFS, MinIO, R2's S3 endpoint, AWS).
-import { INTEGRITY_METADATA } from '@imf/contract';
+// The S3 API over fetch, signed with aws4fetch (SigV4 on WebCrypto): the storage port in workerd
+// (local dev against SeaweedFS, R2's S3 endpoint) and anywhere without node:http. On Node the edge
+// uses nodeS3Store (@imf/contract/storage/node), which costs a fraction of the CPU per call.
+import { putHeaders, s3Address, storedObject, StorageError, type ImageObject, type ImageStore, type S3Location } from '@imf/contract';
 import { AwsClient } from 'aws4fetch';
-import type { ImageStore } from '../types.js';
 
-export interface S3Options {
-  /** e.g. http://127.0.0.1:8333 ; buckets are addressed path-style: <endpoint>/<bucket>/<key>. */
-  endpoint: string;
-  bucket: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  region?: string;
-  /** Per-call timeout; a hung store must not hold a request until the platform kills it. */
+export interface FetchS3Options extends S3Location {
+  /** Per call: a hung store must not hold a request until the platform kills it. */
   timeoutMs?: number;
 }
 
-export class StorageError extends Error {
-  constructor(message: string, readonly status?: number) {
-    super(message);
-    this.name = 'StorageError';
-  }
-}
-
-export function s3Store(options: S3Options): ImageStore {
+export function fetchS3Store(options: FetchS3Options): ImageStore {
   const client = new AwsClient({
     accessKeyId: options.accessKeyId,
     secretAccessKey: options.secretAccessKey,
-    region: options.region ?? 'us-east-1',
+    ...(options.sessionToken ? { sessionToken: options.sessionToken } : {}),
+    region: options.region,
     service: 's3',
     retries: 0,
   });
-  const base = `${options.endpoint.replace(/\/+$/, '')}/${encodeURIComponent(options.bucket)}`;
-  const url = (key: string) => `${base}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  const address = s3Address(options);
+  const url = (path: string) => `${address.origin}${path}`;
   const timeout = options.timeoutMs ?? 5000;
-  const send = (target: string, init: RequestInit = {}) => client.fetch(target, { ...init, signal: AbortSignal.timeout(timeout) });
+
+  async function send(operation: string, path: string, init: RequestInit = {}): Promise<Response> {
+    try {
+      return await client.fetch(url(path), { ...init, signal: AbortSignal.timeout(timeout) });
+    } catch (error) {
+      throw new StorageError(`storage ${operation} failed: ${(error as Error).message}`);
+    }
+  }
+
+  async function unexpected(operation: string, response: Response): Promise<StorageError> {
+    await response.body?.cancel();
+    return new StorageError(`storage ${operation} answered ${response.status}`, 'unavailable', response.status);
+  }
+
+  async function put(objectKey: string, image: ImageObject, ifAbsent: boolean) {
+    const response = await send('PUT', address.objectPath(objectKey), { method: 'PUT', body: image.body.slice(), headers: putHeaders(image, ifAbsent) });
+    if (response.status === 412) {
+      await response.body?.cancel();
+      return 'exists' as const;
+    }
+    if (!response.ok) throw await unexpected('PUT', response);
+    await response.body?.cancel();
+    return 'created' as const;
+  }
 
   return {
-    async get(key) {
-      const response = await send(url(key));
+    kind: 's3',
+    async get(objectKey) {
+      const response = await send('GET', address.objectPath(objectKey));
       if (response.status === 404) {
         await response.body?.cancel();
         return undefined;
       }
-      if (!response.ok) {
-        await response.body?.cancel();
-        throw new StorageError(`storage GET answered ${response.status}`, response.status);
-      }
-      const integrity = response.headers.get(`x-amz-meta-${INTEGRITY_METADATA}`);
-      return {
-        body: new Uint8Array(await response.arrayBuffer()),
-        contentType: response.headers.get('content-type') ?? 'application/octet-stream',
-        ...(integrity !== null ? { integrity } : {}),
-      };
+      if (!response.ok) throw await unexpected('GET', response);
+      const headers: [string, string][] = [];
+      response.headers.forEach((value, name) => headers.push([name, value]));
+      return storedObject(new Uint8Array(await response.arrayBuffer()), headers);
+    },
+    putIfAbsent: (objectKey, image) => put(objectKey, image, true),
+    async replace(objectKey, image) {
+      await put(objectKey, image, false);
     },
     async ready() {
       try {
-        const response = await send(base, { method: 'HEAD' });
+        const response = await send('HEAD bucket', address.bucketPath, { method: 'HEAD' });
         await response.body?.cancel();
         return response.ok;
       } catch {
@@ -63,19 +73,4 @@ export function s3Store(options: S3Options): ImageStore {
       }
     },
   };
-}
-
-/** The S3 store the environment names (S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID,
- * S3_SECRET_ACCESS_KEY, S3_REGION), or undefined when no endpoint is set. Both runtimes read
- * storage settings through this one function. */
-export function s3StoreFromEnv(env: Record<string, unknown>): ImageStore | undefined {
-  const endpoint = typeof env.S3_ENDPOINT === 'string' && env.S3_ENDPOINT ? env.S3_ENDPOINT : undefined;
-  if (!endpoint) return undefined;
-  return s3Store({
-    endpoint,
-    bucket: String(env.S3_BUCKET ?? 'images'),
-    accessKeyId: String(env.S3_ACCESS_KEY_ID ?? ''),
-    secretAccessKey: String(env.S3_SECRET_ACCESS_KEY ?? ''),
-    region: String(env.S3_REGION ?? 'us-east-1'),
-  });
 }

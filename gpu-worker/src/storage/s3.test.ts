@@ -1,23 +1,17 @@
-// The S3 adapter against the ImageStore contract on a real S3-compatible server (SeaweedFS from
-// test/support/s3-server.ts), and what an outage does: errors, never a partial or stray object.
+// The worker's S3 store (nodeS3Store: aws4 over node:http) against the storage contract on a real
+// S3-compatible server (SeaweedFS from test/support/s3-server.ts), and what an outage does: errors
+// the API answers as 'storage' (503), never a partial or stray object, never a miss.
 import { randomBytes } from 'node:crypto';
+import { StorageError } from '@imf/contract';
+import { nodeS3Store, type NodeS3Options } from '@imf/contract/storage/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startS3Server, type S3Server } from '../../../../test/support/s3-server.js';
-import { startCuttingProxy, type CuttingProxy } from '../../../test/support/cutting-proxy.js';
-import { describeImageStoreContract } from './contract.js';
-import { s3Store, type S3StoreOptions } from './s3.js';
+import { describeStorageContract } from '../../../contract/src/testing/storage-contract.js';
+import { startS3Server, type S3Server } from '../../../test/support/s3-server.js';
+import { startCuttingProxy, type CuttingProxy } from '../../test/support/cutting-proxy.js';
+import { asWorkerError } from '../errors.js';
 
-function optionsFor(server: S3Server, endpoint = server.endpoint): S3StoreOptions {
-  return {
-    endpoint,
-    region: server.region,
-    bucket: server.bucket,
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-    conditionalPut: true,
-    timeoutMs: 5000,
-    maxAttempts: 3,
-  };
+function optionsFor(server: S3Server, endpoint = server.endpoint): NodeS3Options {
+  return { endpoint, region: server.region, bucket: server.bucket, accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey, timeoutMs: 5000, maxAttempts: 3 };
 }
 
 // One server for the whole file: SeaweedFS takes seconds to start on a busy machine.
@@ -27,18 +21,26 @@ afterAll(async () => {
   await (await shared)?.stop();
 });
 
-describeImageStoreContract('S3 (SeaweedFS)', async () => ({ store: s3Store(optionsFor(await server())), stop: async () => {} }));
+describeStorageContract('S3 over node:http (SeaweedFS)', async () => ({ store: nodeS3Store(optionsFor(await server())) }));
 
 describe('S3 store without conditional PUT (servers that ignore If-None-Match)', () => {
   // Write-once then rests on a HEAD before the PUT: two racing writers may both write, which is
   // harmless only because one key always names the same bytes.
   it('still leaves an existing object untouched', async () => {
-    const store = s3Store({ ...optionsFor(await server()), conditionalPut: false });
+    const store = nodeS3Store({ ...optionsFor(await server()), conditionalPut: false });
     const key = `images/plain/${randomBytes(16).toString('hex')}.png`;
     const first = { body: new Uint8Array([1, 2, 3]), contentType: 'image/png', metadata: {} };
     expect(await store.putIfAbsent(key, first)).toBe('created');
     expect(await store.putIfAbsent(key, { ...first, body: new Uint8Array([9]) })).toBe('exists');
     expect(Array.from((await store.get(key))!.body)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('S3 store refusals', () => {
+  it('throws on a wrong secret instead of reporting a miss', async () => {
+    const wrong = nodeS3Store({ ...optionsFor(await server()), secretAccessKey: 'wrong' });
+    await expect(wrong.get('images/x.png')).rejects.toMatchObject({ name: 'StorageError', status: 403 });
+    expect(await wrong.ready()).toBe(false);
   });
 });
 
@@ -56,11 +58,12 @@ describe('S3 store during an outage', () => {
   const image = () => ({ body: new Uint8Array(randomBytes(256 * 1024)), contentType: 'image/png', metadata: { seed: '1' } });
 
   it('fails an upload cut midway and leaves no object under its key', async () => {
-    const direct = s3Store(optionsFor(s3));
-    const throughProxy = s3Store({ ...optionsFor(s3, proxy.endpoint), timeoutMs: 2000 });
+    const direct = nodeS3Store(optionsFor(s3));
+    const throughProxy = nodeS3Store({ ...optionsFor(s3, proxy.endpoint), timeoutMs: 2000 });
     const key = `images/outage/${randomBytes(16).toString('hex')}.png`;
     proxy.mode = { kind: 'cut-uploads' };
-    await expect(throughProxy.putIfAbsent(key, image())).rejects.toMatchObject({ kind: 'storage' });
+    const failure = await throughProxy.putIfAbsent(key, image()).catch((error: unknown) => error);
+    expect(asWorkerError(failure).kind).toBe('storage');
     expect(proxy.cuts).toBeGreaterThan(0);
     expect(await direct.get(key)).toBeUndefined();
     // Once the store is back the same write goes through whole.
@@ -71,12 +74,12 @@ describe('S3 store during an outage', () => {
   });
 
   it('gives up on a store that accepts connections and never answers, after its timeout', async () => {
-    // The SDK only warns at its requestTimeout unless told to throw: a hung store held requests for ever.
-    const throughProxy = s3Store({ ...optionsFor(s3, proxy.endpoint), timeoutMs: 500, maxAttempts: 1 });
+    const throughProxy = nodeS3Store({ ...optionsFor(s3, proxy.endpoint), timeoutMs: 500, maxAttempts: 1 });
     proxy.mode = { kind: 'hang' };
     try {
       const started = performance.now();
-      await expect(throughProxy.get('images/any/thing.png')).rejects.toMatchObject({ kind: 'storage' });
+      const failure = await throughProxy.get('images/any/thing.png').catch((error: unknown) => error);
+      expect(asWorkerError(failure).kind).toBe('storage');
       expect(performance.now() - started).toBeLessThan(3000);
     } finally {
       proxy.mode = { kind: 'pass' };
@@ -84,9 +87,9 @@ describe('S3 store during an outage', () => {
   });
 
   it('reports a store that refuses connections as an error and not as a missing object', async () => {
-    const throughProxy = s3Store({ ...optionsFor(s3, proxy.endpoint), timeoutMs: 1000, maxAttempts: 1 });
+    const throughProxy = nodeS3Store({ ...optionsFor(s3, proxy.endpoint), timeoutMs: 1000, maxAttempts: 1 });
     proxy.mode = { kind: 'refuse' };
-    await expect(throughProxy.get('images/any/thing.png')).rejects.toMatchObject({ kind: 'storage' });
+    await expect(throughProxy.get('images/any/thing.png')).rejects.toBeInstanceOf(StorageError);
     expect(await throughProxy.ready()).toBe(false);
     proxy.mode = { kind: 'pass' };
   });
