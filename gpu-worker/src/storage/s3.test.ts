@@ -2,6 +2,8 @@
 // S3-compatible server (SeaweedFS from test/support/s3-server.ts), and what an outage does: errors
 // the API answers as 'storage' (503), never a partial or stray object, never a miss.
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { StorageError } from '@imf/contract';
 import { nodeS3Store, type NodeS3Options } from '@imf/contract/storage/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +35,27 @@ describe('S3 store without conditional PUT (servers that ignore If-None-Match)',
     expect(await store.putIfAbsent(key, first)).toBe('created');
     expect(await store.putIfAbsent(key, { ...first, body: new Uint8Array([9]) })).toBe('exists');
     expect(Array.from((await store.get(key))!.body)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('S3 store retries', () => {
+  it('tries a call the server answered with 5xx again, up to its attempts, and reports the last status', async () => {
+    // A server that is always unavailable: the count of requests is what the test reads.
+    let requests = 0;
+    const unavailable = createServer((request, response) => {
+      requests++;
+      request.resume();
+      response.writeHead(503).end();
+    });
+    await new Promise<void>((resolve) => unavailable.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = unavailable.address() as AddressInfo;
+      const store = nodeS3Store({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', bucket: 'images', accessKeyId: 'id', secretAccessKey: 'secret', maxAttempts: 2 });
+      await expect(store.get('images/x.png')).rejects.toMatchObject({ name: 'StorageError', status: 503 });
+      expect(requests).toBe(2);
+    } finally {
+      await new Promise((resolve) => unavailable.close(resolve));
+    }
   });
 });
 
@@ -71,6 +94,20 @@ describe('S3 store during an outage', () => {
     const again = image();
     expect(await throughProxy.putIfAbsent(key, again)).toBe('created');
     expect(Buffer.from((await direct.get(key))!.body).equals(Buffer.from(again.body))).toBe(true);
+  });
+
+  it('tries a call that got no answer again, up to its attempts, and no further', async () => {
+    proxy.mode = { kind: 'cut-uploads' };
+    try {
+      for (const maxAttempts of [1, 3]) {
+        const throughProxy = nodeS3Store({ ...optionsFor(s3, proxy.endpoint), timeoutMs: 2000, maxAttempts });
+        const before = proxy.cuts;
+        await expect(throughProxy.putIfAbsent(`images/outage/${randomBytes(16).toString('hex')}.png`, image())).rejects.toBeInstanceOf(StorageError);
+        expect(proxy.cuts - before).toBe(maxAttempts);
+      }
+    } finally {
+      proxy.mode = { kind: 'pass' };
+    }
   });
 
   it('gives up on a store that accepts connections and never answers, after its timeout', async () => {

@@ -27,7 +27,11 @@ interface Answer {
 }
 
 /** An attempt that may be made again: the request never got an answer, or the server answered 5xx. */
-class Transient extends Error {}
+class Transient extends Error {
+  constructor(message: string, readonly status?: number) {
+    super(message);
+  }
+}
 
 export function nodeS3Store(options: NodeS3Options): ImageStore {
   const address = s3Address(options);
@@ -62,7 +66,7 @@ export function nodeS3Store(options: NodeS3Options): ImageStore {
         response.on('end', () => {
           clearTimeout(timer);
           const answer = { status: response.statusCode ?? 0, headers: response.headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) };
-          if (answer.status >= 500) reject(new Transient(`answered ${answer.status}`));
+          if (answer.status >= 500) reject(new Transient(`answered ${answer.status}`, answer.status));
           else resolve(answer);
         });
       });
@@ -76,7 +80,8 @@ export function nodeS3Store(options: NodeS3Options): ImageStore {
         return await attempt(method, path, { ...headers }, body);
       } catch (error) {
         if (!(error instanceof Transient) || attempts >= maxAttempts) {
-          throw new StorageError(`storage ${operation} failed after ${attempts} attempt(s): ${(error as Error).message}`);
+          const status = error instanceof Transient ? error.status : undefined;
+          throw new StorageError(`storage ${operation} failed after ${attempts} attempt(s): ${(error as Error).message}`, 'unavailable', status);
         }
       }
     }
