@@ -48,6 +48,16 @@ describe('integrity tags on stored objects (SeaweedFS)', () => {
     expect([...(await tagged.get(key))!.body]).toEqual([1, 2, 3]);
   });
 
+  it('tags what it writes over an object, too (replace)', async () => {
+    const { raw, tagged } = await stores();
+    const key = `images/integrity/${randomBytes(8).toString('hex')}.png`;
+    await raw.putIfAbsent(key, image([6, 6, 6]));
+    await tagged.replace(key, image([1, 2, 3]));
+    const stored = await raw.get(key);
+    expect(await integrityMatches(SECRET, key, stored!.body, stored!.metadata[INTEGRITY_METADATA])).toBe(true);
+    expect([...(await tagged.get(key))!.body]).toEqual([1, 2, 3]);
+  });
+
   it('does not take a tag copied from another object', async () => {
     const { raw, tagged, mismatches } = await stores();
     const a = `images/integrity/${randomBytes(8).toString('hex')}.png`;
