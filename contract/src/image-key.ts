@@ -1,15 +1,11 @@
 // The image key: a SHA-256 of the canonical request and the model version. It names the image in
 // the edge cache, in object storage and in the worker's single-flight table, and it is the ETag.
 import { canonicalPath } from './canonical.js';
+import { sha256Hex } from './digest.js';
 import type { ImageRequest } from './request.js';
 
 /** Version tag of the key derivation; bump it only if the canonical form itself changes. */
 export const IMAGE_KEY_SCHEME = 'imf-image/1';
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 /** Hex SHA-256 of `imf-image/1\n<model version>\n<canonical path and query>`. */
 export async function imageKey(req: ImageRequest, modelVersion: string): Promise<string> {

@@ -4,7 +4,7 @@
 // a missing or wrong tag treats the object as absent, so bytes written by anyone without the key
 // (through the storage server's own ports, say) are never served. The key in the message keeps a
 // tagged object from being copied under another object's key.
-import { hmacKey } from './hmac-key.js';
+import { hex, hmacSha256, hmacSha256Matches } from './digest.js';
 
 /** The metadata name the tag is stored under (S3: `x-amz-meta-imf-integrity`). */
 export const INTEGRITY_METADATA = 'imf-integrity';
@@ -19,21 +19,15 @@ function message(objectKey: string, body: Uint8Array): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-function hex(bytes: ArrayBuffer): string {
-  let text = '';
-  for (const b of new Uint8Array(bytes)) text += b.toString(16).padStart(2, '0');
-  return text;
-}
-
 /** The tag to store with the object: 64 lowercase hex digits. */
 export async function integrityTag(secret: string, objectKey: string, body: Uint8Array): Promise<string> {
-  return hex(await crypto.subtle.sign('HMAC', await hmacKey(secret), message(objectKey, body)));
+  return hex(await hmacSha256(secret, message(objectKey, body)));
 }
 
-/** Whether `tag` is the object's tag (constant-time: WebCrypto's HMAC verify). A missing tag is not. */
+/** Whether `tag` is the object's tag (compared in constant time). A missing tag is not. */
 export async function integrityMatches(secret: string, objectKey: string, body: Uint8Array, tag: string | undefined | null): Promise<boolean> {
   if (!tag || !/^[0-9a-f]{64}$/.test(tag)) return false;
   const bytes = new Uint8Array(32);
   for (let i = 0; i < 32; i++) bytes[i] = parseInt(tag.slice(2 * i, 2 * i + 2), 16);
-  return crypto.subtle.verify('HMAC', await hmacKey(secret), bytes, message(objectKey, body));
+  return hmacSha256Matches(secret, message(objectKey, body), bytes);
 }

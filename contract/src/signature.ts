@@ -3,7 +3,7 @@
 // key's id or a playground page token's id) travels in the URL so that whatever the URL costs is
 // charged to whoever signed it. Several keys may verify at once (rotation): sign with the newest,
 // keep older ones until their URLs have expired. Each URL has exactly one accepted spelling.
-import { hmacKey } from './hmac-key.js';
+import { hmacSha256, hmacSha256Matches } from './digest.js';
 
 /** A signing key: its id (travels in the URL as `kid`) and its secret (never does). */
 export interface SigningKey {
@@ -51,10 +51,9 @@ export function parseSigningKeys(text: string): SigningKeyRing {
 
 const encoder = new TextEncoder();
 
-
-function base64url(bytes: ArrayBuffer): string {
+function base64url(bytes: Uint8Array): string {
   let text = '';
-  for (const b of new Uint8Array(bytes)) text += String.fromCharCode(b);
+  for (const b of bytes) text += String.fromCharCode(b);
   return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
@@ -90,13 +89,13 @@ export async function signPath(path: string, ring: SigningKeyRing, expires: numb
   if (!key) throw new Error('no signing key configured');
   if (!SIGNER.test(signer)) throw new Error(`signer "${signer}" must be 1-64 URL-safe characters`);
   const message = signedPart(path, signer, Math.max(0, Math.floor(expires)), key.kid);
-  const mac = await crypto.subtle.sign('HMAC', await hmacKey(key.secret), encoder.encode(message));
+  const mac = await hmacSha256(key.secret, encoder.encode(message));
   return `${message}&${MAC_PARAM}=${base64url(mac)}`;
 }
 
 /**
  * Verifies a received path and query (URL.pathname + URL.search, as sent). The signature must be
- * the last parameters; the comparison is WebCrypto's HMAC verify, which is constant-time.
+ * the last parameters; the MAC is compared in constant time.
  * On success `path` is the signed path without the signature parameters.
  */
 export async function verifyPath(pathAndQuery: string, ring: SigningKeyRing, nowSeconds: number): Promise<VerifyResult> {
@@ -107,9 +106,9 @@ export async function verifyPath(pathAndQuery: string, ring: SigningKeyRing, now
   if (!key) return { ok: false, reason: 'unknown-kid' };
   const signature = fromBase64url(sigText);
   // Four strings decode to the same 32 bytes; only the one signPath writes is accepted.
-  if (!signature || base64url(signature.buffer) !== sigText) return { ok: false, reason: 'tampered' };
+  if (!signature || base64url(signature) !== sigText) return { ok: false, reason: 'tampered' };
   const expires = Number(expText);
-  const valid = await crypto.subtle.verify('HMAC', await hmacKey(key.secret), signature, encoder.encode(signedPart(path, signer, expires, kid)));
+  const valid = await hmacSha256Matches(key.secret, encoder.encode(signedPart(path, signer, expires, kid)), signature);
   if (!valid) return { ok: false, reason: 'tampered' };
   if (expires <= nowSeconds) return { ok: false, reason: 'expired' };
   return { ok: true, path, expires, kid, signer };

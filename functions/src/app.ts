@@ -46,8 +46,6 @@ export interface EdgeDeps {
   /** Milliseconds since the epoch; tests move it. */
   now?: () => number;
   log?: LogSink;
-  /** SHA-256 hex of an API key; WebCrypto by default, node:crypto on Node (much cheaper there). */
-  hashKey?: (key: string) => Promise<string>;
 }
 
 export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
@@ -65,7 +63,7 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
     nowSeconds,
     counters,
     runtimeAddress: deps.clientAddress ?? (() => undefined),
-    access: createAccess({ keys, limiter, clientLimiter: deps.clientLimiter ?? memoryRateLimiter(), signingKeys: config.signingKeys, nowSeconds, ...(deps.hashKey ? { hashKey: deps.hashKey } : {}) }),
+    access: createAccess({ keys, limiter, clientLimiter: deps.clientLimiter ?? memoryRateLimiter(), signingKeys: config.signingKeys, nowSeconds }),
     resolver: createImageResolver(registry),
     lookup: createImageLookup({ cache, store, pool, log, registry, integrityKey: config.integrityKey, counters }),
   });

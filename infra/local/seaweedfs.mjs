@@ -47,7 +47,7 @@ export async function startSeaweed({ repoRoot, dir, s3Port = 8333, ports = 'fixe
     'server', `-dir=${join(dir, 'data')}`, '-ip=127.0.0.1', '-ip.bind=127.0.0.1',
     `-master.port=${p.master}`, `-master.port.grpc=${p.masterGrpc}`, '-master.telemetry=false', '-master.volumeSizeLimitMB=32',
     `-volume.port=${p.volume}`, `-volume.port.grpc=${p.volumeGrpc}`, '-volume.max=8',
-    '-filer', `-filer.port=${p.filer}`, `-filer.port.grpc=${p.filerGrpc}`,
+    '-filer', `-filer.port=${p.filer}`, '-filer.saveToFilerLimit=65536', `-filer.port.grpc=${p.filerGrpc}`,
     '-s3', `-s3.port=${p.s3}`, `-s3.port.grpc=${p.s3Grpc}`, '-s3.port.iceberg=0', '-s3.port.lance=0', `-s3.config=${config}`,
   ];
   const jwt = jwtKeys();

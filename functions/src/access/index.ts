@@ -41,8 +41,6 @@ export interface AccessOptions {
   clientLimiter: RateLimiter;
   signingKeys: SigningKeyRing;
   nowSeconds: () => number;
-  /** SHA-256 hex of an API key; WebCrypto by default. */
-  hashKey?: (key: string) => Promise<string>;
 }
 
 export interface Access {
@@ -62,7 +60,7 @@ export interface Access {
 
 export function createAccess(options: AccessOptions): Access {
   const { keys, limiter, clientLimiter, signingKeys, nowSeconds } = options;
-  const hashKey = memoizedHasher(options.hashKey ?? hashApiKey);
+  const hashKey = memoizedHasher(hashApiKey);
   // Recently verified signed URLs: a hot <img src> is verified once, then only its expiry is checked.
   const verified = new Memo<{ path: string; signer: string; expires: number }>(10_000);
 

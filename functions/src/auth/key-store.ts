@@ -1,5 +1,6 @@
 // Where API keys live: only as SHA-256 hashes. One contract, two adapters: a list from the
 // environment (Node, or a Workers secret) and Workers KV keyed by hash (issue keys without a deploy).
+import { sha256Hex } from '@imf/contract';
 import { Memo } from '../memo/index.js';
 
 /** What the edge knows about a valid key: its hash (the rate-limit identity), never the key. */
@@ -14,11 +15,8 @@ export interface ApiKeyStore {
   lookup(hash: string): Promise<ApiKeyRecord | undefined>;
 }
 
-const encoder = new TextEncoder();
-
 export async function hashApiKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', encoder.encode(key));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return sha256Hex(key);
 }
 
 /** Compares two strings in time that depends only on their lengths (UTF-16 code units). */

@@ -3,7 +3,6 @@
 // environment and in-process token buckets. With MODELS_DIR it serves the model folders there
 // (read at start) instead of the ones bundled at build time.
 // Started by node-main.ts (`npm run start:edge`); tests and the benchmark start it in-process.
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { buildRegistry, registry as bundledRegistry } from '../models/registry.j
 import { WorkerPool } from '../pool/index.js';
 import { memoryRateLimiter } from '../rate-limit/adapters/memory.js';
 import { answerClientErrors } from './node-client-errors.js';
+import { nodeWorkerFetch } from './node-worker-fetch.js';
 
 /**
  * The models of MODELS_DIR's folders (each folder with a model.json), or the bundled ones without
@@ -60,9 +60,7 @@ export function nodeDeps(env: EnvRecord): EdgeDeps {
     clientAddress: (c) => (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress,
     cache: memoryCache(config.cache),
     store: storeFromEnv(env),
-    pool: new WorkerPool({ workerUrls: config.workerUrls, secret: config.workerSecret, ...config.pool }),
-    // Same SHA-256 as WebCrypto's, without a thread-pool round trip per request.
-    hashKey: async (key) => createHash('sha256').update(key, 'utf8').digest('hex'),
+    pool: new WorkerPool({ workerUrls: config.workerUrls, secret: config.workerSecret, ...config.pool, fetch: nodeWorkerFetch() }),
   };
 }
 

@@ -1,0 +1,242 @@
+// `npm run bench:stack`: the default stack as `npm start` runs it (SeaweedFS, one worker, the Node
+// edge, the shipped default model), measured from outside in one run and printed as tables:
+//   - raw onnxruntime-node at batch 16 on the same model, threads and machine (the ceiling);
+//   - cache misses (fresh seeds, canonical URLs, an API key) at concurrency 64: images/s, share of
+//     raw, p50/p99, and the storage calls each miss cost the worker (its /metrics);
+//   - storage-tier hits (after an edge restart empties its cache), edge-cache hits, and a bare
+//     route (/healthz) for the edge's own ceiling;
+//   - the storage client's CPU per call against the stack's SeaweedFS.
+// Options: --seconds N (each load phase, default 20), --concurrency N (default 64), --quick.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import ort from 'onnxruntime-node';
+import { canonicalPath, defaultSize, type ImageRequest, type ModelManifest } from '@imf/contract';
+// @ts-expect-error plain ESM without types
+import { repoRoot, startStack } from '../../infra/local/start-stack.mjs';
+import { describeMachine } from './machine.js';
+import { quantile } from './open-loop.js';
+import { measureStorageClientCpu } from './storage-client-cpu.js';
+
+const { values: flags } = parseArgs({
+  options: { seconds: { type: 'string' }, concurrency: { type: 'string' }, quick: { type: 'boolean' } },
+});
+const SECONDS = Number(flags.seconds ?? (flags.quick ? 4 : 20));
+const CONCURRENCY = Number(flags.concurrency ?? 64);
+const THREADS = Number(process.env.INTRA_OP_THREADS ?? 1);
+const BATCH = 16;
+
+function table(title: string, header: string[], rows: (string | number)[][]): void {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  console.log(`\n${title}\n`);
+  cells.forEach((row, n) => {
+    console.log(`| ${row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`);
+    if (n === 0) console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  });
+}
+
+const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(1)} ms`);
+
+/** Raw images/s of the model's generator at batch 16, the way the worker runs it (same threads). */
+async function rawInference(manifest: ModelManifest, dir: string, seconds: number): Promise<number> {
+  const session = await ort.InferenceSession.create(join(dir, manifest.file), {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: THREADS,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
+  const { channels, height, width } = manifest.image;
+  const feeds = {
+    noise: new ort.Tensor('float32', new Float32Array(BATCH * channels * height * width).map(() => Math.random() * 2 - 1), [BATCH, channels, height, width]),
+    class: new ort.Tensor('int64', BigInt64Array.from({ length: BATCH }, (_, i) => BigInt(i % manifest.classes.length)), [BATCH]),
+    guidance: new ort.Tensor('float32', new Float32Array(BATCH).fill(manifest.guidance.default), [BATCH]),
+    t_min: new ort.Tensor('float32', new Float32Array(BATCH).fill(manifest.interval.default[0]), [BATCH]),
+    t_max: new ort.Tensor('float32', new Float32Array(BATCH).fill(manifest.interval.default[1]), [BATCH]),
+  };
+  for (let i = 0; i < 5; i++) await session.run(feeds);
+  const times: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end || times.length < 5) {
+    const started = performance.now();
+    await session.run(feeds);
+    times.push(performance.now() - started);
+  }
+  await session.release();
+  return (BATCH * 1000) / quantile(times, 0.5);
+}
+
+interface PhaseResult {
+  ok: number;
+  other: Record<string, number>;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+/**
+ * autocannon (a light HTTP/1.1 client with keep-alive, so the load generator's own CPU stays small
+ * beside the stack's) for `seconds` (or `amount` requests) at `concurrency`: request i GETs `path(i)`.
+ */
+async function cannon(url: string, apiKey: string, path: (i: number) => string, seconds: number, concurrency: number, first = 0, amount?: number): Promise<PhaseResult & { next: number }> {
+  let next = first;
+  const result = await autocannon({
+    url,
+    connections: concurrency,
+    ...(amount ? { amount } : { duration: seconds }),
+    timeout: 30,
+    headers: { authorization: `Bearer ${apiKey}` },
+    requests: [{ method: 'GET', setupRequest: (request: Record<string, unknown>) => ({ ...request, path: path(next++) }) }],
+  });
+  const other: Record<string, number> = {};
+  for (const [status, count] of Object.entries(result.statusCodeStats ?? {})) if (status !== '200') other[status] = (count as { count: number }).count;
+  if (result.errors > 0) other.error = result.errors;
+  if (result.timeouts > 0) other.timeout = result.timeouts;
+  const ok = (result.statusCodeStats?.['200'] as { count: number } | undefined)?.count ?? 0;
+  return { ok, other, perSecond: ok / result.duration, p50: result.latency.p50, p99: result.latency.p99, next };
+}
+
+/** The worker's storage calls so far, by operation (its imf_worker_storage_seconds histogram counts). */
+async function workerStorageCalls(workerUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${workerUrl}/metrics`)).text();
+  const calls: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const match = /^imf_worker_storage_seconds_count\{([^}]*)\} (\d+)/.exec(line);
+    if (!match) continue;
+    const operation = /operation="([^"]+)"/.exec(match[1]!)?.[1] ?? 'all';
+    calls[operation] = (calls[operation] ?? 0) + Number(match[2]);
+  }
+  return calls;
+}
+
+/** CPU seconds (user + system) of a process and all its descendants, from /proc (Linux). */
+function treeCpuSeconds(root: number): number {
+  const parents = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Fields after the parenthesised command name: state ppid … utime(14) stime(15), in clock ticks.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parents.set(Number(entry), Number(fields[1]));
+      cpu.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const inTree = (pid: number): boolean => pid === root || (parents.has(pid) && pid !== 1 && inTree(parents.get(pid)!));
+  return [...cpu].filter(([pid]) => inTree(pid)).reduce((sum, [, seconds]) => sum + seconds, 0);
+}
+
+interface ServiceCpu {
+  name: string;
+  seconds(): number;
+}
+
+/** The stack's processes (edge, workers, storage) and this one, the load generator. */
+function cpuMeters(current: { edge: { service: { child: { pid: number } } }; workers: { service: { name: string; child: { pid: number } } }[]; storage: { service?: { child: { pid: number } } } }): ServiceCpu[] {
+  const meters: ServiceCpu[] = [
+    { name: 'edge (Node)', seconds: () => treeCpuSeconds(current.edge.service.child.pid) },
+    ...current.workers.map((w) => ({ name: `${w.service.name} (inference + HTTP + encode + put)`, seconds: () => treeCpuSeconds(w.service.child.pid) })),
+  ];
+  if (current.storage.service) meters.push({ name: 'SeaweedFS', seconds: () => treeCpuSeconds(current.storage.service!.child.pid) });
+  meters.push({ name: 'load generator (this process)', seconds: () => { const used = process.cpuUsage(); return (used.user + used.system) / 1e6; } });
+  return meters;
+}
+
+const others = (counts: Record<string, number>) => Object.entries(counts).map(([status, n]) => `${n}×${status}`).join(' ') || '–';
+
+// ---------------------------------------------------------------- the stack
+const dataDir = mkdtempSync(join(tmpdir(), 'imf-bench-stack-'));
+const stack = await startStack({
+  storage: 's3',
+  s3Ports: 'free',
+  workers: 1,
+  edge: 'node',
+  port: 0,
+  dataDir,
+  quiet: true,
+  env: { ...process.env, DEV_API_KEY: '', RATE_LIMIT_PER_MINUTE: '10000000', RATE_LIMIT_BURST: '1000000', LOG_REQUESTS: 'false' },
+});
+try {
+  const modelDir = join(repoRoot, 'models', 'imf-mnist');
+  const manifest = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')) as ModelManifest;
+  const seedBase = Math.floor(Math.random() * 1_000_000_000);
+  const request = (seed: number): ImageRequest => ({
+    model: manifest.id,
+    class: seed % manifest.classes.length,
+    guidance: manifest.guidance.default,
+    tmin: manifest.interval.default[0],
+    tmax: manifest.interval.default[1],
+    seed: seedBase + seed,
+    format: 'png',
+    size: defaultSize(manifest),
+  });
+  const pathOf = (i: number) => canonicalPath(request(i));
+
+  console.log(`# stack benchmark${flags.quick ? ' (--quick: short phases, rough numbers)' : ''}`);
+  console.log(`machine: ${describeMachine()}`);
+  console.log(`stack: SeaweedFS, 1 worker (${THREADS} intra-op thread), Node edge; model ${manifest.id} ${manifest.version}; ${SECONDS} s per phase, concurrency ${CONCURRENCY}`);
+
+  const raw = await rawInference(manifest, modelDir, Math.max(3, SECONDS / 2));
+
+  // Warm-up: the worker's JIT, the edge's connections, SeaweedFS's first volume.
+  let next = (await cannon(stack.url, stack.apiKey, pathOf, Math.max(2, Math.round(SECONDS / 5)), CONCURRENCY)).next;
+  const meters = cpuMeters(stack);
+  const callsBefore = await workerStorageCalls(stack.workers[0].url);
+  const cpuBefore = meters.map((m) => m.seconds());
+  const missFirst = next;
+  const misses = await cannon(stack.url, stack.apiKey, pathOf, SECONDS, CONCURRENCY, next);
+  const cpuAfter = meters.map((m) => m.seconds());
+  const callsAfter = await workerStorageCalls(stack.workers[0].url);
+  next = misses.next;
+  const workerCalls = Object.fromEntries(Object.entries(callsAfter).map(([op, n]) => [op, n - (callsBefore[op] ?? 0)]));
+  const workerCallsPerMiss = Object.values(workerCalls).reduce((a, b) => a + b, 0) / Math.max(1, misses.ok);
+
+  // Storage hits: the images just generated, after an edge restart has emptied its cache.
+  const generated = Array.from({ length: Math.min(misses.ok, 5000) }, (_, i) => pathOf(missFirst + i));
+  await stack.restartEdge();
+  let cursor = 0;
+  const storageHits = await cannon(stack.url, stack.apiKey, () => generated[cursor++ % generated.length]!, SECONDS, CONCURRENCY, 0, generated.length);
+  const cacheHits = await cannon(stack.url, stack.apiKey, (i) => generated[i % Math.min(256, generated.length)]!, SECONDS, CONCURRENCY);
+  const bare = await cannon(stack.url, stack.apiKey, () => '/healthz', SECONDS, CONCURRENCY);
+
+  table(
+    `Throughput and latency at concurrency ${CONCURRENCY} (${describeMachine()})`,
+    ['what', 'answers/s', 'vs raw batch-16', 'p50', 'p99', 'other answers'],
+    [
+      [`raw onnxruntime-node, batch ${BATCH}`, Math.round(raw), '100%', '', '', ''],
+      ['cache misses (generated, stored)', Math.round(misses.perSecond), `${Math.round((100 * misses.perSecond) / raw)}%`, ms(misses.p50), ms(misses.p99), others(misses.other)],
+      ['storage hits (edge cache empty)', Math.round(storageHits.perSecond), '', ms(storageHits.p50), ms(storageHits.p99), others(storageHits.other)],
+      ['edge-cache hits', Math.round(cacheHits.perSecond), '', ms(cacheHits.p50), ms(cacheHits.p99), others(cacheHits.other)],
+      ['bare route (/healthz)', Math.round(bare.perSecond), '', ms(bare.p50), ms(bare.p99), others(bare.other)],
+    ],
+  );
+  // The edge's own lookup (one per miss) is counted in test/e2e/storage-calls.test.ts; the
+  // worker's calls are what its metrics saw during the miss phase.
+  table(
+    "The worker's storage calls per miss (besides the edge's one lookup)",
+    ['misses', 'calls per miss', 'by operation'],
+    [[misses.ok, workerCallsPerMiss.toFixed(2), Object.entries(workerCalls).map(([op, n]) => `${op} ${(n / Math.max(1, misses.ok)).toFixed(2)}`).join(', ') || '–']],
+  );
+
+  const cpuRows = meters.map((m, i) => [m.name, ((1000 * (cpuAfter[i]! - cpuBefore[i]!)) / Math.max(1, misses.ok)).toFixed(2), `${Math.round((100 * (cpuAfter[i]! - cpuBefore[i]!)) / SECONDS)}%`]);
+  const total = cpuAfter.reduce((a, b) => a + b, 0) - cpuBefore.reduce((a, b) => a + b, 0);
+  cpuRows.push(['all', ((1000 * total) / Math.max(1, misses.ok)).toFixed(2), `${Math.round((100 * total) / SECONDS)}%`]);
+  table('Where the CPU went during the miss phase (/proc; 100% = one core)', ['process', 'CPU ms per miss', 'CPU use'], cpuRows);
+
+  const storage = stack.storage as { endpoint: string; bucket: string; region?: string; accessKeyId: string; secretAccessKey: string };
+  const clientRows = await measureStorageClientCpu({ ...storage, region: storage.region ?? 'us-east-1', calls: flags.quick ? 400 : 2000, concurrency: 16 });
+  table(
+    "Storage client CPU per call against the stack's SeaweedFS (concurrency 16)",
+    ['client', 'operation', 'calls', 'CPU ms / call', 'calls/s'],
+    clientRows.map((r) => [r.client, r.operation, r.calls, r.cpuMsPerCall.toFixed(3), Math.round(r.callsPerSecond)]),
+  );
+} finally {
+  await stack.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
