@@ -148,6 +148,11 @@ function cpuMeters(current: { edge: { service: { child: { pid: number } } }; wor
   return meters;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Between phases: autocannon stops at its deadline, and the requests it abandoned still run in the stack. */
+const settle = () => sleep(2000);
+
 const others = (counts: Record<string, number>) => Object.entries(counts).map(([status, n]) => `${n}×${status}`).join(' ') || '–';
 
 // ---------------------------------------------------------------- the stack
@@ -186,6 +191,7 @@ try {
 
   // Warm-up: the worker's JIT, the edge's connections, SeaweedFS's first volume.
   let next = (await cannon(stack.url, stack.apiKey, pathOf, Math.max(2, Math.round(SECONDS / 5)), CONCURRENCY)).next;
+  await settle();
   const meters = cpuMeters(stack);
   const callsBefore = await workerStorageCalls(stack.workers[0].url);
   const cpuBefore = meters.map((m) => m.seconds());
@@ -199,10 +205,13 @@ try {
 
   // Storage hits: the images just generated, after an edge restart has emptied its cache.
   const generated = Array.from({ length: Math.min(misses.ok, 5000) }, (_, i) => pathOf(missFirst + i));
+  await settle();
   await stack.restartEdge();
   let cursor = 0;
   const storageHits = await cannon(stack.url, stack.apiKey, () => generated[cursor++ % generated.length]!, SECONDS, CONCURRENCY, 0, generated.length);
+  await settle();
   const cacheHits = await cannon(stack.url, stack.apiKey, (i) => generated[i % Math.min(256, generated.length)]!, SECONDS, CONCURRENCY);
+  await settle();
   const bare = await cannon(stack.url, stack.apiKey, () => '/healthz', SECONDS, CONCURRENCY);
 
   table(
