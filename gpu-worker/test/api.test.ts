@@ -129,6 +129,16 @@ describe('POST /v1/generate', () => {
     expect(response.headers.get('x-request-id')).toBe('edge-req-42');
     expect(worker.logs.some((line) => line.requestId === 'edge-req-42' && line.status === 200)).toBe(true);
   });
+
+  it('echoes the request id on refusals and probes too', async () => {
+    const refused = await fetch(`${worker.url}${WORKER_GENERATE_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'edge-req-43' }, body: '{}' });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('x-request-id')).toBe('edge-req-43');
+    const wrong = await fetch(`${worker.url}${WORKER_GENERATE_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', [WORKER_SECRET_HEADER]: SECRET, 'x-request-id': 'edge-req-44' }, body: '{"request":{}}' });
+    expect([wrong.status, wrong.headers.get('x-request-id')]).toEqual([400, 'edge-req-44']);
+    const ready = await fetch(`${worker.url}/readyz`, { headers: { 'x-request-id': 'probe-1' } });
+    expect([ready.status, ready.headers.get('x-request-id')]).toEqual([200, 'probe-1']);
+  });
 });
 
 describe('refusals', () => {

@@ -29,8 +29,14 @@ export function createApp(state: WorkerState, options: AppOptions): Hono<WorkerE
     c.set('requestId', requestId);
     c.set('log', log);
     const started = performance.now();
-    await next();
+    // Before the handler: the responses the context builds (c.body, c.json) take it as they are made.
+    // Set afterwards, Hono rebuilds the finished response around its body as a stream, and
+    // @hono/node-server then writes it through the stream path: about 70 µs more CPU per request
+    // (a bare Hono app on @hono/node-server, 20k requests each way).
     c.header('x-request-id', requestId);
+    await next();
+    // Problems are plain Responses built outside the context (problems.ts): they get it here.
+    if (c.res.status >= 400) c.header('x-request-id', requestId);
     const route = c.req.routePath === '*' ? 'other' : c.req.routePath;
     metrics.requests.inc({ route, status: String(c.res.status) });
     if (route !== '/metrics' && route !== '/healthz') {
