@@ -38,7 +38,7 @@ from .paths import run_dir, user_path
 OMEGA_SWEEP = [1.0, 1.5, 2.0, 3.0, 4.0, 6.0]
 EULER_STEPS = [1, 2, 4, 8, 16, 32]
 # The served default is chosen on this grid of guidance scales and intervals (1-NFE).
-GRID_OMEGAS = [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0]
+GRID_OMEGAS = [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0]
 GRID_INTERVALS = [(0.0, 1.0), (0.1, 0.9), (0.2, 0.8), (0.3, 0.7)]
 
 
