@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { WORKER_GENERATE_PATH, WORKER_SECRET_HEADER, type ImageRequest, type WorkerImageRequest } from '@imf/contract';
 import { freePort } from '../../infra/local/processes.mjs';
+import { printTable as table } from '../../test/load/table.js';
 import { encodeImage, toPixels } from '../src/encode/index.js';
 import { InferenceThread } from '../src/inference/inference-thread.js';
 import { discoverModels } from '../src/models/discover.js';
@@ -23,16 +24,6 @@ const THREADS = Number(process.env.INTRA_OP_THREADS ?? 1);
 const workerRoot = join(import.meta.dirname, '..');
 const modelsDir = process.env.MODELS_DIR ?? join(workerRoot, '..', 'models');
 const SECRET = 'benchmark-secret-0123456789';
-
-function table(title: string, header: string[], rows: (string | number)[][]): void {
-  const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  console.log(`\n${title}`);
-  cells.forEach((row, n) => {
-    console.log(`| ${row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`);
-    if (n === 0) console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  });
-}
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 

@@ -18,7 +18,8 @@ import { canonicalPath, defaultSize, type ImageRequest, type ModelManifest } fro
 import { repoRoot, startStack } from '../../infra/local/start-stack.mjs';
 import { describeMachine } from './machine.js';
 import { quantile } from './open-loop.js';
-import { measureStorageClientCpu } from './storage-client-cpu.js';
+import { measureStorageClientCpu, storageCpuTable } from './storage-client-cpu.js';
+import { printTable } from './table.js';
 
 const { values: flags } = parseArgs({
   options: { seconds: { type: 'string' }, concurrency: { type: 'string' }, quick: { type: 'boolean' } },
@@ -27,16 +28,6 @@ const SECONDS = Number(flags.seconds ?? (flags.quick ? 4 : 20));
 const CONCURRENCY = Number(flags.concurrency ?? 64);
 const THREADS = Number(process.env.INTRA_OP_THREADS ?? 1);
 const BATCH = 16;
-
-function table(title: string, header: string[], rows: (string | number)[][]): void {
-  const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  console.log(`\n${title}\n`);
-  cells.forEach((row, n) => {
-    console.log(`| ${row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`);
-    if (n === 0) console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  });
-}
 
 const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(1)} ms`);
 
@@ -214,7 +205,7 @@ try {
   await settle();
   const bare = await cannon(stack.url, stack.apiKey, () => '/healthz', SECONDS, CONCURRENCY);
 
-  table(
+  printTable(
     `Throughput and latency at concurrency ${CONCURRENCY} (${describeMachine()})`,
     ['what', 'answers/s', 'vs raw batch-16', 'p50', 'p99', 'other answers'],
     [
@@ -227,7 +218,7 @@ try {
   );
   // The edge's own lookup (one per miss) is counted in test/e2e/storage-calls.test.ts; the
   // worker's calls are what its metrics saw during the miss phase.
-  table(
+  printTable(
     "The worker's storage calls per miss (besides the edge's one lookup)",
     ['misses', 'calls per miss', 'by operation'],
     [[misses.ok, workerCallsPerMiss.toFixed(2), Object.entries(workerCalls).map(([op, n]) => `${op} ${(n / Math.max(1, misses.ok)).toFixed(2)}`).join(', ') || '–']],
@@ -236,15 +227,12 @@ try {
   const cpuRows = meters.map((m, i) => [m.name, ((1000 * (cpuAfter[i]! - cpuBefore[i]!)) / Math.max(1, misses.ok)).toFixed(2), `${Math.round((100 * (cpuAfter[i]! - cpuBefore[i]!)) / SECONDS)}%`]);
   const total = cpuAfter.reduce((a, b) => a + b, 0) - cpuBefore.reduce((a, b) => a + b, 0);
   cpuRows.push(['all', ((1000 * total) / Math.max(1, misses.ok)).toFixed(2), `${Math.round((100 * total) / SECONDS)}%`]);
-  table('Where the CPU went during the miss phase (/proc; 100% = one core)', ['process', 'CPU ms per miss', 'CPU use'], cpuRows);
+  printTable('Where the CPU went during the miss phase (/proc; 100% = one core)', ['process', 'CPU ms per miss', 'CPU use'], cpuRows);
 
   const storage = stack.storage as { endpoint: string; bucket: string; region?: string; accessKeyId: string; secretAccessKey: string };
   const clientRows = await measureStorageClientCpu({ ...storage, region: storage.region ?? 'us-east-1', calls: flags.quick ? 400 : 2000, concurrency: 16 });
-  table(
-    "Storage client CPU per call against the stack's SeaweedFS (concurrency 16)",
-    ['client', 'operation', 'calls', 'CPU ms / call', 'calls/s'],
-    clientRows.map((r) => [r.client, r.operation, r.calls, r.cpuMsPerCall.toFixed(3), Math.round(r.callsPerSecond)]),
-  );
+  console.log("\nStorage client CPU per call against the stack's SeaweedFS (concurrency 16)\n");
+  console.log(storageCpuTable(clientRows));
 } finally {
   await stack.stop();
   rmSync(dataDir, { recursive: true, force: true });
