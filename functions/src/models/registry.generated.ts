@@ -39,7 +39,7 @@ export const manifests: readonly ModelSummary[] = [
   },
   {
     "id": "imf-mnist",
-    "version": "4208cc3cc9b93ef2",
+    "version": "babd1d0129492a14",
     "nfe": 1,
     "image": {
       "channels": 1,
@@ -62,12 +62,12 @@ export const manifests: readonly ModelSummary[] = [
     "guidance": {
       "min": 1,
       "max": 8,
-      "default": 2.5
+      "default": 2
     },
     "interval": {
       "default": [
-        0.2,
-        0.8
+        0.1,
+        0.9
       ]
     }
   }
