@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { WORKER_GENERATE_PATH, WORKER_SECRET_HEADER, type ImageRequest, type WorkerImageRequest } from '@imf/contract';
 import { freePort } from '../../infra/local/processes.mjs';
+import { measureRawInference } from './raw-inference.js';
 import { printTable as table } from '../../test/load/table.js';
 import { encodeImage, toPixels } from '../src/encode/index.js';
 import { InferenceThread } from '../src/inference/inference-thread.js';
@@ -38,40 +39,10 @@ console.log(`machine: ${cores[0]?.model ?? 'unknown CPU'} × ${cores.length} cor
 console.log(`node ${process.version}, onnxruntime-node ${ort.env.versions.node}, model ${m.id} ${m.version}, ${THREADS} intra-op thread(s), ${SECONDS} s per cell`);
 
 const sampler = await InferenceThread.open(model, { executionProvider: 'auto', intraOpThreads: THREADS, interOpThreads: 1 });
-const session = await ort.InferenceSession.create(model.onnxPath, {
-  executionProviders: [sampler.executionProvider],
-  intraOpNumThreads: THREADS,
-  interOpNumThreads: 1,
-  graphOptimizationLevel: 'all',
-  extra: { session: { intra_op: { allow_spinning: '0' } } },
-});
-const perImage = m.image.channels * m.image.height * m.image.width;
-const rawRows: (string | number)[][] = [];
-const rawRate: Record<number, number> = {};
-const batchMs: Record<number, number> = {};
-for (const b of [1, 4, 16, 64]) {
-  const feeds = {
-    noise: new ort.Tensor('float32', new Float32Array(b * perImage).map(() => Math.random() * 2 - 1), [b, m.image.channels, m.image.height, m.image.width]),
-    class: new ort.Tensor('int64', BigInt64Array.from({ length: b }, (_, i) => BigInt(i % m.classes.length)), [b]),
-    guidance: new ort.Tensor('float32', new Float32Array(b).fill(m.guidance.default), [b]),
-    t_min: new ort.Tensor('float32', new Float32Array(b).fill(m.interval.default[0]), [b]),
-    t_max: new ort.Tensor('float32', new Float32Array(b).fill(m.interval.default[1]), [b]),
-  };
-  for (let i = 0; i < 3; i++) await session.run(feeds);
-  const times: number[] = [];
-  const end = performance.now() + SECONDS * 1000;
-  while (performance.now() < end || times.length < 3) {
-    const t = performance.now();
-    await session.run(feeds);
-    times.push(performance.now() - t);
-  }
-  times.sort((a, c) => a - c);
-  const median = percentile(times, 50);
-  batchMs[b] = median;
-  rawRate[b] = (b * 1000) / median;
-  rawRows.push([b, median.toFixed(2), (median / b).toFixed(3), Math.round(rawRate[b]!)]);
-}
-await session.release();
+const raw = await measureRawInference(model.onnxPath, m, { batches: [1, 4, 16, 64], seconds: SECONDS, intraOpThreads: THREADS, executionProvider: sampler.executionProvider });
+const rawRate: Record<number, number> = Object.fromEntries(raw.map((r) => [r.batch, r.imagesPerSecond]));
+const batchMs: Record<number, number> = Object.fromEntries(raw.map((r) => [r.batch, r.medianMs]));
+const rawRows = raw.map((r) => [r.batch, r.medianMs.toFixed(2), (r.medianMs / r.batch).toFixed(3), Math.round(r.imagesPerSecond)]);
 table(`raw onnxruntime-node (${sampler.executionProvider} EP), median of each batch size`, ['batch', 'ms / batch', 'ms / image', 'images/s'], rawRows);
 
 // ---------------------------------------------------------------- encode and storage

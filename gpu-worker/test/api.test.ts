@@ -8,20 +8,12 @@ import { startS3Server, type S3Server } from '../../test/support/s3-server.js';
 import type { ImageStore } from '@imf/contract';
 import { nodeS3Store } from '@imf/contract/storage/node';
 import { startCuttingProxy, type CuttingProxy } from './support/cutting-proxy.js';
-import { generate, metric, SECRET, startTestWorker, workRequest, type TestWorker } from './support/worker.js';
+import { generate, metric, s3Env, SECRET, startTestWorker, workRequest, type TestWorker } from './support/worker.js';
 
 let s3: S3Server;
 let worker: TestWorker;
 let store: ImageStore;
 let manifest: ModelManifest;
-
-const s3Env = (server: S3Server, endpoint = server.endpoint) => ({
-  S3_ENDPOINT: endpoint,
-  S3_BUCKET: server.bucket,
-  S3_REGION: server.region,
-  S3_ACCESS_KEY_ID: server.accessKeyId,
-  S3_SECRET_ACCESS_KEY: server.secretAccessKey,
-});
 
 beforeAll(async () => {
   s3 = await startS3Server();

@@ -8,7 +8,7 @@ import { startS3Server, type S3Server } from '../../test/support/s3-server.js';
 import type { ImageStore } from '@imf/contract';
 import { nodeS3Store } from '@imf/contract/storage/node';
 import { startCountingProxy, type CountingProxy } from './support/counting-proxy.js';
-import { generate, metric, startTestWorker, workRequest, type TestWorker } from './support/worker.js';
+import { generate, metric, s3Env, startTestWorker, workRequest, type TestWorker } from './support/worker.js';
 
 const INTEGRITY_KEY = 'storage-calls-test-integrity-key';
 
@@ -21,14 +21,7 @@ let manifest: ModelManifest;
 beforeAll(async () => {
   s3 = await startS3Server();
   proxy = await startCountingProxy(s3.endpoint);
-  worker = await startTestWorker({
-    S3_ENDPOINT: proxy.endpoint,
-    S3_BUCKET: s3.bucket,
-    S3_REGION: s3.region,
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    STORAGE_INTEGRITY_KEY: INTEGRITY_KEY,
-  });
+  worker = await startTestWorker({ ...s3Env(s3, proxy.endpoint), STORAGE_INTEGRITY_KEY: INTEGRITY_KEY });
   await worker.worker.ready;
   manifest = worker.worker.generator()!.servedModels[0]!.manifest;
   // Straight to the server, around the proxy and the worker: what another writer would do.

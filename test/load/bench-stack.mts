@@ -7,17 +7,14 @@
 //     route (/healthz) for the edge's own ceiling;
 //   - the storage client's CPU per call against the stack's SeaweedFS.
 // Options: --seconds N (each load phase, default 20), --concurrency N (default 64), --quick.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import ort from 'onnxruntime-node';
-import { canonicalPath, defaultSize, type ImageRequest, type ModelManifest } from '@imf/contract';
-// @ts-expect-error plain ESM without types
-import { repoRoot, startStack } from '../../infra/local/start-stack.mjs';
+import { canonicalPath, defaultSize, type ImageRequest } from '@imf/contract';
+import { measureRawInference } from '../../gpu-worker/bench/raw-inference.js';
+import { shippedModel, startTestStack, type TestStack } from '../e2e/support/stack.js';
 import { describeMachine } from './machine.js';
-import { quantile } from './open-loop.js';
 import { measureStorageClientCpu, storageCpuTable } from './storage-client-cpu.js';
 import { printTable } from './table.js';
 
@@ -30,35 +27,6 @@ const THREADS = Number(process.env.INTRA_OP_THREADS ?? 1);
 const BATCH = 16;
 
 const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(1)} ms`);
-
-/** Raw images/s of the model's generator at batch 16, the way the worker runs it (same threads). */
-async function rawInference(manifest: ModelManifest, dir: string, seconds: number): Promise<number> {
-  const session = await ort.InferenceSession.create(join(dir, manifest.file), {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: THREADS,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  });
-  const { channels, height, width } = manifest.image;
-  const feeds = {
-    noise: new ort.Tensor('float32', new Float32Array(BATCH * channels * height * width).map(() => Math.random() * 2 - 1), [BATCH, channels, height, width]),
-    class: new ort.Tensor('int64', BigInt64Array.from({ length: BATCH }, (_, i) => BigInt(i % manifest.classes.length)), [BATCH]),
-    guidance: new ort.Tensor('float32', new Float32Array(BATCH).fill(manifest.guidance.default), [BATCH]),
-    t_min: new ort.Tensor('float32', new Float32Array(BATCH).fill(manifest.interval.default[0]), [BATCH]),
-    t_max: new ort.Tensor('float32', new Float32Array(BATCH).fill(manifest.interval.default[1]), [BATCH]),
-  };
-  for (let i = 0; i < 5; i++) await session.run(feeds);
-  const times: number[] = [];
-  const end = performance.now() + seconds * 1000;
-  while (performance.now() < end || times.length < 5) {
-    const started = performance.now();
-    await session.run(feeds);
-    times.push(performance.now() - started);
-  }
-  await session.release();
-  return (BATCH * 1000) / quantile(times, 0.5);
-}
 
 interface PhaseResult {
   ok: number;
@@ -128,15 +96,16 @@ interface ServiceCpu {
   seconds(): number;
 }
 
-/** The stack's processes (edge, workers, storage) and this one, the load generator. */
-function cpuMeters(current: { edge: { service: { child: { pid: number } } }; workers: { service: { name: string; child: { pid: number } } }[]; storage: { service?: { child: { pid: number } } } }): ServiceCpu[] {
-  const meters: ServiceCpu[] = [
-    { name: 'edge (Node)', seconds: () => treeCpuSeconds(current.edge.service.child.pid) },
-    ...current.workers.map((w) => ({ name: `${w.service.name} (inference + HTTP + encode + put)`, seconds: () => treeCpuSeconds(w.service.child.pid) })),
+/** What each of the stack's processes (by service name) is in the tables. */
+const SERVICE_LABELS: Record<string, string> = { edge: 'edge (Node)', 'worker-0': 'worker-0 (inference + HTTP + encode + put)', s3: 'SeaweedFS' };
+
+/** The stack's processes (edge, worker, storage; found again after a restart) and this one, the load generator. */
+function cpuMeters(stack: TestStack): ServiceCpu[] {
+  const pidOf = (name: string) => stack.processes().find((p) => p.name === name)?.pid;
+  return [
+    ...Object.entries(SERVICE_LABELS).map(([service, name]) => ({ name, seconds: () => { const pid = pidOf(service); return pid === undefined ? 0 : treeCpuSeconds(pid); } })),
+    { name: 'load generator (this process)', seconds: () => { const used = process.cpuUsage(); return (used.user + used.system) / 1e6; } },
   ];
-  if (current.storage.service) meters.push({ name: 'SeaweedFS', seconds: () => treeCpuSeconds(current.storage.service!.child.pid) });
-  meters.push({ name: 'load generator (this process)', seconds: () => { const used = process.cpuUsage(); return (used.user + used.system) / 1e6; } });
-  return meters;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -147,20 +116,10 @@ const settle = () => sleep(2000);
 const others = (counts: Record<string, number>) => Object.entries(counts).map(([status, n]) => `${n}×${status}`).join(' ') || '–';
 
 // ---------------------------------------------------------------- the stack
-const dataDir = mkdtempSync(join(tmpdir(), 'imf-bench-stack-'));
-const stack = await startStack({
-  storage: 's3',
-  s3Ports: 'free',
-  workers: 1,
-  edge: 'node',
-  port: 0,
-  dataDir,
-  quiet: true,
-  env: { ...process.env, DEV_API_KEY: '', RATE_LIMIT_PER_MINUTE: '10000000', RATE_LIMIT_BURST: '1000000', LOG_REQUESTS: 'false' },
-});
+// Rate limits far above what the phases send: a 429 would measure the limiter, not the stack.
+const stack = await startTestStack({ env: { RATE_LIMIT_PER_MINUTE: '10000000', RATE_LIMIT_BURST: '1000000' } });
 try {
-  const modelDir = join(repoRoot, 'models', 'imf-mnist');
-  const manifest = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')) as ModelManifest;
+  const { manifest } = shippedModel('imf-mnist');
   const seedBase = Math.floor(Math.random() * 1_000_000_000);
   const request = (seed: number): ImageRequest => ({
     model: manifest.id,
@@ -178,18 +137,18 @@ try {
   console.log(`machine: ${describeMachine()}`);
   console.log(`stack: SeaweedFS, 1 worker (${THREADS} intra-op thread), Node edge; model ${manifest.id} ${manifest.version}; ${SECONDS} s per phase, concurrency ${CONCURRENCY}`);
 
-  const raw = await rawInference(manifest, modelDir, Math.max(3, SECONDS / 2));
+  const [raw] = await measureRawInference(join(import.meta.dirname, '..', '..', 'models', manifest.id, manifest.file), manifest, { batches: [BATCH], seconds: Math.max(3, SECONDS / 2), intraOpThreads: THREADS });
 
   // Warm-up: the worker's JIT, the edge's connections, SeaweedFS's first volume.
   let next = (await cannon(stack.url, stack.apiKey, pathOf, Math.max(2, Math.round(SECONDS / 5)), CONCURRENCY)).next;
   await settle();
   const meters = cpuMeters(stack);
-  const callsBefore = await workerStorageCalls(stack.workers[0].url);
+  const callsBefore = await workerStorageCalls(stack.workers[0]!.url);
   const cpuBefore = meters.map((m) => m.seconds());
   const missFirst = next;
   const misses = await cannon(stack.url, stack.apiKey, pathOf, SECONDS, CONCURRENCY, next);
   const cpuAfter = meters.map((m) => m.seconds());
-  const callsAfter = await workerStorageCalls(stack.workers[0].url);
+  const callsAfter = await workerStorageCalls(stack.workers[0]!.url);
   next = misses.next;
   const workerCalls = Object.fromEntries(Object.entries(callsAfter).map(([op, n]) => [op, n - (callsBefore[op] ?? 0)]));
   const workerCallsPerMiss = Object.values(workerCalls).reduce((a, b) => a + b, 0) / Math.max(1, misses.ok);
@@ -209,8 +168,8 @@ try {
     `Throughput and latency at concurrency ${CONCURRENCY} (${describeMachine()})`,
     ['what', 'answers/s', 'vs raw batch-16', 'p50', 'p99', 'other answers'],
     [
-      [`raw onnxruntime-node, batch ${BATCH}`, Math.round(raw), '100%', '', '', ''],
-      ['cache misses (generated, stored)', Math.round(misses.perSecond), `${Math.round((100 * misses.perSecond) / raw)}%`, ms(misses.p50), ms(misses.p99), others(misses.other)],
+      [`raw onnxruntime-node, batch ${BATCH}`, Math.round(raw!.imagesPerSecond), '100%', '', '', ''],
+      ['cache misses (generated, stored)', Math.round(misses.perSecond), `${Math.round((100 * misses.perSecond) / raw!.imagesPerSecond)}%`, ms(misses.p50), ms(misses.p99), others(misses.other)],
       ['storage hits (edge cache empty)', Math.round(storageHits.perSecond), '', ms(storageHits.p50), ms(storageHits.p99), others(storageHits.other)],
       ['edge-cache hits', Math.round(cacheHits.perSecond), '', ms(cacheHits.p50), ms(cacheHits.p99), others(cacheHits.other)],
       ['bare route (/healthz)', Math.round(bare.perSecond), '', ms(bare.p50), ms(bare.p99), others(bare.other)],
@@ -234,6 +193,5 @@ try {
   console.log("\nStorage client CPU per call against the stack's SeaweedFS (concurrency 16)\n");
   console.log(storageCpuTable(clientRows));
 } finally {
-  await stack.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await stack.cleanup();
 }

@@ -161,7 +161,8 @@ export class WorkerPool {
       const soonest = Math.min(...workerUrls.map((u) => this.breakers.get(u)!.retryInMs(this.now())));
       return { ok: false, status: 503, retryAfterSeconds: Math.max(1, Math.ceil(soonest / 1000)), detail: 'every GPU worker is unavailable (circuit open)', attempts };
     }
-    if (busy > 0) return { ok: false, status: 503, retryAfterSeconds, detail: 'no GPU worker could take the request', attempts };
+    const couldNotTake: PoolOutcome = { ok: false, status: 503, retryAfterSeconds, detail: 'no GPU worker could take the request', attempts };
+    if (busy > 0) return couldNotTake;
     if (otherVersion > 0 && otherVersion === attempts) {
       return {
         ok: false,
@@ -172,7 +173,7 @@ export class WorkerPool {
       };
     }
     if (wrongKey) return { ok: false, status: 502, retryAfterSeconds: 0, detail: 'a GPU worker answered with an image other than the one asked for', attempts };
-    return { ok: false, status: 503, retryAfterSeconds, detail: 'no GPU worker could take the request', attempts };
+    return couldNotTake;
   }
 
   private timeout(attempts: number, deadlineMs: number): PoolOutcome {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { imageKey, type ImageRequest, type ModelManifest, objectKey, WORKER_GENERATE_PATH, WORKER_SECRET_HEADER, type WorkerImageRequest } from '@imf/contract';
+import { imageKey, type ImageRequest, type ModelManifest, objectKey, type S3Location, WORKER_GENERATE_PATH, WORKER_SECRET_HEADER, type WorkerImageRequest } from '@imf/contract';
 import { readConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/logging/index.js';
 import { WorkerMetrics } from '../../src/metrics/index.js';
@@ -19,6 +19,11 @@ export interface TestWorker {
   /** Every log line the worker wrote, parsed. */
   logs: Record<string, unknown>[];
   stop(): Promise<void>;
+}
+
+/** The worker's S3_* settings for an S3 server, reached at `endpoint` (a proxy in front of it, say). */
+export function s3Env(server: S3Location & { endpoint: string }, endpoint = server.endpoint): Record<string, string> {
+  return { S3_ENDPOINT: endpoint, S3_BUCKET: server.bucket, S3_REGION: server.region, S3_ACCESS_KEY_ID: server.accessKeyId, S3_SECRET_ACCESS_KEY: server.secretAccessKey };
 }
 
 /** A worker on a free port serving the repository's models/, with file storage in a fresh folder unless env says otherwise. */
