@@ -1,4 +1,4 @@
-// The stack for end-to-end tests: infra/local's launcher with real SeaweedFS on free ports (or files), a
+// The stack for end-to-end tests (and bench:stack): infra/local's launcher with real SeaweedFS on free ports (or files), a
 // throw-away data folder, the edge on Node, rate limits out of the way; plus HTTP helpers.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
