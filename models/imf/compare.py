@@ -1,7 +1,9 @@
-"""Compare trained checkpoints at equal settings: 1-NFE and 2-NFE class accuracy and FID of each
-one's EMA weights, as a markdown table and JSON (the A/B tables of the model cards).
+"""Compare trained checkpoints at equal settings: 1-NFE and 2-NFE class accuracy, feature FID and
+the pixel measures of each one's EMA weights (or, with `raw:` before the path, its raw training
+weights), beside what real held-out images score, as a markdown table and JSON (the A/B tables of
+the model cards).
 
-    python -m imf.compare --out runs/ab.json NAME=CHECKPOINT [NAME=CHECKPOINT ...] \
+    python -m imf.compare --out runs/ab.json NAME=CHECKPOINT [NAME=raw:CHECKPOINT ...] \
         [--omega 3 --t-min 0 --t-max 1 --samples 2000]"""
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import torch
 
 from . import checkpoint as ckpt
 from .data import DataError
-from .evaluate import Scorer, generate, load_ema
+from .evaluate import Scorer, generate, load_ema, load_raw
 from .method import sample_mean_flow, sample_one_step
 from .paths import user_path
 
@@ -32,28 +34,42 @@ def compare(runs: dict[str, Path], omega: float, t_min: float, t_max: float,
     """One row per run, and the data set they were all trained on."""
     rows, scorer, dataset = [], None, None
     for name, path in runs.items():
-        net, cfg, step = load_ema(path)
+        raw = str(path).startswith("raw:")
+        net, cfg, step = load_raw(Path(str(path)[4:])) if raw else load_ema(path)
         if scorer is None:
             scorer, dataset = Scorer(cfg), cfg.dataset
         elif cfg.dataset != dataset:
             raise ckpt.CheckpointError(f"{path} is trained on {cfg.dataset}, not {dataset}")
         one = lambda n, z, y: sample_one_step(n, z, y, omega, t_min, t_max)  # noqa: E731
         two = lambda n, z, y: sample_mean_flow(n, z, y, omega, t_min, t_max, 2)  # noqa: E731
-        row = {"name": name, "step": step, "recipe": describe(cfg),
+        row = {"name": name, "step": step, "weights": "raw" if raw else "EMA",
+               "recipe": describe(cfg),
                "one_step": scorer(*generate(one, net, samples)),
                "two_step": scorer(*generate(two, net, samples))}
         print(json.dumps(row), file=sys.stderr, flush=True)
         rows.append(row)
-    return rows, dataset
+    return rows, dataset, scorer.real
 
 
-def table(rows: list[dict]) -> str:
-    lines = ["| variant | steps | recipe | 1-NFE accuracy | 1-NFE FID | 2-NFE accuracy | 2-NFE FID |",
-             "| --- | ---: | --- | ---: | ---: | ---: | ---: |"]
+def table(rows: list[dict], real: dict | None = None) -> str:
+    """The 1-NFE columns (the served sampler) with the pixel measures, then 2-NFE's headline."""
+    lines = ["| variant | steps | recipe | weights | accuracy | FID | pixels = 0 | pixels 10–59 | histogram "
+             "distance | pixel FD | pixel diversity | 2-NFE accuracy | 2-NFE FID |",
+             "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+
+    def cells(o):  # results from before the pixel measures show "–" there
+        def pix(name, fmt):
+            return format(o[name], fmt) if name in o else "–"
+        return (f"{100 * o['accuracy']:.1f}% | {o['fid']:.1f} | {pix('zero_fraction', '.3f')} | "
+                f"{pix('haze_fraction', '.3f')} | {pix('histogram_distance', '.3f')} | "
+                f"{pix('pixel_fd', '.1f')} | {pix('pixel_diversity', '.3f')}")
+    if real:
+        lines.append(f"| real held-out images | | | | {cells(real)} | | |")
     for r in rows:
         o, t = r["one_step"], r["two_step"]
-        lines.append(f"| {r['name']} | {r['step']} | {r['recipe']} | {100 * o['accuracy']:.1f}% | "
-                     f"{o['fid']:.1f} | {100 * t['accuracy']:.1f}% | {t['fid']:.1f} |")
+        lines.append(f"| {r['name']} | {r['step']} | {r['recipe']} | {r.get('weights', 'EMA')} | "
+                     f"{cells(o)} | "
+                     f"{100 * t['accuracy']:.1f}% | {t['fid']:.1f} |")
     return "\n".join(lines)
 
 
@@ -77,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise ValueError(f"expected NAME=CHECKPOINT, got {item!r}")
             runs[name] = user_path(path)
         torch.set_num_threads(args.threads)
-        rows, dataset = compare(runs, args.omega, args.t_min, args.t_max, args.samples)
+        rows, dataset, real = compare(runs, args.omega, args.t_min, args.t_max, args.samples)
     except (ValueError, DataError, ckpt.CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -85,9 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     result = {"dataset": dataset, "note": args.note,
               "guidance": {"omega": args.omega, "t_min": args.t_min, "t_max": args.t_max},
-              "rows": rows}
+              "real": real, "rows": rows}
     out.write_text(json.dumps(result, indent=2) + "\n")
-    print(table(rows))
+    print(table(rows, real))
     return 0
 
 

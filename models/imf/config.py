@@ -72,6 +72,10 @@ class TrainConfig:
     batch_size: int = 64
     lr: float = 1e-3
     warmup_steps: int = 200
+    # the last cooldown_steps before `steps` take the learning rate linearly down to 0
+    # (warm-up, constant, decay): a constant-rate checkpoint continued with a cooldown ends on
+    # settled weights instead of the noise of the last updates (the A/B in models/README.md)
+    cooldown_steps: int = 0
     weight_decay: float = 0.0
     adam_betas: tuple = (0.9, 0.99)
     grad_clip: float = 1.0
@@ -109,6 +113,8 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)}")
         if self.batch_size < 2:
             raise ConfigError("batch_size must be at least 2 (half of each batch has r = t)")
+        if self.cooldown_steps < 0:
+            raise ConfigError(f"cooldown_steps must be >= 0, got {self.cooldown_steps}")
         if not self.lr > 0:
             raise ConfigError(f"lr must be positive, got {self.lr}")
         if not 0 <= self.ema_decay < 1:

@@ -26,6 +26,7 @@ import torch.distributed as dist
 from . import checkpoint as ckpt
 from .config import ConfigError, ModelConfig, TrainConfig
 from .data import BatchStream, DataError, load
+from .evaluate import debiased_ema
 from .folder import class_names as folder_class_names
 from .paths import run_dir, user_path
 from .method import LOSSES
@@ -91,8 +92,13 @@ def with_folder(cfg: TrainConfig, root: Path, resolution: int | None, channels: 
 
 
 def learning_rate(step: int, cfg: TrainConfig) -> float:
-    """Linear warm-up, then constant (EMA does the averaging)."""
-    return cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+    """Linear warm-up, constant, then (cooldown_steps > 0) a linear decay that reaches 0 at
+    cfg.steps. The decay is a function of the step alone, so a constant-rate run can be
+    continued into its cooldown from any checkpoint."""
+    warm = min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+    if cfg.cooldown_steps <= 0:
+        return cfg.lr * warm
+    return cfg.lr * min(warm, max(0.0, (cfg.steps - step) / cfg.cooldown_steps))
 
 
 @torch.no_grad()
@@ -125,9 +131,11 @@ class Progress:
 
 
 def train(cfg: TrainConfig, out: Path, resume: bool = True, quiet: bool = False,
-          time_limit_s: float | None = None) -> Path:
+          time_limit_s: float | None = None, init_from: Path | None = None) -> Path:
     """Train to cfg.steps (or until time_limit_s of wall time has passed: then the reached step is
-    checkpointed and the same call resumes from it)."""
+    checkpointed and the same call resumes from it). init_from: a checkpoint whose (debiased) EMA
+    weights start a run that has no checkpoint of its own yet, with a fresh optimizer, for
+    continuing a model of which only the EMA was kept."""
     distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
     rank, world = 0, 1
     device = torch.device(cfg.device)
@@ -172,6 +180,15 @@ def train(cfg: TrainConfig, out: Path, resume: bool = True, quiet: bool = False,
         step = state.step
         if main and not quiet:
             print(f"resumed from {last} at step {step}", file=sys.stderr, flush=True)
+    elif init_from is not None:
+        state = ckpt.load(init_from)
+        ckpt.check_compatible(state.config, cfg, init_from)
+        weights = debiased_ema(state)
+        net.load_state_dict(weights)
+        ema.load_state_dict(weights)
+        if main and not quiet:
+            print(f"started from the EMA weights of {init_from} (step {state.step})",
+                  file=sys.stderr, flush=True)
     if distributed:  # same seed on every rank; start from rank 0's weights all the same
         for p in net.parameters():
             dist.broadcast(p.data, 0)
@@ -247,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="override a config field, e.g. --set steps=100 --set model.hidden_size=64")
     parser.add_argument("--out", type=Path, help="run folder for checkpoints (default runs/<id>)")
     parser.add_argument("--no-resume", action="store_true", help="start over even if a checkpoint exists")
+    parser.add_argument("--init-from", type=Path,
+                        help="with no checkpoint in the run folder: start from this checkpoint's "
+                        "EMA weights (fresh optimizer, step 0)")
     parser.add_argument("--time-limit-minutes", type=float,
                         help="stop (checkpointed, resumable) after this much wall time")
     args = parser.parse_args(argv)
@@ -271,7 +291,10 @@ def main(argv: list[str] | None = None) -> int:
         cfg = apply_overrides(cfg, args.set)
         out = user_path(args.out) if args.out else run_dir(args.id)
         limit = args.time_limit_minutes * 60 if args.time_limit_minutes else None
-        train(cfg, out, resume=not args.no_resume, time_limit_s=limit)
+        init = user_path(args.init_from) if args.init_from else None
+        if init is not None and not init.is_file():
+            raise ConfigError(f"--init-from: {init} not found")
+        train(cfg, out, resume=not args.no_resume, time_limit_s=limit, init_from=init)
     except (ConfigError, DataError, ckpt.CheckpointError, FloatingPointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

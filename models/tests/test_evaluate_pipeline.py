@@ -58,7 +58,7 @@ def pipeline(tmp_path_factory):
 def test_the_evaluator_chooses_the_default_on_the_whole_grid(pipeline):
     ev = pipeline["eval"]
     assert len(ev["guidance_grid"]) == 6
-    chosen = choose_default(ev["guidance_grid"], 0.5)
+    chosen = choose_default(ev["guidance_grid"], 0.5, ev["real"])
     assert ev["guidance"] == {k: chosen[k] for k in ("omega", "t_min", "t_max")}
     assert ev["default_rule"]["min_accuracy"] == 0.5
     assert (pipeline["run"] / "eval" / "guidance-tradeoff.png").stat().st_size > 1000
