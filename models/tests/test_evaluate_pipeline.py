@@ -108,3 +108,14 @@ def test_a_missing_a_b_file_is_a_clear_error(tmp_path, capsys):
     code = evaluate.main(["--checkpoint", str(tmp_path / "x.safetensors"), "--ab",
                           str(tmp_path / "nope.json")])
     assert code == 2 and "nope.json: no such file" in capsys.readouterr().err
+
+
+def test_a_folder_run_is_measured_on_its_pixels_against_its_own_held_out_images(pipeline):
+    ev = pipeline["eval"]
+    real = ev["real"]  # the folder's held-out images against its training images
+    assert real["samples"] == 6  # every tenth file of each class
+    for name in ("zero_fraction", "haze_fraction", "histogram_distance", "pixel_fd",
+                 "pixel_diversity", "fid", "accuracy"):
+        assert name in real and name in ev["one_step"], name
+        assert all(name in row for row in ev["guidance_grid"]), name
+    assert 0 <= real["histogram_distance"] <= 1 and real["pixel_fd"] >= 0
