@@ -215,7 +215,28 @@ def _reproduce(man: dict) -> list[str]:
         "",
         "Training resumes from `runs/<id>/last.safetensors` when interrupted.",
         "",
+        *_training_state(ev),
     ]
+
+
+def _training_state(ev: dict) -> list[str]:
+    """Checkpoints are not in git: every one the evaluation reads is named with its command."""
+    lines = ["Checkpoints live under `runs/` (not in git); the commands above write them."]
+    if ev.get("mf_baseline"):
+        lines += [
+            "The ablation's baselines are rebuilt by",
+            "`npm run model:train-baseline` (`runs/mf-mnist/last.safetensors`) and by the first",
+            "`npm run model:train` above, whose `mnist-cpu` preset keeps the snapshot",
+            "`runs/imf-mnist/step-003200.safetensors`.",
+        ]
+    if ev.get("ab"):
+        lines += [
+            "The A/B table is `models/imf-mnist/ab-continuation.json`; its note names the runs",
+            "and the `npm run model:compare` that scored them (the common start is",
+            "`runs/imf-mnist/step-009200.safetensors`, which `npm run model:train` writes with",
+            "`--set keep_snapshots=3200,9200`).",
+        ]
+    return lines + [""]
 
 
 def write_card(path: Path, man: dict) -> None:
