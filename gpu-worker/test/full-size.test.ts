@@ -1,5 +1,5 @@
 // Opt-in (IMF_FULL_SIZE_MODEL=<model folder>, e.g. a random B/2 from
-// `python -m imf.import_official --random B/2 --out /tmp/imf-b2-random`): the worker serves a
+// `npm run model:import -- --random B/2 --out /tmp/imf-b2-random`): the worker serves a
 // full-size two-stage model on this machine's provider and makes one 256×256 image, which must be
 // the Python reference's pixels; its time is printed. Minutes on a 2-core CPU, so npm test skips it.
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from imf import official_net as on
-from imf.import_official import main
-from imf.latent_graphs import LatentGenerator
+from imf.export.import_official import main
+from imf.export.graphs import sample
 from imf.random_official import TINY, full_size, random_state, write_checkpoint
 
 # The state dict of the official iMF-B/2 in inference mode (Lyy-iiis/imeanflow, branch torch:
@@ -109,7 +109,7 @@ def test_random_weights_give_a_nonzero_average_velocity_that_depends_on_every_in
             assert not torch.allclose(net.u(**{**args, name: other}), base), name
 
 
-def test_two_nfe_generator_is_two_half_steps_and_one_nfe_a_full_step():
+def test_two_nfe_sampler_is_two_half_steps_and_one_nfe_a_full_step():
     model = on.ImportedModel(TINY)
     on.load_strict(model, tiny_state())
     net = model.net.eval()
@@ -119,11 +119,11 @@ def test_two_nfe_generator_is_two_half_steps_and_one_nfe_a_full_step():
             torch.tensor([1.0, 0.7, 0.65]))
     y = torch.tensor([0, 207, 1000])
     with torch.no_grad():
-        one = LatentGenerator(net, 1)(z, y, *cond)
+        one = sample(net, z, y, *cond, nfe=1)
         assert torch.equal(one, z - net.u(z, torch.ones(3), *cond, y))
         half = torch.full((3,), 0.5)
         mid = z - 0.5 * net.u(z, half, *cond, y)
-        assert torch.allclose(LatentGenerator(net, 2)(z, y, *cond),
+        assert torch.allclose(sample(net, z, y, *cond, nfe=2),
                               mid - 0.5 * net.u(mid, half, *cond, y), atol=1e-6)
 
 
@@ -211,7 +211,7 @@ def test_the_official_model_with_random_weights_agrees_with_the_imported_graph(t
 
     import numpy as np
 
-    from imf.graph_export import session
+    from imf.export.onnx_io import session
 
     sys.path.append(OFFICIAL_REPO)
     spec = importlib.util.spec_from_file_location("official_imf", Path(OFFICIAL_REPO) / "imf.py")

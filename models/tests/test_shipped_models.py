@@ -9,6 +9,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
+from imf.export.manifest import check_files
 from imf.noise import NAME, batch_noise
 
 MODELS = Path(__file__).resolve().parents[1]
@@ -33,8 +34,10 @@ def test_folder_has_every_artifact_and_stays_small(folder):
 
 def test_version_is_the_hash_of_the_onnx_file(folder):
     man = json.loads((folder / "model.json").read_text())
-    digest = hashlib.sha256((folder / man["file"]).read_bytes()).hexdigest()
-    assert man["sha256"] == digest and man["version"] == digest[:16]
+    assert [f["name"] for f in man["files"]] == [man["graph"]] == ["model.onnx"]
+    digest = hashlib.sha256((folder / man["graph"]).read_bytes()).hexdigest()
+    assert man["content_sha256"] == digest and man["version"] == digest[:16]
+    assert check_files(folder, man) == []
     assert man["id"] == folder.name
     assert json.loads((folder / "reference.json").read_text())["model_version"] == man["version"]
 
@@ -85,7 +88,7 @@ def test_card_shows_the_trade_off_and_the_a_b_table(folder):
 def test_reference_pixels_reproduce_with_onnxruntime(folder):
     man = json.loads((folder / "model.json").read_text())
     shape = tuple(man["noise"]["shape"])
-    session = ort.InferenceSession(str(folder / man["file"]), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(folder / man["graph"]), providers=["CPUExecutionProvider"])
     ref = json.loads((folder / "reference.json").read_text())
     off_by_one = 0
     for req in ref["requests"]:
@@ -95,7 +98,7 @@ def test_reference_pixels_reproduce_with_onnxruntime(folder):
             "guidance": np.array([req["guidance"]], dtype=np.float32),
             "t_min": np.array([req["t_min"]], dtype=np.float32),
             "t_max": np.array([req["t_max"]], dtype=np.float32)})[0]
-        pixels = np.round((np.clip(out, -1, 1) + 1) * 127.5).astype(np.int16).ravel()
+        pixels = out.astype(np.int16).ravel()  # the graph gives the 8-bit pixels, HWC
         raw = base64.b64decode(req["pixels_base64"])
         assert hashlib.sha256(raw).hexdigest() == req["pixels_sha256"]
         diff = np.abs(pixels - np.frombuffer(raw, dtype=np.uint8).astype(np.int16))

@@ -1,7 +1,8 @@
-"""ONNX export of a served graph with its weights in ONE external-data file beside it
-(`<graph>.data`), whatever the size: protobuf cannot hold a graph over 2 GiB (XL/2 is 2.3 GB), and
-one layout for every model size means the worker's external-data path is the one every test runs.
-Plus the onnxruntime session the parity checks, references and benchmark use."""
+"""ONNX export of a served graph: an imported model's with its weights in ONE external-data file
+beside it (`<graph>.data`), whatever the size (protobuf cannot hold a graph over 2 GiB; XL/2 is
+2.3 GB, and one layout for every imported size means the worker's external-data path is the one
+every test runs); a trained pixel model's (a few MB, committed) as one file. Plus the onnxruntime
+session the parity checks, references and benchmark use."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ INLINE_BELOW = 1024  # bytes: tensors smaller than this stay inside the graph
 
 
 def export_graph(module: nn.Module, args: tuple, folder: Path, graph: str,
-                 input_names: list[str], output_names: list[str]) -> list[str]:
-    """Write folder/graph (+ folder/graph.data); batch (axis 0) is dynamic on every input and
-    output. Returns the file names written, graph first."""
+                 input_names: list[str], output_names: list[str],
+                 external_data: bool = True) -> list[str]:
+    """Write folder/graph (+ folder/graph.data unless external_data is False); batch (axis 0) is
+    dynamic on every input and output. Returns the file names written, graph first."""
     import onnx
 
     folder = Path(folder)
@@ -39,7 +41,7 @@ def export_graph(module: nn.Module, args: tuple, folder: Path, graph: str,
         share_constants(model)
         for stale in (folder / graph, folder / data):
             stale.unlink(missing_ok=True)
-        onnx.save_model(model, str(folder / graph), save_as_external_data=True,
+        onnx.save_model(model, str(folder / graph), save_as_external_data=external_data,
                         all_tensors_to_one_file=True, location=data,
                         size_threshold=INLINE_BELOW)
     names = [graph] + ([data] if (folder / data).is_file() else [])

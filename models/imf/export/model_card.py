@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .compare import table as ab_table
+from ..compare import table as ab_table
+from .imported_card import imported_lines
 
 DATA_SETS = {"mnist": "MNIST handwritten digits", "fashion-mnist": "Fashion-MNIST"}
 
@@ -41,7 +42,7 @@ def _header(man: dict) -> list[str]:
         f"{colour}. One network evaluation turns seeded Gaussian noise into an image; the "
         "guidance scale ω and the guidance interval [t_min, t_max] are inputs.",
         "",
-        f"- version `{man['version']}` (sha256 of `model.onnx`: `{man['sha256']}`)",
+        f"- version `{man['version']}` (sha256 of `{man['graph']}`: `{man['content_sha256']}`)",
         f"- classes (index: name): {', '.join(f'{i}: {c}' for i, c in enumerate(classes))}; "
         f"null (unconditional) class index {man['null_class']}",
         f"- served default guidance: ω = {g['default']} on the interval "
@@ -182,19 +183,29 @@ def _mf_baseline(ev: dict) -> list[str]:
     return lines
 
 
+def parity_text(par: dict) -> str:
+    """The parity check in one sentence: 8-bit pixels of onnxruntime against PyTorch's."""
+    tol = par["tolerance"]
+    return ("onnxruntime against PyTorch on random requests, 8-bit values off by one (none may be "
+            f"off by more than {tol['max']}; at most {tol['share']:.1%} off by one): "
+            + ", ".join(f"batch {b}: {d['differing']} of {d['values']}"
+                        for b, d in par["batches"].items()) + ".")
+
+
 def _export(man: dict) -> list[str]:
-    par = man["parity"]
+    n, c, h, w = man["inputs"][0]["shape"]
+    _, ih, iw, ic = man["outputs"][0]["shape"]
     return [
         "## Export",
         "",
-        "`model.onnx` is the whole one-step sampler: inputs `noise [B,C,H,W]`, `class int64 [B]`, "
-        "`guidance [B]`, `t_min [B]`, `t_max [B]`; output `image [B,C,H,W]` in [-1, 1]; dynamic "
-        "batch; the v head is left out. onnxruntime against PyTorch, max abs difference: "
-        + ", ".join(f"batch {b}: {d:.1e}" for b, d in par["batches"].items())
-        + f" (tolerance {par['tolerance']}).",
+        f"`{man['graph']}` is the whole one-step sampler and its pixel rounding: inputs "
+        f"`noise [B,{c},{h},{w}]`, `class int64 [B]`, `guidance [B]`, `t_min [B]`, `t_max [B]`; "
+        f"output `image uint8 [B,{ih},{iw},{ic}]` (HWC), "
+        f"{man['outputs'][0]['meaning'].removeprefix('8-bit pixels, ')}; dynamic batch; the v head is "
+        "left out. " + parity_text(man["parity"]),
         "",
-        "`reference.json` holds requests with the 8-bit pixels the Python sampler produces; the "
-        "worker's tests compare against them.",
+        "`reference.json` holds requests with the 8-bit pixels the PyTorch graph produces; the "
+        "worker's tests compare what it serves against them.",
         "",
     ]
 
@@ -240,10 +251,15 @@ def _training_state(ev: dict) -> list[str]:
 
 
 def write_card(path: Path, man: dict) -> None:
-    ev = man.get("evaluation") or {}
-    lines = _header(man)
-    if ev:
-        lines += _guidance_grid(ev) + _evaluation(ev, len(man["classes"])) + _ab(ev, man)
-        lines += _mf_baseline(ev)
-    lines += _export(man) + _reproduce(man)
+    """MODEL_CARD.md from a manifest: a trained model's (training, evaluation, A/B, export) or an
+    imported one's (source, published figures, what was run)."""
+    if man.get("source"):
+        lines = imported_lines(man, parity_text)
+    else:
+        ev = man.get("evaluation") or {}
+        lines = _header(man)
+        if ev:
+            lines += _guidance_grid(ev) + _evaluation(ev, len(man["classes"])) + _ab(ev, man)
+            lines += _mf_baseline(ev)
+        lines += _export(man) + _reproduce(man)
     Path(path).write_text("\n".join(lines))

@@ -1,20 +1,19 @@
-"""MODEL_CARD.md for an imported model, written from its manifest: where the weights came from
-(with their sha256), what the graphs are, the defaults, the published quality figures (labelled as
-published, never measured here) and what was and was not run on this machine."""
+"""The sections of MODEL_CARD.md for an imported model (model_card.write_card writes every card),
+from its manifest: where the weights came from (with their sha256), what the graph is, the
+defaults, the published quality figures (labelled as published, never measured here) and what was
+and was not run on this machine."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 
 def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
 
 
-def write_card(path: Path, man: dict) -> None:
+def imported_lines(man: dict, parity_text) -> list[str]:
     src = man["source"]
     arch = src["architecture"]
-    gen, dec = man["stages"]["generator"], man["stages"].get("decoder")
     img = man["image"]
     g = man["guidance"]
     random = src["kind"].startswith("random")
@@ -31,7 +30,7 @@ def write_card(path: Path, man: dict) -> None:
         + f": {man['nfe']} network evaluation{'s' if man['nfe'] > 1 else ''} in latent space, then "
         "the VAE decoder. The guidance scale ω and the interval [t_min, t_max] are inputs.",
         "",
-        f"- version `{man['version']}` (sha256 over every graph and weight file: "
+        f"- version `{man['version']}` (sha256 over the graph and its weight file: "
         f"`{man['content_sha256']}`)",
         f"- source checkpoint `{src['checkpoint']['file']}`, sha256 "
         f"`{src['checkpoint']['sha256']}` ({_mb(src['checkpoint']['bytes'])})",
@@ -40,8 +39,7 @@ def write_card(path: Path, man: dict) -> None:
         f"{arch['shared_depth']} shared + {arch['u_head_depth']} u-head blocks, patch "
         f"{arch['patch_size']}, latent {arch['channels']}×{arch['latent_size']}×{arch['latent_size']}; "
         f"{arch['parameters'] / 1e6:.2f}M parameters in the checkpoint, "
-        f"{gen['parameters'] / 1e6:.2f}M in the served generator"
-        + (f", {dec['parameters'] / 1e6:.2f}M in the decoder" if dec else ""),
+        f"{man['parameters'] / 1e6:.2f}M in the served graph (generator and VAE decoder)",
         f"- classes: {len(man['classes'])} (ImageNet-1k names), null (unconditional) class index "
         f"{man['null_class']}",
         f"- defaults: ω = {g['default']}, interval {man['interval']['default']} "
@@ -69,45 +67,38 @@ def write_card(path: Path, man: dict) -> None:
             "",
         ]
     par = man["parity"]
-    pix = par["pipeline_pixels"]
+    pix = par["reference"]
+    out = man["outputs"][0]
+    timing = man["seconds_per_image"]
     lines += [
-        "## Graphs",
+        "## Graph",
         "",
-        "- `generator.onnx`: `noise [B,"
+        f"- `{man['graph']}`: `noise [B,"
         + ",".join(map(str, man["noise"]["shape"]))
-        + "]`, `class int64 [B]`, `guidance [B]`, `t_min [B]`, `t_max [B]` → `latent`; the whole "
-        f"{man['nfe']}-NFE sampler; the v head is not part of it.",
-    ]
-    if dec:
-        out = dec["outputs"][0]
-        lines.append(f"- `decoder.onnx`: `latent` → `image uint8 [B,{','.join(map(str, out['shape'][1:]))}]` "
-                     f"({out['layout']}): {out['meaning']}.")
-    lines += [
-        "- files: " + ", ".join(f"`{f['name']}` {_mb(f['bytes'])}"
-                                for s in man["stages"].values() for f in s["files"]),
+        + "]`, `class int64 [B]`, `guidance [B]`, `t_min [B]`, `t_max [B]` → "
+        f"`image uint8 [B,{','.join(map(str, out['shape'][1:]))}]` ({out['layout']}): the whole "
+        f"{man['nfe']}-NFE sampler in latent space, the latent de-normalisation and the VAE "
+        f"decoder in one graph ({out['meaning']}); the v head is not part of it.",
+        "- files: " + ", ".join(f"`{f['name']}` {_mb(f['bytes'])}" for f in man["files"]),
         "",
         "## What was run",
         "",
         f"Imported on a CPU only ({src['imported_on']}) by `{src['command']}`. There:",
         "",
-        "- the checkpoint loaded strictly into the rebuilt official architecture (every key and "
-        "shape matched);",
-        "- onnxruntime against PyTorch, generator, max abs difference on random requests: "
-        + ", ".join(f"batch {b}: {d:.1e}" for b, d in par["generator"]["max_abs_diff"].items())
-        + f" (tolerance {par['generator']['tolerance']});",
-        "- the whole pipeline, 8-bit pixels of the reference requests against PyTorch's: alone "
+        "- the checkpoint loaded strictly into the network (every key and shape matched);",
+        "- " + parity_text(par),
+        "- 8-bit pixels of the reference requests against PyTorch's: alone "
         f"max difference {pix['alone']['max']} ({pix['alone']['differing']} of "
         f"{pix['alone']['values']} values differ), in one batch max {pix['one_batch']['max']} "
         f"({pix['one_batch']['differing']} differ);",
-        f"- seconds per image at batch 1 (onnxruntime CPU, threads: "
-        f"{gen['seconds_per_image']['threads']}): generator {gen['seconds_per_image']['seconds']}"
-        + (f", decoder {dec['seconds_per_image']['seconds']}" if dec else "") + ".",
+        f"- seconds per image at batch 1 (onnxruntime CPU, threads: {timing['threads']}): "
+        f"{timing['seconds']}.",
         "",
         "Not run here: any GPU, any quality metric (FID, IS), any comparison with images made by "
         "the official code from the real weights.",
         "",
-        "`reference.json` holds requests with the 8-bit pixels (HWC) the PyTorch reference gives "
+        "`reference.json` holds requests with the 8-bit pixels (HWC) the PyTorch graph gives "
         "them; the worker's tests compare against them.",
         "",
     ]
-    Path(path).write_text("\n".join(lines))
+    return lines
