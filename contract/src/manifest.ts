@@ -128,7 +128,7 @@ function checkGraph(m: Manifest, ctx: z.RefinementCtx): void {
   };
   (m.inputs as readonly TensorSpec[]).forEach((spec, index) => expectShape(['inputs', index, 'shape'], spec, spec.name === 'noise' ? [BATCH, ...m.noise.shape] : [BATCH]));
   const { channels, height, width } = m.image;
-  const image = m.outputs[0] as TensorSpec;
+  const image = (m.outputs as readonly TensorSpec[])[0]!;
   expectShape(['outputs', 0, 'shape'], image, [BATCH, height, width, channels]);
   if (image.layout !== 'NHWC') ctx.addIssue({ code: 'custom', path: ['outputs', 0, 'layout'], message: 'the image is NHWC' });
   if ((channels === 3) !== (m.image.color === 'rgb')) ctx.addIssue({ code: 'custom', path: ['image', 'color'], message: `${m.image.color} does not have ${channels} channel(s)` });
