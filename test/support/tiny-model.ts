@@ -1,4 +1,4 @@
-// A tiny two-stage model for tests: random weights of the official iMF architecture and a tiny VAE
+// A tiny latent model for tests: random weights of the official iMF architecture and a tiny VAE
 // decoder (64×64 RGB, 1000 ImageNet classes, ~4 MB), built by the importer into a folder of the
 // test's own (`npm run model:import -- --tiny`, a few seconds). Never a model to serve.
 import { spawnSync } from 'node:child_process';

@@ -1,5 +1,5 @@
 // A latent model through the real stack (SeaweedFS, a GPU worker, the edge on Node): a tiny
-// random-weight import of the official architecture with its VAE decoder, built into a folder of
+// random-weight import of the official architecture, its VAE decoder inside its one graph, built into a folder of
 // this test's own and served from there, as `npm start` serves an imported models/<id>/. Named
 // classes (and the playground's search over them), RGB pixels equal to the Python reference's,
 // and the tiers.
@@ -38,7 +38,7 @@ function request(overrides: Partial<ImageRequest> = {}): ImageRequest {
   return { model: m.id, class: 207, guidance: m.guidance.default, tmin: m.interval.default[0], tmax: m.interval.default[1], seed: 0, format: 'png', size: m.image.width, ...overrides };
 }
 
-describe('a two-stage model on the whole stack', () => {
+describe('a latent model on the whole stack', () => {
   it('is listed with its 1000 classes behind a link, RGB, and its own guidance range', async () => {
     const { models } = (await (await fetch(`${stack.url}/v1/models`)).json()) as { models: Record<string, unknown>[] };
     expect(models).toEqual([

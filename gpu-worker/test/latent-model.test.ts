@@ -1,7 +1,7 @@
-// A latent model served in two stages (generator, then the VAE decoder) from a tiny random-weight
-// import built for this file: the pixels of the Python reference for each seed, alone and batched;
-// RGB in PNG, WebP and JPEG at sizes below and above the native one; per-stage batches, metrics
-// and timings; external-data files checked by hash before anything is served.
+// A latent model (its sampler, latent de-normalisation and VAE decoder merged into one graph at
+// import) from a tiny random-weight import built for this file: the pixels of the Python reference
+// for each seed, alone and batched; RGB in PNG, WebP and JPEG at sizes below and above the native
+// one; its batches, metrics and timings; the external-data file checked by hash before anything is served.
 import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,9 +20,9 @@ let tiny: TinyModel;
 let worker: TestWorker;
 
 beforeAll(async () => {
-  modelsDir = mkdtempSync(join(tmpdir(), 'imf-two-stage-'));
+  modelsDir = mkdtempSync(join(tmpdir(), 'imf-latent-model-'));
   tiny = buildTinyModel(modelsDir);
-  worker = await startTestWorker({ MODELS_DIR: modelsDir, DECODER_MAX_BATCH_SIZE: '2' });
+  worker = await startTestWorker({ MODELS_DIR: modelsDir, MAX_BATCH_SIZE: '2' });
   await worker.worker.ready;
 });
 afterAll(async () => {
@@ -42,21 +42,21 @@ const expectReferencePixels = (pixels: Uint8Array, r: ReferenceRequest) => {
   expect(differing, 'values off by one').toBeLessThanOrEqual(offByOneAllowed(pixels.length));
 };
 
-describe('a two-stage latent model', () => {
-  it('is served with both stages, warm, on the provider the platform has', async () => {
-    const ready = (await (await fetch(`${worker.url}/readyz`)).json()) as { status: string; models: { id: string; stages: string[]; executionProvider: string }[] };
+describe('a latent model, one graph from noise to pixels', () => {
+  it('is served warm, on the provider the platform has', async () => {
+    const ready = (await (await fetch(`${worker.url}/readyz`)).json()) as { status: string; models: { id: string; executionProvider: string }[] };
     expect(ready.status).toBe('ready');
-    expect(ready.models).toEqual([expect.objectContaining({ id: tiny.manifest.id, stages: ['generator', 'decoder'] })]);
+    expect(ready.models).toEqual([expect.objectContaining({ id: tiny.manifest.id, version: tiny.manifest.version })]);
     expect(['cpu', 'cuda']).toContain(ready.models[0]!.executionProvider);
   });
 
-  it.each([0, 1, 2, 3, 4])('gives the Python reference pixels for reference request %i', async (i) => {
+  it.each([0, 1, 2, 3, 4, 5])('gives the Python reference pixels for reference request %i', async (i) => {
     const r = tiny.reference.requests[i]!;
     const response = await generate(worker.url, await asRequest(r));
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('image/png');
-    // Where its time went: each stage (its wait for a batch included), the encode and the store.
-    expect(response.headers.get('server-timing')).toMatch(/^generator;dur=[\d.]+, decoder;dur=[\d.]+, encode;dur=[\d.]+, store;dur=[\d.]+$/);
+    // Where its time went: its batch (the wait for it included), the encode and the store.
+    expect(response.headers.get('server-timing')).toMatch(/^inference;dur=[\d.]+, encode;dur=[\d.]+, store;dur=[\d.]+$/);
     expectReferencePixels(rgbOf(new Uint8Array(await response.arrayBuffer())), r);
   });
 
@@ -73,15 +73,14 @@ describe('a two-stage latent model', () => {
     }
   });
 
-  it('runs the decoder in batches of its own size, with metrics per stage', async () => {
+  it('runs its graph in batches of at most MAX_BATCH_SIZE, with metrics per model', async () => {
     const model = tiny.manifest.id;
-    const decoded = await metric(worker.url, 'imf_worker_batch_size_sum', { model, stage: 'decoder' });
-    const generated = await metric(worker.url, 'imf_worker_batch_size_sum', { model, stage: 'generator' });
-    expect(decoded).toBe(generated);
-    const decoderBatches = await metric(worker.url, 'imf_worker_batch_size_count', { model, stage: 'decoder' });
-    // The five concurrent requests above went through the decoder two at a time at most.
-    expect(decoderBatches).toBeGreaterThanOrEqual(Math.ceil(decoded / 2));
-    expect(await metric(worker.url, 'imf_worker_inference_seconds_count', { model, stage: 'decoder' })).toBe(decoderBatches);
+    const images = await metric(worker.url, 'imf_worker_batch_size_sum', { model });
+    const batches = await metric(worker.url, 'imf_worker_batch_size_count', { model });
+    // The six concurrent requests above went through the graph two at a time at most.
+    expect(images).toBeGreaterThanOrEqual(tiny.reference.requests.length * 2);
+    expect(batches).toBeGreaterThanOrEqual(Math.ceil(images / 2));
+    expect(await metric(worker.url, 'imf_worker_inference_seconds_count', { model })).toBe(batches);
   });
 
   it('offers 32 to 512 pixels: a block mean below the native size, whole pixels above it', async () => {
@@ -105,13 +104,13 @@ describe('a two-stage latent model', () => {
   });
 
   it('refuses a folder whose external-data file is not the one its manifest hashed', async () => {
-    const copies = mkdtempSync(join(tmpdir(), 'imf-two-stage-bad-'));
+    const copies = mkdtempSync(join(tmpdir(), 'imf-latent-model-bad-'));
     try {
       cpSync(tiny.dir, join(copies, tiny.manifest.id), { recursive: true });
-      appendFileSync(join(copies, tiny.manifest.id, 'decoder.onnx.data'), Buffer.from([0]));
+      appendFileSync(join(copies, tiny.manifest.id, 'model.onnx.data'), Buffer.from([0]));
       const discovery = await discoverModels(copies);
       expect(discovery.models).toEqual([]);
-      expect(discovery.refused[0]!.reason).toMatch(/^sha256 of decoder\.onnx\.data is [0-9a-f]{64} \(\d+ bytes\), the manifest says/);
+      expect(discovery.refused[0]!.reason).toMatch(/^sha256 of model\.onnx\.data is [0-9a-f]{64} \(\d+ bytes\), the manifest says/);
     } finally {
       rmSync(copies, { recursive: true, force: true });
     }
