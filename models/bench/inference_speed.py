@@ -64,9 +64,9 @@ class TorchPipeline:
 
     def __init__(self, args):
         from imf.export.graphs import LatentSampler
-        from imf.official_net import load_official
-        from imf.random_official import write_sources
-        from imf.vae import LATENT_MEAN, LATENT_STD, load_vae
+        from imf.export.official_net import load_official
+        from imf.export.random_official import write_sources
+        from imf.export.vae import LATENT_MEAN, LATENT_STD, load_vae
 
         with tempfile.TemporaryDirectory() as tmp:
             if args.random:

@@ -11,12 +11,12 @@ import pytest
 import torch
 
 from conftest import randomized
-from imf import checkpoint as ckpt
+from imf.training import checkpoint as ckpt
 from imf.export.checks import PIXEL_TOLERANCE, REFERENCE_REQUESTS
 from imf.export.export import main
-from imf.noise import batch_noise
-from imf.presets import PRESETS
-from imf.train import apply_overrides, train
+from imf.core.noise import batch_noise
+from imf.training.presets import PRESETS
+from imf.training.train import apply_overrides, train
 
 # The manifest's one schema, written from its TypeScript definition (contract/src/manifest.ts).
 MANIFEST_SCHEMA = Path(__file__).resolve().parents[2] / "contract" / "manifest.schema.json"
@@ -38,7 +38,7 @@ def exported(tmp_path_factory):
     # ema_decay=0: the EMA is the latest weights, so the bias correction leaves it as set here
     train(apply_overrides(PRESETS["smoke"], ["steps=2", "ema_decay=0"]), run, quiet=True)
     state = ckpt.load(run / "last.safetensors")
-    from imf.network import ImfDiT
+    from imf.core.network import ImfDiT
     net = randomized(ImfDiT(state.config.model), std=0.1)
     state.ema = net.state_dict()
     ckpt.save(run / "last.safetensors", state)

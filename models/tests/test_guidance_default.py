@@ -1,6 +1,6 @@
 """The served default guidance is chosen by measurement: lowest FID above the accuracy floor."""
 
-from imf.evaluate import choose_default
+from imf.evaluation.evaluate import choose_default
 
 GRID = [
     {"omega": 1.0, "t_min": 0.0, "t_max": 1.0, "fid": 30.0, "accuracy": 0.97},

@@ -12,7 +12,7 @@ import pytest
 from imf.export import import_official as imp
 from imf.export.manifest import check_files
 from imf.export.onnx_io import session
-from imf.noise import batch_noise
+from imf.core.noise import batch_noise
 
 pytestmark = pytest.mark.skipif(os.environ.get("IMF_FULL_SIZE") != "1",
                                 reason="set IMF_FULL_SIZE=1 to import a full-size B/2 (minutes)")

@@ -18,11 +18,11 @@ from imf.export.graphs import LatentSampler
 from imf.export.manifest import SCHEMA, check_files
 from imf.export.model_card import write_card
 from imf.export.onnx_io import export_graph, session
-from imf.imagenet_names import imagenet_class_names
-from imf.noise import batch_noise
-from imf.official_net import CheckpointFormatError, load_official
-from imf.random_official import write_sources, write_vae
-from imf.vae import LATENT_MEAN, LATENT_STD, TINY_VAE_CONFIG, load_vae
+from imf.export.imagenet_names import imagenet_class_names
+from imf.core.noise import batch_noise
+from imf.export.official_net import CheckpointFormatError, load_official
+from imf.export.random_official import write_sources, write_vae
+from imf.export.vae import LATENT_MEAN, LATENT_STD, TINY_VAE_CONFIG, load_vae
 
 TOLERANCE = 1e-4
 # The manifest's one schema, written from its TypeScript definition (contract/src/manifest.ts).

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from imf import official_net as on
+from imf.export import official_net as on
 from imf.export.import_official import main
 from imf.export.graphs import sample
-from imf.random_official import TINY, full_size, random_state, write_checkpoint
+from imf.export.random_official import TINY, full_size, random_state, write_checkpoint
 
 # The state dict of the official iMF-B/2 in inference mode (Lyy-iiis/imeanflow, branch torch:
 # iMeanFlow("imfDiT_B_2").state_dict()), checked by hand against the official code: every key
@@ -229,8 +229,8 @@ def test_the_official_model_with_random_weights_agrees_with_the_imported_graph(t
             if name.endswith(("_scale", "bias")) or "final_layer" in name:
                 p.add_(0.2 * torch.randn_like(p))
     torch.save(wrapper.state_dict(), tmp_path / "official.pth")
-    from imf.random_official import write_vae
-    from imf.vae import TINY_VAE_CONFIG
+    from imf.export.random_official import write_vae
+    from imf.export.vae import TINY_VAE_CONFIG
     write_vae(tmp_path / "vae", TINY_VAE_CONFIG)
     out = tmp_path / "model"
     assert main(["--checkpoint", str(tmp_path / "official.pth"), "--vae", str(tmp_path / "vae"),

@@ -10,7 +10,7 @@ import onnxruntime as ort
 import pytest
 
 from imf.export.manifest import check_files
-from imf.noise import NAME, batch_noise
+from imf.core.noise import NAME, batch_noise
 
 MODELS = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(p.parent for p in MODELS.glob("*/model.json"))

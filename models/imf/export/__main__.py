@@ -2,6 +2,6 @@
 
 import sys
 
-from .export import main
+from imf.export.export import main
 
 sys.exit(main())

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..noise import NAME as NOISE_NAME
-from ..noise import batch_noise
+from imf.core.noise import NAME as NOISE_NAME
+from imf.core.noise import batch_noise
 
 PIXEL_TOLERANCE = {"max": 1, "share": 1e-3}
 

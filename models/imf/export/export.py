@@ -19,14 +19,16 @@ from pathlib import Path
 
 import torch
 
-from .. import checkpoint as ckpt
-from ..data import REPO_ROOT, class_names
-from ..evaluate import load_ema
-from ..paths import MODELS_DIR, run_dir, user_path
-from . import checks, onnx_io
-from .graphs import INPUTS, OUTPUTS, PixelSampler, served_parameters
-from .manifest import build_manifest
-from .model_card import write_card
+from imf.training import checkpoint as ckpt
+from imf.data.datasets import class_names
+from imf.paths import REPO_ROOT
+from imf.evaluation.evaluate import load_ema
+from imf.paths import MODELS_DIR, run_dir, user_path
+from imf.export import checks
+from imf.export import onnx_io
+from imf.export.graphs import INPUTS, OUTPUTS, PixelSampler, served_parameters
+from imf.export.manifest import build_manifest
+from imf.export.model_card import write_card
 
 PARITY_BATCHES = (1, 7, 64)
 
@@ -120,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.eval:
             eval_json = args.eval / "eval.json"
             if not eval_json.is_file():
-                raise FileNotFoundError(f"{eval_json} not found; run python -m imf.evaluate first")
+                raise FileNotFoundError(f"{eval_json} not found; run python -m imf.evaluation.evaluate first")
             evaluation = json.loads(eval_json.read_text())
         out = args.out
         out.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ..method import sample_mean_flow, sample_one_step
+from imf.core.method import sample_mean_flow, sample_one_step
 
 # (name, element type, meaning) of each graph input, in the graph's order.
 INPUT_SPECS = [

@@ -28,13 +28,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import official_net, random_official, vae as vae_io
-from ..imagenet_names import imagenet_class_names
-from ..paths import MODELS_DIR, user_path
-from . import checks, onnx_io
-from .graphs import INPUTS, OUTPUTS, LatentSampler, served_parameters
-from .manifest import build_manifest, sha256_file
-from .model_card import write_card
+from imf.export import official_net
+from imf.export import random_official
+from imf.export import vae as vae_io
+from imf.export.imagenet_names import imagenet_class_names
+from imf.paths import MODELS_DIR, user_path
+from imf.export import checks
+from imf.export import onnx_io
+from imf.export.graphs import INPUTS, OUTPUTS, LatentSampler, served_parameters
+from imf.export.manifest import build_manifest, sha256_file
+from imf.export.model_card import write_card
 
 # Sampling settings of the official evaluation commands (README of Lyy-iiis/imeanflow, torch
 # branch), by (size, NFE): omega, t_min, t_max.

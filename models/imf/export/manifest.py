@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from ..noise import NAME as NOISE_NAME
-from .graphs import INPUT_SPECS, TO_PIXELS
+from imf.core.noise import NAME as NOISE_NAME
+from imf.export.graphs import INPUT_SPECS, TO_PIXELS
 
 SCHEMA = "imf-model/3"
 CHUNK = 16 << 20

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..compare import table as ab_table
-from .imported_card import imported_lines
+from imf.evaluation.compare import table as ab_table
+from imf.export.imported_card import imported_lines
 
 DATA_SETS = {"mnist": "MNIST handwritten digits", "fashion-mnist": "Fashion-MNIST"}
 
@@ -104,7 +104,7 @@ def _evaluation(ev: dict, num_classes: int) -> list[str]:
     lines = [
         "## Evaluation at the served default",
         "",
-        f"Measured by `python -m imf.evaluate` with the repository's classifier for this data "
+        f"Measured by `python -m imf.evaluation.evaluate` with the repository's classifier for this data "
         f"(test accuracy {_pct(ev['classifier_test_accuracy'])} on real held-out images); FID is "
         "computed on its 128-d penultimate features against the held-out split (so it is not "
         f"comparable with Inception FID). Guidance ω = {gd['omega']}, interval [{gd['t_min']}, "

@@ -1,7 +1,7 @@
 """Compare trained checkpoints at equal settings: 1-NFE and 2-NFE class accuracy and FID of each
 one's EMA weights, as a markdown table and JSON (the A/B tables of the model cards).
 
-    python -m imf.compare --out runs/ab.json NAME=CHECKPOINT [NAME=CHECKPOINT ...] \
+    python -m imf.evaluation.compare --out runs/ab.json NAME=CHECKPOINT [NAME=CHECKPOINT ...] \
         [--omega 3 --t-min 0 --t-max 1 --samples 2000]"""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from pathlib import Path
 
 import torch
 
-from . import checkpoint as ckpt
-from .data import DataError
-from .evaluate import Scorer, generate, load_ema
-from .method import sample_mean_flow, sample_one_step
-from .paths import user_path
+from imf.training import checkpoint as ckpt
+from imf.data.datasets import DataError
+from imf.evaluation.evaluate import Scorer, generate, load_ema
+from imf.core.method import sample_mean_flow, sample_one_step
+from imf.paths import user_path
 
 
 def describe(cfg) -> str:

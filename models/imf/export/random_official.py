@@ -12,8 +12,8 @@ from pathlib import Path
 
 import torch
 
-from .official_net import SIZES, ImportedModel, OfficialConfig
-from .vae import SD_VAE_FT_MSE_CONFIG, TINY_VAE_CONFIG, build_vae, write_vae_folder
+from imf.export.official_net import SIZES, ImportedModel, OfficialConfig
+from imf.export.vae import SD_VAE_FT_MSE_CONFIG, TINY_VAE_CONFIG, build_vae, write_vae_folder
 
 # The exact architecture at toy size: 1 shared block + a 2-block u head, d = 128 (two 64-wide
 # heads), 1000 classes, the official token counts, a 4x8x8 latent.

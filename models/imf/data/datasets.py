@@ -7,22 +7,19 @@ from __future__ import annotations
 import json
 import os
 import struct
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from imf.data.folder import load_folder
+from imf.data.split import DataError, Split
+from imf.paths import REPO_ROOT
 
 MNIST_CLASSES = [str(i) for i in range(10)]
 FASHION_CLASSES = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
                    "sneaker", "bag", "ankle-boot"]
 CLASS_NAMES = {"mnist": MNIST_CLASSES, "fashion-mnist": FASHION_CLASSES}
-
-
-class DataError(RuntimeError):
-    """The data set is missing or malformed; the message says where it was looked for."""
 
 
 def node_modules() -> Path:
@@ -44,12 +41,6 @@ def read_idx(path: Path) -> np.ndarray:
         raise DataError(f"{path} is truncated: expected {int(np.prod(dims))} bytes of data, "
                         f"found {body.size}")
     return body.reshape(dims)
-
-
-@dataclass
-class Split:
-    images: np.ndarray  # uint8 [N, H, W] (grayscale) or [N, H, W, 3] (RGB)
-    labels: np.ndarray  # int64 [N]
 
 
 def load_mnist(split: str) -> Split:
@@ -89,8 +80,6 @@ def load(dataset: str, split: str, cfg=None) -> Split:
     if split not in ("train", "test"):
         raise DataError(f"split must be 'train' or 'test', got {split!r}")
     if dataset == "folder":
-        from .folder import load_folder
-
         if cfg is None:
             raise DataError("a folder data set needs its config (data_dir, resolution, channels)")
         return load_folder(Path(cfg.data_dir), cfg.model.image_size, cfg.model.channels, split)

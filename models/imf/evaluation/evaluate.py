@@ -25,15 +25,15 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from . import checkpoint as ckpt
-from .classifier import cached_classifier, embed
-from .config import TrainConfig
-from .data import DataError, load, to_model_range
-from .method import sample_mean_flow, sample_mf_baseline, sample_one_step, sample_v_euler
-from .metrics import class_accuracy, diversity, fid, gaussian_stats
-from .network import ImfDiT
-from .noise import batch_noise
-from .paths import run_dir, user_path
+from imf.training import checkpoint as ckpt
+from imf.evaluation.classifier import cached_classifier, embed
+from imf.core.config import TrainConfig
+from imf.data.datasets import DataError, load, to_model_range
+from imf.core.method import sample_mean_flow, sample_mf_baseline, sample_one_step, sample_v_euler
+from imf.evaluation.metrics import class_accuracy, diversity, fid, gaussian_stats
+from imf.core.network import ImfDiT
+from imf.core.noise import batch_noise
+from imf.paths import run_dir, user_path
 
 OMEGA_SWEEP = [1.0, 1.5, 2.0, 3.0, 4.0, 6.0]
 EULER_STEPS = [1, 2, 4, 8, 16, 32]
@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.ab:
             ab_path = user_path(args.ab)
             if not ab_path.is_file():
-                raise ValueError(f"--ab {ab_path}: no such file (write it with python -m imf.compare)")
+                raise ValueError(f"--ab {ab_path}: no such file (write it with python -m imf.evaluation.compare)")
             ab = json.loads(ab_path.read_text())
         evaluate(checkpoint, out, args.omega, args.t_min,
                  args.t_max, args.samples, args.sweep_samples,

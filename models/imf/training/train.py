@@ -1,8 +1,8 @@
 """Train an iMF model from scratch, on MNIST, Fashion-MNIST or a folder of your own images.
 
-    python -m imf.train --preset mnist-cpu --id imf-mnist            # runs/imf-mnist/
-    python -m imf.train --data DIR --resolution 32 --channels 3 --id my-model
-    torchrun --nproc_per_node=8 -m imf.train --preset mnist-gpu --id imf-mnist-gpu
+    python -m imf.training.train --preset mnist-cpu --id imf-mnist            # runs/imf-mnist/
+    python -m imf.training.train --data DIR --resolution 32 --channels 3 --id my-model
+    torchrun --nproc_per_node=8 -m imf.training.train --preset mnist-gpu --id imf-mnist-gpu
 
 DIR holds one sub-folder per class (the folder names are the class names) with PNG or JPEG
 images. The config is printed at start and saved in every checkpoint; rerunning the same command
@@ -23,14 +23,14 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from . import checkpoint as ckpt
-from .config import ConfigError, ModelConfig, TrainConfig
-from .data import BatchStream, DataError, load
-from .folder import class_names as folder_class_names
-from .paths import run_dir, user_path
-from .method import LOSSES
-from .network import ImfDiT
-from .presets import PRESETS
+from imf.training import checkpoint as ckpt
+from imf.core.config import ConfigError, ModelConfig, TrainConfig
+from imf.data.datasets import BatchStream, DataError, load
+from imf.data.folder import class_names as folder_class_names
+from imf.paths import run_dir, user_path
+from imf.core.method import LOSSES
+from imf.core.network import ImfDiT
+from imf.training.presets import PRESETS
 
 
 def parse_value(text: str, like):

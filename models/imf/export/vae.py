@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from .official_net import CheckpointFormatError, key_mismatch
+from imf.export.official_net import CheckpointFormatError, key_mismatch
 
 WEIGHT_FILES = ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin")
 DECODER_PREFIXES = ("decoder.", "post_quant_conv.")

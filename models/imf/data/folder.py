@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import REPO_ROOT, DataError, Split
+from imf.data.split import DataError, Split
+from imf.paths import REPO_ROOT
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 CACHE_DIR = REPO_ROOT / ".cache" / "folders"

@@ -12,7 +12,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from .config import TrainConfig
+from imf.core.config import TrainConfig
 
 
 class CheckpointError(RuntimeError):

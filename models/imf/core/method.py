@@ -12,8 +12,8 @@ import torch
 from torch import Tensor
 from torch.func import jvp
 
-from .config import TrainConfig
-from .network import ImfDiT
+from imf.core.config import TrainConfig
+from imf.core.network import ImfDiT
 
 
 def bcast(s: Tensor) -> Tensor:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .config import ModelConfig, TrainConfig
+from imf.core.config import ModelConfig, TrainConfig
 
 # Fewer conditioning tokens than the paper's 8/4/2/2/4: on two CPU cores every token costs
 # training time, and ten tokens still give each condition its own group.

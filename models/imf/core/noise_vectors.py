@@ -1,8 +1,8 @@
 """Write models/noise/test-vectors.json: for a few seeds, the first raw 32-bit outputs, the first
 normals, and sums over one 1x28x28 image. The Python and TypeScript generators both assert them.
 
-    python -m imf.noise_vectors            # rewrite the file
-    python -m imf.noise_vectors --check    # exit 1 if the file disagrees with this generator"""
+    python -m imf.core.noise_vectors            # rewrite the file
+    python -m imf.core.noise_vectors --check    # exit 1 if the file disagrees with this generator"""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .noise import NAME, Xoshiro128ss, normals
+from imf.core.noise import NAME, Xoshiro128ss, normals
 
 PATH = Path(__file__).resolve().parents[1] / "noise" / "test-vectors.json"
 SEEDS = [0, 1, 2, 42, 1234567, 2147483648, 4294967295]

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .config import ModelConfig
+from imf.core.config import ModelConfig
 
 
 class RMSNorm(nn.Module):

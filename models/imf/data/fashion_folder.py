@@ -2,7 +2,7 @@
 sub-folder per class, one PNG per image), the layout `imf.train --data` reads: the proof that a
 user's own class-per-folder data trains and serves with no other step.
 
-    npm run data:fashion-folder        # python -m imf.fashion_folder [--out DIR]"""
+    npm run data:fashion-folder        # python -m imf.data.fashion_folder [--out DIR]"""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from .data import FASHION_CLASSES, DataError, fashion_rows
-from .paths import RUNS, user_path
+from imf.data.datasets import FASHION_CLASSES, DataError, fashion_rows
+from imf.paths import RUNS, user_path
 
 DEFAULT_OUT = RUNS / "data" / "fashion-mnist"
 

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .network import RMSNorm
+from imf.core.network import RMSNorm
 
 PREFIX = "net."
 RMS_EPS = 1e-6

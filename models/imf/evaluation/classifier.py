@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
-from .data import REPO_ROOT, load, to_model_range
+from imf.data.datasets import load, to_model_range
+from imf.paths import REPO_ROOT
 
 CACHE_DIR = REPO_ROOT / ".cache" / "classifiers"
 FEATURES = 128
@@ -78,7 +79,7 @@ def data_set_name(cfg) -> str:
     """What names a data set's classifier in the cache: a folder is named by its contents."""
     if cfg.dataset != "folder":
         return cfg.dataset
-    from .folder import fingerprint
+    from imf.data.folder import fingerprint
 
     return f"folder-{fingerprint(Path(cfg.data_dir), cfg.model.image_size, cfg.model.channels)}"
 
