@@ -81,7 +81,7 @@ class TorchPipeline:
         cfg = net.cfg
         self.man = {"id": args.random and f"random {args.random}" or Path(args.checkpoint).name,
                     "version": "-", "nfe": args.nfe, "classes": [None] * cfg.num_classes,
-                    "noise": {"shape": [cfg.channels, cfg.latent_size, cfg.latent_size]}}
+                    "noise": {"shape": [cfg.channels, cfg.image_size, cfg.image_size]}}
         self.provider = f"torch {args.device} {args.dtype}"
 
     def _auto(self):

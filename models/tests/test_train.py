@@ -48,6 +48,7 @@ def run_cli(args, capsys):
     (["--set", "steps=many"], "expected a int"),
     (["--preset", "nope"], "unknown preset"),
     (["--set", "dataset=cifar"], "dataset must be"),
+    (["--set", "model.aux_head=false"], "model.aux_head must be on to train"),
 ])
 def test_bad_config_stops_with_a_clear_message(tmp_path, capsys, args, message):
     code, err = run_cli(["--preset", "smoke", *args, "--out", str(tmp_path)] if "--preset" not in args

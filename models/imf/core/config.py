@@ -28,6 +28,13 @@ class ModelConfig:
     t_min_tokens: int = 2
     t_max_tokens: int = 2
     time_tokens: int = 4
+    # sinusoid width of each scalar embedding (the official checkpoints use 256)
+    frequency_dim: int = 128
+    # a learned position embedding added to the patch tokens, besides the rotary one (the
+    # official checkpoints have none)
+    pos_embed: bool = True
+    # the auxiliary v head (trained here; the published official checkpoints carry none)
+    aux_head: bool = True
 
     def validate(self) -> "ModelConfig":
         positive = ["image_size", "channels", "patch_size", "hidden_size", "num_heads",
@@ -46,11 +53,23 @@ class ModelConfig:
             raise ConfigError("model.hidden_size / model.num_heads must be even (rotary embedding)")
         if self.mlp_ratio <= 0:
             raise ConfigError(f"model.mlp_ratio must be positive, got {self.mlp_ratio}")
+        if self.frequency_dim <= 0 or self.frequency_dim % 2:
+            raise ConfigError(f"model.frequency_dim must be a positive even number, got "
+                              f"{self.frequency_dim}")
         return self
 
     @property
     def null_class(self) -> int:
         return self.num_classes
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden_size // self.num_heads
+
+    @property
+    def mlp_hidden(self) -> int:
+        """The SwiGLU's inner width (a ratio read from a checkpoint may sit a hair below it)."""
+        return int(self.hidden_size * self.mlp_ratio + 1e-6)
 
     @property
     def num_patches(self) -> int:
@@ -127,6 +146,9 @@ class TrainConfig:
             raise ConfigError(f"mf_omega must be >= 1, got {self.mf_omega}")
         if self.p_std <= 0 or self.norm_eps <= 0:
             raise ConfigError("p_std and norm_eps must be positive")
+        if not self.model.aux_head:
+            raise ConfigError("model.aux_head must be on to train: the guidance target and the "
+                              "loss use the auxiliary v head")
         self.model.validate()
         return self
 

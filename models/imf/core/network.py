@@ -1,7 +1,10 @@
-"""imfDiT: the iMF network. A DiT with in-context conditioning (learned token groups for class,
-omega, t_min, t_max and h = t - r prepended to the patch tokens), a shared trunk, then two heads of
-equal depth: the u head (average velocity) and the auxiliary v head (instantaneous velocity).
-Everything is written with real tensors and plain ops so the graph exports to ONNX."""
+"""imfDiT: the iMF network, sized by its config. A DiT with in-context conditioning (learned token
+groups for class, omega, t_min, t_max and h = t - r prepended to the patch tokens), a shared trunk,
+then the u head (average velocity) and, where the config has it, the auxiliary v head
+(instantaneous velocity) of equal depth. The models trained here and the official ImageNet
+checkpoints are both this class: the official files load strictly through the name map in
+export/official_net.py. Everything is written with real tensors and plain ops so the graph exports
+to ONNX."""
 
 from __future__ import annotations
 
@@ -75,12 +78,12 @@ class Block(nn.Module):
     """Pre-norm transformer block; both residual branches pass through zero-initialised
     per-channel gates, so every block starts as the identity."""
 
-    def __init__(self, hidden: int, heads: int, mlp_ratio: float):
+    def __init__(self, hidden: int, heads: int, mlp_hidden: int):
         super().__init__()
         self.norm1 = RMSNorm(hidden)
         self.attn = Attention(hidden, heads)
         self.norm2 = RMSNorm(hidden)
-        self.mlp = SwiGLU(hidden, int(hidden * mlp_ratio))
+        self.mlp = SwiGLU(hidden, mlp_hidden)
         self.attn_gate = nn.Parameter(torch.zeros(hidden))
         self.mlp_gate = nn.Parameter(torch.zeros(hidden))
 
@@ -127,11 +130,12 @@ class ImfDiT(nn.Module):
         self.cfg = cfg
         d, p, ch = cfg.hidden_size, cfg.patch_size, cfg.channels
         self.patch_embed = nn.Linear(p * p * ch, d)
-        self.pos_embed = nn.Parameter(torch.randn(cfg.num_patches, d) * 0.02)
-        self.h_embed = ScalarEmbedder(d)
-        self.omega_embed = ScalarEmbedder(d)
-        self.t_min_embed = ScalarEmbedder(d)
-        self.t_max_embed = ScalarEmbedder(d)
+        if cfg.pos_embed:
+            self.pos_embed = nn.Parameter(torch.randn(cfg.num_patches, d) * 0.02)
+        self.h_embed = ScalarEmbedder(d, cfg.frequency_dim)
+        self.omega_embed = ScalarEmbedder(d, cfg.frequency_dim)
+        self.t_min_embed = ScalarEmbedder(d, cfg.frequency_dim)
+        self.t_max_embed = ScalarEmbedder(d, cfg.frequency_dim)
         self.class_embed = nn.Embedding(cfg.num_classes + 1, d)  # last row: the null class
         std = d ** -0.5
         self.class_tokens = nn.Parameter(torch.randn(cfg.class_tokens, d) * std)
@@ -142,12 +146,13 @@ class ImfDiT(nn.Module):
         cos, sin = rotary_tables(d // cfg.num_heads, cfg.prefix_tokens + cfg.num_patches)
         self.register_buffer("rope_cos", cos, persistent=False)
         self.register_buffer("rope_sin", sin, persistent=False)
-        block = lambda: Block(d, cfg.num_heads, cfg.mlp_ratio)  # noqa: E731
+        block = lambda: Block(d, cfg.num_heads, cfg.mlp_hidden)  # noqa: E731
         self.trunk = nn.ModuleList(block() for _ in range(cfg.shared_depth))
         self.u_head = nn.ModuleList(block() for _ in range(cfg.head_depth))
-        self.v_head = nn.ModuleList(block() for _ in range(cfg.head_depth))
         self.u_out = FinalLayer(d, p * p * ch)
-        self.v_out = FinalLayer(d, p * p * ch)
+        if cfg.aux_head:
+            self.v_head = nn.ModuleList(block() for _ in range(cfg.head_depth))
+            self.v_out = FinalLayer(d, p * p * ch)
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -184,8 +189,12 @@ class ImfDiT(nn.Module):
             group(self.t_min_tokens, self.t_min_embed(t_min)),
             group(self.t_max_tokens, self.t_max_embed(t_max)),
             group(self.time_tokens, self.h_embed(h)),
-            self.patch_embed(self.patchify(z)) + self.pos_embed[None],
+            self.patch_tokens(z),
         ], dim=1)
+
+    def patch_tokens(self, z: Tensor) -> Tensor:
+        tokens = self.patch_embed(self.patchify(z))
+        return tokens + self.pos_embed[None] if self.cfg.pos_embed else tokens
 
     # -- the two paths ----------------------------------------------------------------------
     def run_trunk(self, seq: Tensor) -> Tensor:
@@ -204,6 +213,8 @@ class ImfDiT(nn.Module):
         return self.run_head(trunk, self.u_head, self.u_out), trunk
 
     def v_from_trunk(self, trunk: Tensor) -> Tensor:
+        if not self.cfg.aux_head:
+            raise ValueError("this network has no auxiliary v head (model.aux_head is off)")
         return self.run_head(trunk, self.v_head, self.v_out)
 
     def u(self, z, h, omega, t_min, t_max, y) -> Tensor:

@@ -16,6 +16,7 @@ A random-weight folder of the exact architecture, for tests and benchmarks (neve
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -143,13 +144,13 @@ def import_model(args, checkpoint: Path, vae_dir: Path, out: Path, model_id: str
     if out_channels not in (1, 3):
         raise ImportFailure(f"the VAE decodes to {out_channels} channels; only RGB (3) or "
                            "grayscale (1) images are served")
-    native = cfg.latent_size * vae_io.upsampling(vae_config)
-    latent = (cfg.channels, cfg.latent_size, cfg.latent_size)
+    native = cfg.image_size * vae_io.upsampling(vae_config)
+    latent = (cfg.channels, cfg.image_size, cfg.image_size)
     defaults = defaults_for(size, args.nfe, args)
     classes = (imagenet_class_names() if cfg.num_classes == 1000
                else [str(i) for i in range(cfg.num_classes)])
     log(f"{checkpoint.name}: iMF-{size or 'custom'} ({cfg.hidden_size} wide, {cfg.shared_depth} "
-        f"shared + {cfg.u_head_depth} u-head blocks, {cfg.num_heads} heads), {cfg.num_classes} "
+        f"shared + {cfg.head_depth} u-head blocks, {cfg.num_heads} heads), {cfg.num_classes} "
         f"classes; VAE {native}x{native}x{out_channels}; {args.nfe}-NFE")
 
     out.mkdir(parents=True, exist_ok=True)
@@ -207,8 +208,8 @@ def import_model(args, checkpoint: Path, vae_dir: Path, out: Path, model_id: str
                      "a checkpoint in the official iMF format (Lyy-iiis/imeanflow)"),
             "checkpoint": {"file": checkpoint.name, "sha256": sha256_file(checkpoint),
                            "bytes": checkpoint.stat().st_size},
-            "architecture": {"name": f"iMF-{size}" if size else "custom", **cfg.to_dict(),
-                             "num_heads": cfg.num_heads, "parameters": checkpoint_params},
+            "architecture": {"name": f"iMF-{size}" if size else "custom", **dataclasses.asdict(cfg),
+                             "head_dim": cfg.head_dim, "parameters": checkpoint_params},
             "vae": {"config": {k: v for k, v in vae_config.items() if not k.startswith("_")},
                     "weights": {"file": vae_weights.name, "sha256": sha256_file(vae_weights)}},
             "command": args.command,

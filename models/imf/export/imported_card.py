@@ -36,8 +36,8 @@ def imported_lines(man: dict, parity_text) -> list[str]:
         f"`{src['checkpoint']['sha256']}` ({_mb(src['checkpoint']['bytes'])})",
         f"- VAE weights `{src['vae']['weights']['file']}`, sha256 `{src['vae']['weights']['sha256']}`",
         f"- network: hidden {arch['hidden_size']}, {arch['num_heads']} heads of {arch['head_dim']}, "
-        f"{arch['shared_depth']} shared + {arch['u_head_depth']} u-head blocks, patch "
-        f"{arch['patch_size']}, latent {arch['channels']}×{arch['latent_size']}×{arch['latent_size']}; "
+        f"{arch['shared_depth']} shared + {arch['head_depth']} u-head blocks, patch "
+        f"{arch['patch_size']}, latent {arch['channels']}×{arch['image_size']}×{arch['image_size']}; "
         f"{arch['parameters'] / 1e6:.2f}M parameters in the checkpoint, "
         f"{man['parameters'] / 1e6:.2f}M in the served graph (generator and VAE decoder)",
         f"- classes: {len(man['classes'])} (ImageNet-1k names), null (unconditional) class index "

@@ -1,102 +1,33 @@
-"""The network of the official iMF ImageNet-256 checkpoints (Lyy-iiis/imeanflow, branch `torch`,
-`imfDiT` in inference mode), rebuilt so that its state dict has the official names and shapes and
-an official `.pth` loads into it strictly. Its size (hidden width, shared and u-head depth, heads,
-patch, token counts) is read from the checkpoint itself, so B/2, M/2, L/2 and XL/2 all load.
+"""The official iMF ImageNet-256 checkpoint format (Lyy-iiis/imeanflow, branch `torch`, `imfDiT` in
+inference mode) and its name map onto this repository's one network (core/network.py): an official
+`.pth` is checked strictly against the names and shapes the official code gives a network of its
+size (read from the checkpoint itself, so B/2, M/2, L/2 and XL/2 all load), then each tensor is
+renamed and, where the layouts differ, rearranged:
 
-What differs from the official code is only how things are computed, never what: rotary position
-embedding rotates real feature pairs instead of complex numbers (neither ONNX exporter takes
-complex tensors), and the auxiliary v head is not built (the published checkpoints carry none; only
-`v_final_layer`, which is loaded and left unused)."""
+- q, k and v projections are fused into one `qkv`, the SwiGLU's w1 and w3 into one `gate_up`;
+- the patch embedding's convolution becomes the equivalent linear map over the patch's pixels;
+- rotary position embedding: the official code rotates adjacent feature pairs as complex numbers,
+  imfDiT rotates the first half of a head against the second; permuting each head's q and k
+  features (and their norms' weights) from pair order to half order gives the same attention;
+- the published files carry `v_final_layer` but no v-head blocks, so the network is built without
+  the auxiliary head (`aux_head=False`) and the map leaves `v_final_layer` out."""
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
-from imf.core.network import RMSNorm
+from imf.core.config import ModelConfig
+from imf.core.network import ImfDiT
 
 PREFIX = "net."
-RMS_EPS = 1e-6
-ROPE_THETA = 10000.0
 
 
 class CheckpointFormatError(ValueError):
     """A file that is not an official iMF checkpoint of a servable shape; the message says why."""
-
-
-class WrappedLinear(nn.Module):
-    """nn.Linear held as `_flax_linear`: the official checkpoints keep their linear weights under
-    that name (a leftover of the JAX port)."""
-
-    def __init__(self, in_features: int, out_features: int, bias: bool):
-        super().__init__()
-        self._flax_linear = nn.Linear(in_features, out_features, bias=bias)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self._flax_linear(x)
-
-
-class WrappedEmbedding(nn.Module):
-    """nn.Embedding held as `_flax_embedding`, as in the official checkpoints."""
-
-    def __init__(self, rows: int, dim: int):
-        super().__init__()
-        self._flax_embedding = nn.Embedding(rows, dim)
-
-    def forward(self, index: Tensor) -> Tensor:
-        return self._flax_embedding(index)
-
-
-@dataclass(frozen=True)
-class OfficialConfig:
-    """Everything that sizes the network; all but latent_size come from the checkpoint."""
-
-    hidden_size: int = 768
-    shared_depth: int = 4
-    u_head_depth: int = 8
-    head_dim: int = 64
-    mlp_hidden: int = 2048
-    patch_size: int = 2
-    channels: int = 4
-    num_classes: int = 1000
-    class_tokens: int = 8
-    omega_tokens: int = 4
-    t_min_tokens: int = 2
-    t_max_tokens: int = 2
-    time_tokens: int = 4
-    frequency_dim: int = 256
-    latent_size: int = 32
-
-    @property
-    def num_heads(self) -> int:
-        return self.hidden_size // self.head_dim
-
-    @property
-    def depth(self) -> int:
-        """The official `depth`: shared blocks plus one head."""
-        return self.shared_depth + self.u_head_depth
-
-    @property
-    def prefix_tokens(self) -> int:
-        return (self.class_tokens + self.omega_tokens + self.t_min_tokens + self.t_max_tokens
-                + self.time_tokens)
-
-    @property
-    def num_patches(self) -> int:
-        return (self.latent_size // self.patch_size) ** 2
-
-    @property
-    def null_class(self) -> int:
-        return self.num_classes
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 # The published sizes: (hidden, shared depth, u-head depth, patch) -> name. The official `depth`
@@ -109,204 +40,60 @@ SIZES = {
 }
 
 
-def size_name(cfg: OfficialConfig) -> str | None:
-    return SIZES.get((cfg.hidden_size, cfg.shared_depth, cfg.u_head_depth, cfg.patch_size))
+def size_name(cfg: ModelConfig) -> str | None:
+    return SIZES.get((cfg.hidden_size, cfg.shared_depth, cfg.head_depth, cfg.patch_size))
 
 
-# -- blocks ---------------------------------------------------------------------------------------
-
-def rope_tables(head_dim: int, positions: int, theta: float = ROPE_THETA) -> tuple[Tensor, Tensor]:
-    """cos and sin of the rotary angle of each position and feature pair, [positions, 1,
-    head_dim/2] (the 1 broadcasts over heads; shaped once here so the exported graph shares one
-    table instead of a reshaped copy per use)."""
-    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
-    angles = torch.outer(torch.arange(positions, dtype=torch.float32), inv_freq)[:, None, :]
-    return angles.cos(), angles.sin()
-
-
-def rotate_pairs(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-    """Rotate adjacent feature pairs (x[2i], x[2i+1]) of x [B, T, heads, D] by their position's
-    angle (tables from rope_tables): the official complex multiplication, with real tensors."""
-    pairs = x.unflatten(-1, (-1, 2))
-    a, b = pairs[..., 0], pairs[..., 1]
-    return torch.stack([a * cos - b * sin, a * sin + b * cos], dim=-1).flatten(-2)
+def official_config(hidden_size: int, shared_depth: int, head_depth: int, latent_size: int,
+                    head_dim: int = 64, mlp_hidden: int | None = None, **fields) -> ModelConfig:
+    """The network of an official checkpoint of this size: 4-channel latents, patch 2, 1000
+    classes, the official token counts and sinusoid width, no position embedding, no v head."""
+    base = dict(image_size=latent_size, channels=4, patch_size=2, hidden_size=hidden_size,
+                num_heads=hidden_size // head_dim, shared_depth=shared_depth,
+                head_depth=head_depth, num_classes=1000, class_tokens=8, omega_tokens=4,
+                t_min_tokens=2, t_max_tokens=2, time_tokens=4, frequency_dim=256,
+                pos_embed=False, aux_head=False)
+    base.update(fields)
+    inner = mlp_hidden if mlp_hidden is not None else int(hidden_size * 8 / 3)
+    return ModelConfig(mlp_ratio=inner / hidden_size, **base)
 
 
-class RoPEAttention(nn.Module):
-    def __init__(self, hidden: int, head_dim: int):
-        super().__init__()
-        self.head_dim = head_dim
-        self.heads = hidden // head_dim
-        self.q_proj = WrappedLinear(hidden, hidden, bias=False)
-        self.k_proj = WrappedLinear(hidden, hidden, bias=False)
-        self.v_proj = WrappedLinear(hidden, hidden, bias=False)
-        self.out_proj = WrappedLinear(hidden, hidden, bias=False)
-        self.q_norm = RMSNorm(head_dim, eps=RMS_EPS)
-        self.k_norm = RMSNorm(head_dim, eps=RMS_EPS)
-
-    def forward(self, x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-        b, t, d = x.shape
-        split = lambda y: y.reshape(b, t, self.heads, self.head_dim)  # noqa: E731
-        q = rotate_pairs(self.q_norm(split(self.q_proj(x))), cos, sin)
-        k = rotate_pairs(self.k_norm(split(self.k_proj(x))), cos, sin)
-        v = split(self.v_proj(x))
-        q, k, v = (y.transpose(1, 2) for y in (q, k, v))  # [B, heads, T, D]
-        weights = torch.softmax((q * self.head_dim ** -0.5) @ k.transpose(-2, -1), dim=-1)
-        return self.out_proj((weights @ v).transpose(1, 2).reshape(b, t, d))
-
-
-class SwiGLUMlp(nn.Module):
-    def __init__(self, hidden: int, inner: int):
-        super().__init__()
-        self.w1 = WrappedLinear(hidden, inner, bias=False)
-        self.w3 = WrappedLinear(hidden, inner, bias=False)
-        self.w2 = WrappedLinear(inner, hidden, bias=False)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.w2(F.silu(self.w1(x)) * self.w3(x))
+def official_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """Every key of an official checkpoint of this size, with its shape as torch stores it."""
+    d, p, c, hd = cfg.hidden_size, cfg.patch_size, cfg.channels, cfg.head_dim
+    out = p * p * c
+    shapes = {f"{PREFIX}{group}_tokens": (getattr(cfg, f"{group}_tokens"), d)
+              for group in ("time", "class", "omega", "t_min", "t_max")}
+    shapes.update({
+        f"{PREFIX}x_embedder.proj.weight": (d, c, p, p), f"{PREFIX}x_embedder.proj.bias": (d,),
+        f"{PREFIX}y_embedder.embedding_table._flax_embedding.weight": (cfg.num_classes + 1, d),
+    })
+    for layer in ("u_final_layer", "v_final_layer"):
+        shapes.update({f"{PREFIX}{layer}.norm.weight": (d,),
+                       f"{PREFIX}{layer}.linear._flax_linear.weight": (out, d),
+                       f"{PREFIX}{layer}.linear._flax_linear.bias": (out,)})
+    for emb in OFFICIAL_EMBEDDERS.values():
+        shapes.update({f"{PREFIX}{emb}.mlp.0._flax_linear.weight": (d, cfg.frequency_dim),
+                       f"{PREFIX}{emb}.mlp.0._flax_linear.bias": (d,),
+                       f"{PREFIX}{emb}.mlp.2._flax_linear.weight": (d, d),
+                       f"{PREFIX}{emb}.mlp.2._flax_linear.bias": (d,)})
+    block = {"attn_scale": (d,), "mlp_scale": (d,), "norm1.weight": (d,), "norm2.weight": (d,),
+             "attn.q_proj._flax_linear.weight": (d, d), "attn.k_proj._flax_linear.weight": (d, d),
+             "attn.v_proj._flax_linear.weight": (d, d), "attn.out_proj._flax_linear.weight": (d, d),
+             "attn.q_norm.weight": (hd,), "attn.k_norm.weight": (hd,),
+             "mlp.w1._flax_linear.weight": (cfg.mlp_hidden, d),
+             "mlp.w3._flax_linear.weight": (cfg.mlp_hidden, d),
+             "mlp.w2._flax_linear.weight": (d, cfg.mlp_hidden)}
+    for group, depth in (("shared_blocks", cfg.shared_depth), ("u_heads", cfg.head_depth)):
+        for i in range(depth):
+            shapes.update({f"{PREFIX}{group}.{i}.{k}": v for k, v in block.items()})
+    return shapes
 
 
-class TransformerBlock(nn.Module):
-    """x + attn_scale * Attn(RMSNorm(x)), then x + mlp_scale * SwiGLU(RMSNorm(x))."""
-
-    def __init__(self, cfg: OfficialConfig):
-        super().__init__()
-        d = cfg.hidden_size
-        self.norm1 = RMSNorm(d, eps=RMS_EPS)
-        self.attn = RoPEAttention(d, cfg.head_dim)
-        self.norm2 = RMSNorm(d, eps=RMS_EPS)
-        self.mlp = SwiGLUMlp(d, cfg.mlp_hidden)
-        self.attn_scale = nn.Parameter(torch.zeros(d))
-        self.mlp_scale = nn.Parameter(torch.zeros(d))
-
-    def forward(self, x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-        x = x + self.attn(self.norm1(x), cos, sin) * self.attn_scale
-        return x + self.mlp(self.norm2(x)) * self.mlp_scale
-
-
-class TimestepEmbedder(nn.Module):
-    """A scalar (h, 1 - 1/omega, t_min or t_max, used as is) -> sinusoids -> MLP."""
-
-    def __init__(self, hidden: int, frequency_dim: int, max_period: float = 10000.0):
-        super().__init__()
-        half = frequency_dim // 2
-        freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32) / half)
-        self.register_buffer("freqs", freqs, persistent=False)
-        self.odd = frequency_dim % 2
-        self.mlp = nn.Sequential(WrappedLinear(frequency_dim, hidden, bias=True), nn.SiLU(),
-                                 WrappedLinear(hidden, hidden, bias=True))
-
-    def forward(self, s: Tensor) -> Tensor:
-        args = s.float()[:, None] * self.freqs[None]
-        parts = [args.cos(), args.sin()]
-        if self.odd:
-            parts.append(torch.zeros_like(args[:, :1]))
-        return self.mlp(torch.cat(parts, dim=-1))
-
-
-class LabelEmbedder(nn.Module):
-    def __init__(self, num_classes: int, hidden: int):
-        super().__init__()
-        self.embedding_table = WrappedEmbedding(num_classes + 1, hidden)  # last row: null class
-
-    def forward(self, y: Tensor) -> Tensor:
-        return self.embedding_table(y)
-
-
-class PatchEmbedder(nn.Module):
-    def __init__(self, channels: int, hidden: int, patch: int):
-        super().__init__()
-        self.proj = nn.Conv2d(channels, hidden, kernel_size=patch, stride=patch, bias=True)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.proj(x).flatten(2).transpose(1, 2)  # [B, patches in row-major order, hidden]
-
-
-class FinalLayer(nn.Module):
-    def __init__(self, hidden: int, out_features: int):
-        super().__init__()
-        self.norm = RMSNorm(hidden, eps=RMS_EPS)
-        self.linear = WrappedLinear(hidden, out_features, bias=True)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.linear(self.norm(x))
-
-
-class OfficialImfDiT(nn.Module):
-    """The inference-mode official imfDiT: u(z, h, omega, t_min, t_max, y). Like the official
-    network it is conditioned on h = t - r only."""
-
-    def __init__(self, cfg: OfficialConfig):
-        super().__init__()
-        if cfg.hidden_size % cfg.head_dim or cfg.head_dim % 2:
-            raise CheckpointFormatError(f"hidden size {cfg.hidden_size} is not a whole number of "
-                                        f"even-sized heads of {cfg.head_dim}")
-        if cfg.latent_size % cfg.patch_size:
-            raise CheckpointFormatError(f"latent size {cfg.latent_size} is not a multiple of the "
-                                        f"patch size {cfg.patch_size}")
-        self.cfg = cfg
-        d = cfg.hidden_size
-        self.x_embedder = PatchEmbedder(cfg.channels, d, cfg.patch_size)
-        self.h_embedder = TimestepEmbedder(d, cfg.frequency_dim)
-        self.omega_embedder = TimestepEmbedder(d, cfg.frequency_dim)
-        self.cfg_t_start_embedder = TimestepEmbedder(d, cfg.frequency_dim)
-        self.cfg_t_end_embedder = TimestepEmbedder(d, cfg.frequency_dim)
-        self.y_embedder = LabelEmbedder(cfg.num_classes, d)
-        self.time_tokens = nn.Parameter(torch.zeros(cfg.time_tokens, d))
-        self.class_tokens = nn.Parameter(torch.zeros(cfg.class_tokens, d))
-        self.omega_tokens = nn.Parameter(torch.zeros(cfg.omega_tokens, d))
-        self.t_min_tokens = nn.Parameter(torch.zeros(cfg.t_min_tokens, d))
-        self.t_max_tokens = nn.Parameter(torch.zeros(cfg.t_max_tokens, d))
-        self.shared_blocks = nn.ModuleList(TransformerBlock(cfg) for _ in range(cfg.shared_depth))
-        self.u_heads = nn.ModuleList(TransformerBlock(cfg) for _ in range(cfg.u_head_depth))
-        out = cfg.patch_size * cfg.patch_size * cfg.channels
-        self.u_final_layer = FinalLayer(d, out)
-        self.v_final_layer = FinalLayer(d, out)  # in every checkpoint; the served graph skips it
-        cos, sin = rope_tables(cfg.head_dim, cfg.prefix_tokens + cfg.num_patches)
-        self.register_buffer("rope_cos", cos, persistent=False)
-        self.register_buffer("rope_sin", sin, persistent=False)
-
-    def sequence(self, z: Tensor, h: Tensor, omega: Tensor, t_min: Tensor, t_max: Tensor,
-                 y: Tensor) -> Tensor:
-        """Prefix tokens in the official order (class, omega, t_min, t_max, time), each group a
-        learned token block plus its condition's embedding, then the patch tokens."""
-        def group(tokens: Tensor, embedding: Tensor) -> Tensor:
-            return tokens[None] + embedding[:, None]
-
-        return torch.cat([
-            group(self.class_tokens, self.y_embedder(y)),
-            group(self.omega_tokens, self.omega_embedder(1 - 1 / omega)),
-            group(self.t_min_tokens, self.cfg_t_start_embedder(t_min)),
-            group(self.t_max_tokens, self.cfg_t_end_embedder(t_max)),
-            group(self.time_tokens, self.h_embedder(h)),
-            self.x_embedder(z),
-        ], dim=1)
-
-    def unpatchify(self, tokens: Tensor) -> Tensor:
-        """[B, n*n, p*p*C] (features ordered p, p, C) -> [B, C, n*p, n*p]."""
-        cfg = self.cfg
-        b, p, c = tokens.shape[0], cfg.patch_size, cfg.channels
-        n = cfg.latent_size // p
-        x = tokens.reshape(b, n, n, p, p, c).permute(0, 5, 1, 3, 2, 4)
-        return x.reshape(b, c, n * p, n * p)
-
-    def u(self, z: Tensor, h: Tensor, omega: Tensor, t_min: Tensor, t_max: Tensor,
-          y: Tensor) -> Tensor:
-        """The average velocity u over [t - h, t] (the official `forward(...)[0]`)."""
-        seq = self.sequence(z, h, omega, t_min, t_max, y)
-        for block in (*self.shared_blocks, *self.u_heads):
-            seq = block(seq, self.rope_cos, self.rope_sin)
-        return self.unpatchify(self.u_final_layer(seq[:, self.cfg.prefix_tokens:]))
-
-    forward = u
-
-
-class ImportedModel(nn.Module):
-    """Holds the network as `net`, so that the state dict's keys carry the official `net.` prefix."""
-
-    def __init__(self, cfg: OfficialConfig):
-        super().__init__()
-        self.net = OfficialImfDiT(cfg)
+# imfDiT's scalar embedders and the official names of the same
+OFFICIAL_EMBEDDERS = {"h_embed": "h_embedder", "omega_embed": "omega_embedder",
+                      "t_min_embed": "cfg_t_start_embedder", "t_max_embed": "cfg_t_end_embedder"}
+OFFICIAL_BLOCKS = {"trunk": "shared_blocks", "u_head": "u_heads"}
 
 
 # -- reading a checkpoint -------------------------------------------------------------------------
@@ -362,7 +149,7 @@ def _block_count(state: dict[str, Tensor], group: str) -> int:
     return max(found) + 1 if found else 0
 
 
-def infer_config(state: dict[str, Tensor], latent_size: int = 32) -> OfficialConfig:
+def infer_config(state: dict[str, Tensor], latent_size: int = 32) -> ModelConfig:
     """The network size, read from the shapes of the checkpoint's tensors."""
     patch_w = _need(state, PREFIX + "x_embedder.proj.weight", 4)  # [d, C, p, p]
     hidden, channels, p, p2 = patch_w.shape
@@ -377,12 +164,18 @@ def infer_config(state: dict[str, Tensor], latent_size: int = 32) -> OfficialCon
     table = _need(state, PREFIX + "y_embedder.embedding_table._flax_embedding.weight", 2)
     freq = _need(state, PREFIX + "h_embedder.mlp.0._flax_linear.weight", 2).shape[1]
     rows = lambda name: _need(state, PREFIX + name, 2).shape[0]  # noqa: E731
-    return OfficialConfig(
-        hidden_size=hidden, shared_depth=shared, u_head_depth=u_head, head_dim=head_dim,
-        mlp_hidden=mlp_hidden, patch_size=p, channels=channels, num_classes=table.shape[0] - 1,
+    if hidden % head_dim or head_dim % 2 or freq % 2:
+        raise CheckpointFormatError(f"hidden size {hidden} is not a whole number of even-sized "
+                                    f"heads of {head_dim}, or the sinusoid width {freq} is odd")
+    if latent_size % p:
+        raise CheckpointFormatError(f"latent size {latent_size} is not a multiple of the patch "
+                                    f"size {p}")
+    return official_config(
+        hidden, shared, u_head, latent_size, head_dim=head_dim, mlp_hidden=mlp_hidden,
+        channels=channels, patch_size=p, num_classes=table.shape[0] - 1,
         class_tokens=rows("class_tokens"), omega_tokens=rows("omega_tokens"),
         t_min_tokens=rows("t_min_tokens"), t_max_tokens=rows("t_max_tokens"),
-        time_tokens=rows("time_tokens"), frequency_dim=freq, latent_size=latent_size)
+        time_tokens=rows("time_tokens"), frequency_dim=freq)
 
 
 def _listing(keys: list[str], limit: int = 5) -> str:
@@ -409,21 +202,64 @@ def key_mismatch(expected: dict[str, Tensor], state: dict[str, Tensor],
     return problems
 
 
-def load_strict(model: nn.Module, state: dict[str, Tensor]) -> None:
-    """load_state_dict(strict=True), with an error that names the missing, unexpected and
-    mis-shaped keys instead of torch's wall of text."""
-    problems = key_mismatch(model.state_dict(), state)
+def check_official(state: dict[str, Tensor], cfg: ModelConfig) -> None:
+    """Refuses, naming the missing, unexpected and mis-shaped keys, a state dict that is not
+    exactly an official checkpoint of this size."""
+    expected = {k: torch.empty(shape, device="meta") for k, shape in official_shapes(cfg).items()}
+    problems = key_mismatch(expected, state)
     if problems:
         raise CheckpointFormatError("checkpoint does not match the official iMF network: "
                                     + "; ".join(problems))
-    floats = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
-    model.load_state_dict(floats, strict=True)
 
 
-def load_official(path: Path, latent_size: int = 32) -> tuple[OfficialImfDiT, dict[str, Tensor]]:
+# -- the name map ---------------------------------------------------------------------------------
+
+def pairs_to_halves(head_dim: int) -> Tensor:
+    """Feature order of one head: the official pairs (x0, x1), (x2, x3), ... become imfDiT's halves
+    (x0, x2, ..., x1, x3, ...), so that pair i rotates by the same angle in both."""
+    return torch.cat([torch.arange(0, head_dim, 2), torch.arange(1, head_dim, 2)])
+
+
+def to_network_state(state: dict[str, Tensor], cfg: ModelConfig) -> dict[str, Tensor]:
+    """An official state dict (checked by check_official) as imfDiT's state dict, in float32."""
+    get = lambda name: state[PREFIX + name].float()  # noqa: E731
+    d, hd, heads = cfg.hidden_size, cfg.head_dim, cfg.num_heads
+    order = pairs_to_halves(hd)
+    by_head = lambda w: w.reshape(heads, hd, -1)[:, order].reshape(d, -1)  # noqa: E731
+    out = {f"{g}_tokens": get(f"{g}_tokens") for g in ("class", "omega", "t_min", "t_max", "time")}
+    out["patch_embed.weight"] = get("x_embedder.proj.weight").permute(0, 2, 3, 1).reshape(d, -1)
+    out["patch_embed.bias"] = get("x_embedder.proj.bias")
+    out["class_embed.weight"] = get("y_embedder.embedding_table._flax_embedding.weight")
+    for ours, theirs in OFFICIAL_EMBEDDERS.items():
+        for i in (0, 2):
+            for kind in ("weight", "bias"):
+                out[f"{ours}.mlp.{i}.{kind}"] = get(f"{theirs}.mlp.{i}._flax_linear.{kind}")
+    for ours, theirs in OFFICIAL_BLOCKS.items():
+        for i in range(getattr(cfg, "shared_depth" if ours == "trunk" else "head_depth")):
+            src, dst = f"{theirs}.{i}.", f"{ours}.{i}."
+            w = lambda name: get(f"{src}{name}._flax_linear.weight")  # noqa: E731,B023
+            out[dst + "attn_gate"] = get(src + "attn_scale")
+            out[dst + "mlp_gate"] = get(src + "mlp_scale")
+            out[dst + "norm1.weight"] = get(src + "norm1.weight")
+            out[dst + "norm2.weight"] = get(src + "norm2.weight")
+            out[dst + "attn.qkv.weight"] = torch.cat([by_head(w("attn.q_proj")),
+                                                      by_head(w("attn.k_proj")), w("attn.v_proj")])
+            out[dst + "attn.out.weight"] = w("attn.out_proj")
+            out[dst + "attn.q_norm.weight"] = get(src + "attn.q_norm.weight")[order]
+            out[dst + "attn.k_norm.weight"] = get(src + "attn.k_norm.weight")[order]
+            out[dst + "mlp.gate_up.weight"] = torch.cat([w("mlp.w1"), w("mlp.w3")])
+            out[dst + "mlp.down.weight"] = w("mlp.w2")
+    out["u_out.norm.weight"] = get("u_final_layer.norm.weight")
+    out["u_out.linear.weight"] = get("u_final_layer.linear._flax_linear.weight")
+    out["u_out.linear.bias"] = get("u_final_layer.linear._flax_linear.bias")
+    return out
+
+
+def load_official(path: Path, latent_size: int = 32) -> tuple[ImfDiT, dict[str, Tensor]]:
     """The network of an official checkpoint, in float32 and eval mode, and its state dict."""
     state = read_state_dict(path)
     cfg = infer_config(state, latent_size)
-    model = ImportedModel(cfg)
-    load_strict(model, state)
-    return model.net.eval(), state
+    check_official(state, cfg)
+    net = ImfDiT(cfg)
+    net.load_state_dict(to_network_state(state, cfg), strict=True)
+    return net.eval(), state

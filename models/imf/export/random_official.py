@@ -12,31 +12,30 @@ from pathlib import Path
 
 import torch
 
-from imf.export.official_net import SIZES, ImportedModel, OfficialConfig
+from imf.core.config import ModelConfig
+from imf.export.official_net import SIZES, official_config, official_shapes
 from imf.export.vae import SD_VAE_FT_MSE_CONFIG, TINY_VAE_CONFIG, build_vae, write_vae_folder
 
 # The exact architecture at toy size: 1 shared block + a 2-block u head, d = 128 (two 64-wide
 # heads), 1000 classes, the official token counts, a 4x8x8 latent.
-TINY = OfficialConfig(hidden_size=128, shared_depth=1, u_head_depth=2, head_dim=64,
-                      mlp_hidden=int(128 * 8 / 3), latent_size=8)
+TINY = official_config(hidden_size=128, shared_depth=1, head_depth=2, latent_size=8)
 
 
-def full_size(name: str) -> OfficialConfig:
+def full_size(name: str) -> ModelConfig:
     """The published configuration called `name` (B/2, M/2, L/2, XL/2) at 32x32 latents."""
     for (hidden, shared, u_head, patch), size in SIZES.items():
         if size == name:
-            return OfficialConfig(hidden_size=hidden, shared_depth=shared, u_head_depth=u_head,
-                                  head_dim=64, mlp_hidden=int(hidden * 8 / 3), patch_size=patch)
+            return official_config(hidden, shared, u_head, 32, patch_size=patch)
     raise ValueError(f"unknown size {name!r}; known: {', '.join(SIZES.values())}")
 
 
-def random_state(cfg: OfficialConfig, seed: int = 0) -> dict[str, torch.Tensor]:
+def random_state(cfg: ModelConfig, seed: int = 0) -> dict[str, torch.Tensor]:
     """A state dict with the official key names, every tensor random at a scale that keeps
     activations O(1): gates and final layers non-zero, norms near one."""
     g = torch.Generator().manual_seed(seed)
     state = {}
-    for name, t in ImportedModel(cfg).state_dict().items():
-        noise = torch.randn(t.shape, generator=g)
+    for name, shape in official_shapes(cfg).items():
+        noise = torch.randn(shape, generator=g)
         if name.endswith(("_scale",)):
             value = 0.2 * noise
         elif "norm" in name:
@@ -46,12 +45,12 @@ def random_state(cfg: OfficialConfig, seed: int = 0) -> dict[str, torch.Tensor]:
         elif name.endswith("_tokens") or "embedding" in name:
             value = noise / math.sqrt(cfg.hidden_size)
         else:  # linear and patch-embedding weights: unit gain on the input's fan-in
-            value = noise / math.sqrt(t[0].numel())
+            value = noise / math.sqrt(math.prod(shape[1:]))
         state[name] = value.contiguous()
     return state
 
 
-def write_checkpoint(path: Path, cfg: OfficialConfig, seed: int = 0) -> Path:
+def write_checkpoint(path: Path, cfg: ModelConfig, seed: int = 0) -> Path:
     """A `.pth` laid out like the official ones: torch.save of a flat state dict."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,4 +77,4 @@ def write_sources(folder: Path, size: str = "tiny", seed: int = 0) -> tuple[Path
                                                                      SD_VAE_FT_MSE_CONFIG)
     checkpoint = write_checkpoint(folder / f"random-{size.replace('/', '-')}.pth", cfg, seed)
     vae = write_vae(folder / "vae", vae_config, seed)
-    return checkpoint, vae, cfg.latent_size
+    return checkpoint, vae, cfg.image_size
