@@ -105,3 +105,23 @@ def test_reference_pixels_reproduce_with_onnxruntime(folder):
         assert diff.max() <= 1
         off_by_one += int((diff == 1).sum())
     assert off_by_one <= 8  # rounding ties only; a real mismatch moves many pixels
+
+
+def test_card_names_the_commands_that_rebuild_every_checkpoint_it_compares(folder):
+    """Training state is not in git: a card that compares against a checkpoint says how to make it."""
+    card = (folder / "MODEL_CARD.md").read_text()
+    ev = json.loads((folder / "model.json").read_text())["evaluation"]
+    assert "Checkpoints live under `runs/` (not in git)" in card
+    assert "models/checkpoints" not in card
+    if ev.get("mf_baseline"):
+        assert "`npm run model:train-baseline` (`runs/mf-mnist/last.safetensors`)" in card
+    if ev.get("ab"):
+        assert "`runs/imf-mnist/step-009200.safetensors`" in card
+        assert (MODELS / "imf-mnist" / "ab-continuation.json").is_file()
+
+
+def test_no_training_state_is_tracked_in_git():
+    import subprocess
+    tracked = subprocess.run(["git", "ls-files", "--", "checkpoints", "*.safetensors", "*.pt",
+                              "*.pth"], cwd=MODELS, capture_output=True, text=True, check=True)
+    assert tracked.stdout.split() == []
