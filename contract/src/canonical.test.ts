@@ -1,7 +1,7 @@
 // The canonical request: one form per image, defaults from the manifest, numbers normalised.
 import { describe, expect, it } from 'vitest';
 import { registry } from './testing/shipped-models.js';
-import { stagedManifestExample } from './testing/staged-manifest.js';
+import { latentManifestExample } from './testing/latent-manifest.js';
 import {
   allowedSizes,
   canonicalPath,
@@ -180,7 +180,7 @@ describe('JSON body', () => {
 });
 
 describe('named classes', () => {
-  const named = summarize(modelManifestSchema.parse(stagedManifestExample()));
+  const named = summarize(modelManifestSchema.parse(latentManifestExample()));
   const namedRegistry = { [named.id]: named };
   const parse = (file: string) => parseImagePath(namedRegistry, { model: named.id, file, query: new URLSearchParams('seed=1') });
   const classOf = (file: string) => {

@@ -50,7 +50,7 @@ export interface ParseOptions {
 /**
  * A class name as a URL path segment: lowercase ASCII letters and digits, every other run of
  * characters one dash ("Golden Retriever" → "golden-retriever"). The importer checks that the
- * ImageNet names stay unique this way (models/imf/imagenet_names.py).
+ * ImageNet names stay unique this way (models/imf/export/imagenet_names.py).
  */
 export function classSlug(name: string): string {
   return name

@@ -1,4 +1,4 @@
-// Raw onnxruntime-node speed of a model's generator graph, the ceiling served numbers are compared
+// Raw onnxruntime-node speed of a model's graph (noise to pixels), the ceiling served numbers are compared
 // with: one session set up as the worker sets up its own (threads, no spinning), random noise, the
 // manifest's default guidance, and the median time per batch over a few seconds.
 import ort from 'onnxruntime-node';
@@ -19,15 +19,15 @@ export interface RawInferenceRow {
   imagesPerSecond: number;
 }
 
-export async function measureRawInference(onnxPath: string, manifest: ModelManifest, options: RawInferenceOptions): Promise<RawInferenceRow[]> {
-  const session = await ort.InferenceSession.create(onnxPath, {
+export async function measureRawInference(graphPath: string, manifest: ModelManifest, options: RawInferenceOptions): Promise<RawInferenceRow[]> {
+  const session = await ort.InferenceSession.create(graphPath, {
     executionProviders: [options.executionProvider ?? 'cpu'],
     intraOpNumThreads: options.intraOpThreads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
-  const { channels, height, width } = manifest.image;
+  const [channels, height, width] = manifest.noise.shape;
   const rows: RawInferenceRow[] = [];
   try {
     for (const batch of options.batches) {

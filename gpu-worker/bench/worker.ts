@@ -11,7 +11,7 @@ import { WORKER_GENERATE_PATH, WORKER_SECRET_HEADER, type ImageRequest, type Wor
 import { freePort } from '../../infra/local/processes.mjs';
 import { measureRawInference } from './raw-inference.js';
 import { printTable as table } from '../../test/load/table.js';
-import { encodeImage, toPixels } from '../src/encode/index.js';
+import { encodeImage } from '../src/encode/index.js';
 import { InferenceThread } from '../src/inference/inference-thread.js';
 import { discoverModels } from '../src/models/discover.js';
 import type { ImageStore } from '@imf/contract';
@@ -39,24 +39,23 @@ console.log(`machine: ${cores[0]?.model ?? 'unknown CPU'} × ${cores.length} cor
 console.log(`node ${process.version}, onnxruntime-node ${ort.env.versions.node}, model ${m.id} ${m.version}, ${THREADS} intra-op thread(s), ${SECONDS} s per cell`);
 
 const sampler = await InferenceThread.open(model, { executionProvider: 'auto', intraOpThreads: THREADS, interOpThreads: 1 });
-const raw = await measureRawInference(model.onnxPath, m, { batches: [1, 4, 16, 64], seconds: SECONDS, intraOpThreads: THREADS, executionProvider: sampler.executionProvider });
+const raw = await measureRawInference(model.graphPath, m, { batches: [1, 4, 16, 64], seconds: SECONDS, intraOpThreads: THREADS, executionProvider: sampler.executionProvider });
 const rawRate: Record<number, number> = Object.fromEntries(raw.map((r) => [r.batch, r.imagesPerSecond]));
 const batchMs: Record<number, number> = Object.fromEntries(raw.map((r) => [r.batch, r.medianMs]));
 const rawRows = raw.map((r) => [r.batch, r.medianMs.toFixed(2), (r.medianMs / r.batch).toFixed(3), Math.round(r.imagesPerSecond)]);
 table(`raw onnxruntime-node (${sampler.executionProvider} EP), median of each batch size`, ['batch', 'ms / batch', 'ms / image', 'images/s'], rawRows);
 
 // ---------------------------------------------------------------- encode and storage
-const [image] = await sampler.run([{ seed: 1, classIndex: 3, guidance: m.guidance.default, tmin: m.interval.default[0], tmax: m.interval.default[1] }]);
-const pixels = toPixels(image!, m.image);
+const [pixels] = await sampler.run([{ seed: 1, classIndex: 3, guidance: m.guidance.default, tmin: m.interval.default[0], tmax: m.interval.default[1] }]);
 const encodeRows: (string | number)[][] = [];
 for (const [format, size] of [['png', m.image.width], ['png', m.image.width * 8], ['webp', m.image.width], ['webp', m.image.width * 8]] as const) {
-  for (let i = 0; i < 20; i++) await encodeImage(pixels, m.image, format, size); // JIT and sharp warm-up
+  for (let i = 0; i < 20; i++) await encodeImage(pixels!, m.image, format, size); // JIT and sharp warm-up
   let n = 0;
   let bytes = 0;
   const end = performance.now() + (SECONDS * 1000) / 4;
   const start = performance.now();
   while (performance.now() < end || n < 10) {
-    bytes = (await encodeImage(pixels, m.image, format, size)).byteLength;
+    bytes = (await encodeImage(pixels!, m.image, format, size)).byteLength;
     n++;
   }
   encodeRows.push([`${format} ${size}×${size}`, (((performance.now() - start) * 1000) / n).toFixed(0), bytes]);
@@ -65,7 +64,7 @@ await sampler.close();
 table('encode, per image', ['format', 'µs', 'bytes'], encodeRows);
 
 async function storageCost(store: ImageStore, label: string): Promise<(string | number)[]> {
-  const body = await encodeImage(pixels, m.image, 'png', m.image.width);
+  const body = await encodeImage(pixels!, m.image, 'png', m.image.width);
   const count = quick ? 20 : 200;
   const keys = Array.from({ length: count }, (_, i) => `bench/${Date.now()}-${i}.png`);
   let t = performance.now();

@@ -94,15 +94,11 @@ export class GpuWorker implements WorkerState {
           (reason) => log.warn({ model: model.manifest.id }, reason),
         );
         this.threads.push(thread);
-        const decoderBatch = config.decoderMaxBatchSize ?? (thread.executionProvider === 'cuda' ? 8 : 1);
-        // The decoder's full batch is warmed on a GPU only: on a CPU one VAE batch takes minutes.
         const warmStarted = performance.now();
-        await thread.warmUp([1, config.maxBatchSize], thread.executionProvider === 'cuda' ? [1, decoderBatch] : [1]);
+        await thread.warmUp([1, config.maxBatchSize]);
         const warmUpMs = Math.round(performance.now() - warmStarted);
-        const batches = { maxBatchSize: config.maxBatchSize, maxDelayMs: config.maxBatchDelayMs, maxQueue: config.maxQueue };
-        served.push(servedModel(thread, { ...batches, decoder: { ...batches, maxBatchSize: decoderBatch } }, this.metrics));
-        const stages = thread.decodes ? { generator: config.maxBatchSize, decoder: decoderBatch } : { generator: config.maxBatchSize };
-        log.info({ model: model.manifest.id, version: model.manifest.version, executionProvider: thread.executionProvider, maxBatchSizes: stages, warmUpMs }, 'model ready');
+        served.push(servedModel(thread, { maxBatchSize: config.maxBatchSize, maxDelayMs: config.maxBatchDelayMs, maxQueue: config.maxQueue }, this.metrics));
+        log.info({ model: model.manifest.id, version: model.manifest.version, executionProvider: thread.executionProvider, maxBatchSize: config.maxBatchSize, warmUpMs }, 'model ready');
       } catch (error) {
         this.refusedModels.push({ dir: model.dir, reason: (error as Error).message });
       }

@@ -1,14 +1,14 @@
 // Batching changes nothing about an image: a request batched with others of different class,
 // guidance and interval gives what it gives alone — through the sampler and through the HTTP API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toPixels } from '../src/encode/index.js';
 import { InferenceThread, type SampleRequest } from '../src/inference/inference-thread.js';
-import { discoverModels, type DiscoveredModel } from '../src/models/discover.js';
+import type { ModelFolder } from '@imf/contract/models/node';
+import { discoverModels } from '../src/models/discover.js';
 import { repoPath } from './paths.js';
 import { generate, metric, startTestWorker, workRequest, type TestWork, type TestWorker } from './support/worker.js';
 
 /** Mixed requests: every class and the null class, guidance across the range, several intervals. */
-function mixedRequests(model: DiscoveredModel, count: number): SampleRequest[] {
+function mixedRequests(model: ModelFolder, count: number): SampleRequest[] {
   const m = model.manifest;
   const classes = [...m.classes.keys(), m.null_class];
   const intervals: [number, number][] = [m.interval.default, [0.1, 0.9], [0.3, 0.7], [0, 0.5]];
@@ -22,7 +22,7 @@ function mixedRequests(model: DiscoveredModel, count: number): SampleRequest[] {
 }
 
 describe('a batch of mixed requests through the sampler', () => {
-  let model: DiscoveredModel;
+  let model: ModelFolder;
   let sampler: InferenceThread;
   beforeAll(async () => {
     const discovery = await discoverModels(repoPath('models'));
@@ -38,11 +38,8 @@ describe('a batch of mixed requests through the sampler', () => {
     const batched = await sampler.run(requests);
     for (const [i, request] of requests.entries()) {
       const [alone] = await sampler.run([request]);
-      let maxDiff = 0;
-      for (let j = 0; j < alone!.length; j++) maxDiff = Math.max(maxDiff, Math.abs(alone![j]! - batched[i]![j]!));
       // Kernels for different batch sizes may sum in another order: float noise, never a pixel.
-      expect(maxDiff, `request ${i}: largest float difference`).toBeLessThan(1e-5);
-      expect(Buffer.from(toPixels(batched[i]!, model.manifest.image)).equals(Buffer.from(toPixels(alone!, model.manifest.image)))).toBe(true);
+      expect(Buffer.from(batched[i]!).equals(Buffer.from(alone!)), `request ${i}: pixels alone and batched`).toBe(true);
     }
   });
 

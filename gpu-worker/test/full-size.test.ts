@@ -1,6 +1,6 @@
 // Opt-in (IMF_FULL_SIZE_MODEL=<model folder>, e.g. a random B/2 from
-// `python -m imf.import_official --random B/2 --out /tmp/imf-b2-random`): the worker serves a
-// full-size two-stage model on this machine's provider and makes one 256×256 image, which must be
+// `npm run model:import -- --random B/2 --out /tmp/imf-b2-random`): the worker serves a
+// full-size latent model on this machine's provider and makes one 256×256 image, which must be
 // the Python reference's pixels; its time is printed. Minutes on a 2-core CPU, so npm test skips it.
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,7 @@ beforeAll(async () => {
   manifest = JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8')) as ModelManifest;
   reference = JSON.parse(readFileSync(join(folder, 'reference.json'), 'utf8'));
   const started = performance.now();
-  worker = await startTestWorker({ MODELS_DIR: modelsDir, INTRA_OP_THREADS: process.env.INTRA_OP_THREADS ?? '0', MAX_BATCH_SIZE: '1', DECODER_MAX_BATCH_SIZE: '1', REQUEST_TIMEOUT_MS: '600000' });
+  worker = await startTestWorker({ MODELS_DIR: modelsDir, INTRA_OP_THREADS: process.env.INTRA_OP_THREADS ?? '0', MAX_BATCH_SIZE: '1', REQUEST_TIMEOUT_MS: '600000' });
   await worker.worker.ready;
   console.log(`full size: ${manifest.id} ready (validated, loaded, warmed up) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }, 1_800_000);
@@ -46,5 +46,5 @@ it.skipIf(!folder)('serves one full-size image equal to the Python reference, an
   expect(maxDiff).toBeLessThanOrEqual(1);
   expect(differing).toBeLessThanOrEqual(offByOneAllowed(png.data.length));
   const ready = (await (await fetch(`${worker.url}/readyz`)).json()) as { models: { executionProvider: string }[] };
-  console.log(`full size: one ${manifest.image.width}×${manifest.image.height} image (generator + decoder + PNG + store) in ${seconds.toFixed(2)} s on ${ready.models[0]!.executionProvider}`);
+  console.log(`full size: one ${manifest.image.width}×${manifest.image.height} image (sampler and VAE decoder in one graph, PNG, store) in ${seconds.toFixed(2)} s on ${ready.models[0]!.executionProvider}`);
 }, 1_800_000);

@@ -33,7 +33,7 @@ describe('model folders at start-up', () => {
     try {
       await worker.worker.ready;
       const line = worker.logs.find((l) => l.level === 'error' && l.folder === broken);
-      expect(line?.msg).toMatch(/^model refused: sha256 of model\.onnx is [0-9a-f]{64}, the manifest says [0-9a-f]{64}$/);
+      expect(line?.msg).toMatch(/^model refused: sha256 of model\.onnx is [0-9a-f]{64} \(\d+ bytes\), the manifest says [0-9a-f]{64} \(\d+ bytes\)$/);
 
       const ready = await fetch(`${worker.url}/readyz`);
       expect(ready.status).toBe(200);

@@ -1,20 +1,16 @@
 // `npm start`: the whole stack on this machine with the shipped model(s), configured by the
 // environment (see the table printed by --help and README.md). A process that dies is restarted
 // (5 restarts within 60 s of one service end the stack); Ctrl-C stops every process it started.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readModelRepository } from '@imf/contract/models/node';
 import { startStack } from './start-stack.mjs';
 
-/** The model folders served (each with a model.json) and an image URL of each, for the printed lines. */
+/** The model folders served (read by the contract's model repository reader) and an image URL of each, for the printed lines. */
 function servedModels(modelsDir, origin) {
-  return readdirSync(modelsDir)
-    .sort()
-    .filter((name) => existsSync(join(modelsDir, name, 'model.json')))
-    .map((name) => {
-      const manifest = JSON.parse(readFileSync(join(modelsDir, name, 'model.json'), 'utf8'));
-      // The edge redirects the short URL to its canonical form.
-      return { id: manifest.id, example: `${origin}/v1/images/${manifest.id}/${Math.min(3, manifest.classes.length - 1)}.png` };
-    });
+  // The edge redirects the short URL to its canonical form.
+  return readModelRepository(modelsDir).models.map(({ manifest }) => ({
+    id: manifest.id,
+    example: `${origin}/v1/images/${manifest.id}/${Math.min(3, manifest.classes.length - 1)}.png`,
+  }));
 }
 
 const HELP = `npm start — storage, GPU worker(s) and the edge, with the models under models/

@@ -1,15 +1,17 @@
-"""Inference speed of a two-stage model folder (generator + decoder, as `imf.import_official`
-writes it): images/s per stage and end to end at several batch sizes, with onnxruntime (CPU, or
-CUDA with --provider cuda) or with the PyTorch modules (--torch, on CUDA or CPU). Prints a table.
+"""Inference speed of a latent model: images/s at several batch sizes of the served graph (a model
+folder as `npm run model:import` writes it) with onnxruntime (CPU, or CUDA with --provider cuda),
+or of the PyTorch module the graph is exported from (--torch, on CUDA or CPU), where the sampler
+and the VAE decoder are also timed apart: the measurement behind serving both in one graph with
+one batch size (models/README.md). Prints a table.
 
     python bench/inference_speed.py --model ../models/imf-b2-in256                 # ORT, CPU
     python bench/inference_speed.py --model DIR --provider cuda                       # ORT, CUDA
     python bench/inference_speed.py --torch --checkpoint iMF-B-2.pth --vae sd-vae-ft-mse --device cuda
     python bench/inference_speed.py --torch --random B/2 --device cuda --dtype bf16   # no files needed
 
-End to end is the generator then the decoder on the same batch, timed together; each stage is
-also timed alone. On a CPU the decoder takes seconds per image, so it runs only at the batches in
---decoder-batches (default: those up to 8 on CPU, all on CUDA); the table says where it did not."""
+End to end is the sampler then the decoder on the same batch, timed together; with --torch each
+is also timed alone. On a CPU the decoder takes seconds per image, so it runs only at the batches
+in --decoder-batches (default: those up to 8 on CPU, all on CUDA); the table says where it did not."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from imf.graph_export import cpu_name, session  # noqa: E402
+from imf.export.onnx_io import cpu_name, session  # noqa: E402
 
 CPU_DECODER_MAX_BATCH = 8
 
@@ -42,29 +44,29 @@ def requests(batch: int, latent: list[int], num_classes: int) -> dict:
 
 
 class OrtPipeline:
+    """The served graph: noise to pixels in one run; its stages cannot be timed apart."""
+    stages = False
+
     def __init__(self, folder: Path, provider: str, threads: int):
         self.man = json.loads((folder / "model.json").read_text())
-        stages = self.man["stages"]
-        self.gen = session(folder / stages["generator"]["graph"], threads, provider)
-        self.dec = session(folder / stages["decoder"]["graph"], threads, provider)
-        self.provider = self.gen.get_providers()[0]
+        self.graph = session(folder / self.man["graph"], threads, provider)
+        self.provider = self.graph.get_providers()[0]
 
-    def generate(self, feeds):
-        return self.gen.run(None, feeds)[0]
-
-    def decode(self, latent):
-        return self.dec.run(None, {"latent": latent})[0]
+    def pixels(self, feeds):
+        return self.graph.run(None, feeds)[0]
 
     def sync(self):
         pass
 
 
 class TorchPipeline:
+    stages = True
+
     def __init__(self, args):
-        from imf.latent_graphs import LatentDecoder, LatentGenerator
-        from imf.official_net import load_official
-        from imf.random_official import write_sources
-        from imf.vae import LATENT_MEAN, LATENT_STD, load_vae
+        from imf.export.graphs import LatentSampler
+        from imf.export.official_net import load_official
+        from imf.export.random_official import write_sources
+        from imf.export.vae import LATENT_MEAN, LATENT_STD, load_vae
 
         with tempfile.TemporaryDirectory() as tmp:
             if args.random:
@@ -75,12 +77,11 @@ class TorchPipeline:
             vae, _, _ = load_vae(vae_dir)
         self.device = torch.device(args.device)
         self.dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[args.dtype]
-        self.generator = LatentGenerator(net, args.nfe).eval().to(self.device)
-        self.decoder = LatentDecoder(vae, LATENT_MEAN, LATENT_STD).eval().to(self.device)
+        self.sampler = LatentSampler(net, vae, LATENT_MEAN, LATENT_STD, args.nfe).eval().to(self.device)
         cfg = net.cfg
         self.man = {"id": args.random and f"random {args.random}" or Path(args.checkpoint).name,
                     "version": "-", "nfe": args.nfe, "classes": [None] * cfg.num_classes,
-                    "noise": {"shape": [cfg.channels, cfg.latent_size, cfg.latent_size]}}
+                    "noise": {"shape": [cfg.channels, cfg.image_size, cfg.image_size]}}
         self.provider = f"torch {args.device} {args.dtype}"
 
     def _auto(self):
@@ -90,11 +91,15 @@ class TorchPipeline:
     def generate(self, feeds):
         t = {k: torch.from_numpy(v).to(self.device) for k, v in feeds.items()}
         with torch.inference_mode(), self._auto():
-            return self.generator(*t.values()).float()
+            return self.sampler.latent(*t.values()).float()
 
     def decode(self, latent):
+        from imf.export.graphs import to_pixels
         with torch.inference_mode(), self._auto():
-            return self.decoder(latent)
+            return to_pixels(self.sampler.decode(latent).float())
+
+    def pixels(self, feeds):
+        return self.decode(self.generate(feeds))
 
     def sync(self):
         if self.device.type == "cuda":
@@ -153,7 +158,7 @@ def main(argv=None) -> int:
         return out
 
     def pipeline(f):
-        out = pipe.decode(pipe.generate(f))
+        out = pipe.pixels(f)
         pipe.sync()
         return out
 
@@ -161,22 +166,27 @@ def main(argv=None) -> int:
     machine = torch.cuda.get_device_name() if not on_cpu else cpu_name()
     print(f"# {man['id']} (version {man['version']}, {man['nfe']}-NFE), {pipe.provider}, "
           f"{args.threads} threads, {machine}")
-    print(f"# generator median of {args.repeats}, decoder and end to end median of "
+    print(f"# sampler median of {args.repeats}, decoder and end to end median of "
           f"{pipeline_repeats}; images/s (seconds per batch)")
-    print("| batch | generator | decoder | end to end |")
+    print("| batch | sampler | decoder | end to end |")
     print("| ---: | ---: | ---: | ---: |")
     for b in batches:
         f = requests(b, latent, num_classes)
-        generate(f)  # warm-up at this batch size
-        g = timed(lambda: generate(f), args.repeats)
         cell = lambda s: f"{b / s:.2f} ({s:.3f} s)"  # noqa: E731
+        g = "one graph"
+        if pipe.stages:
+            generate(f)  # warm-up at this batch size
+            g = cell(timed(lambda: generate(f), args.repeats))
         if b in dec_batches:
-            lat = generate(f)
-            d = timed(lambda: (pipe.decode(lat), pipe.sync()), pipeline_repeats)
+            pipeline(f)
+            d = "one graph"
+            if pipe.stages:
+                lat = generate(f)
+                d = cell(timed(lambda: (pipe.decode(lat), pipe.sync()), pipeline_repeats))
             e = timed(lambda: pipeline(f), pipeline_repeats)
-            print(f"| {b} | {cell(g)} | {cell(d)} | {cell(e)} |", flush=True)
+            print(f"| {b} | {g} | {d} | {cell(e)} |", flush=True)
         else:
-            print(f"| {b} | {cell(g)} | not run | not run |", flush=True)
+            print(f"| {b} | {g} | not run | not run |", flush=True)
     return 0
 
 

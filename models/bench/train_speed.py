@@ -17,9 +17,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from imf.method import LOSSES  # noqa: E402
-from imf.network import ImfDiT  # noqa: E402
-from imf.presets import PRESETS  # noqa: E402
+from imf.core.method import LOSSES  # noqa: E402
+from imf.core.network import ImfDiT  # noqa: E402
+from imf.training.presets import PRESETS  # noqa: E402
 
 
 def cpu_name() -> str:

@@ -2,7 +2,7 @@
 # Trains the shipped models on one GPU machine in one pass, from the repository root:
 #   - unless AB=0, the endpoint A/B at equal steps (the mnist-cpu network, four variants);
 #   - imf-mnist (preset mnist-gpu) and imf-fashion (preset folder-gpu through --data, on the
-#     Fashion-MNIST folder that imf.fashion_folder writes), each for TRAIN_MINUTES of wall time.
+#     Fashion-MNIST folder that imf.data.fashion_folder writes), each for TRAIN_MINUTES of wall time.
 # The data travel as .cache/device/*.xz (models/gpu/pack_data.sh makes them); results go to
 # $OUT as one tar split into 15 MiB parts (EMA weights only, logs, configs).
 set -uo pipefail
@@ -25,7 +25,7 @@ cd models
 train() {  # name, args...: every run stops TRAIN_MINUTES after the script started
   local name="$1"; shift
   local left=$(python3 -c "print(max(0.5, $TRAIN_MINUTES - ($(date +%s) - $START) / 60))")
-  python3 -m imf.train "$@" ${EXTRA:-} --out "$RUNS/$name" --time-limit-minutes "$left" \
+  python3 -m imf.training.train "$@" ${EXTRA:-} --out "$RUNS/$name" --time-limit-minutes "$left" \
     > "$RUNS/$name.log" 2>&1 &
 }
 AB_ARGS=(--preset mnist-cpu --set steps=3200 --set device=cuda --set bf16=false --set threads=1
@@ -48,7 +48,7 @@ def write(c):
 with ProcessPoolExecutor(10) as pool:
     list(pool.map(write, range(10)))
 " || exit 1
-python3 -m imf.fashion_folder --out /tmp/fashion-mnist || exit 1
+python3 -m imf.data.fashion_folder --out /tmp/fashion-mnist || exit 1
 train imf-fashion --preset folder-gpu --data /tmp/fashion-mnist --resolution 28 --channels 1 \
   --set threads=2
 sleep 20; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
@@ -59,7 +59,7 @@ for log in "$RUNS"/*.log; do echo "== $log"; grep -v '^\[' "$log" | tail -3; tai
 python3 - "$RUNS" <<'PY'
 import sys
 from pathlib import Path
-from imf import checkpoint as ckpt
+from imf.training import checkpoint as ckpt
 runs = Path(sys.argv[1])
 for last in sorted(runs.glob("*/last.safetensors")):
     ckpt.ema_only(last, last.with_name("ema.safetensors"))

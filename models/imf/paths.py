@@ -1,13 +1,13 @@
-"""Where a command's paths point. npm scripts run from models/, so a relative path the user typed
-is resolved against the directory npm was started in (INIT_CWD), not against models/."""
+"""Where things are: the repository, training runs (runs/, outside git) and served model folders
+(models/), and where a command's paths point. npm scripts run from models/, so a relative path the
+user typed is resolved against the directory npm was started in (INIT_CWD), not against models/."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from .data import REPO_ROOT
-
+REPO_ROOT = Path(__file__).resolve().parents[2]
 RUNS = REPO_ROOT / "runs"
 MODELS_DIR = REPO_ROOT / "models"
 

@@ -8,8 +8,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from imf.config import ModelConfig  # noqa: E402
-from imf.network import ImfDiT  # noqa: E402
+from imf.core.config import ModelConfig  # noqa: E402
+from imf.core.network import ImfDiT  # noqa: E402
 
 TINY = ModelConfig(hidden_size=32, num_heads=2, shared_depth=1, head_depth=1, class_tokens=2,
                    omega_tokens=1, t_min_tokens=1, t_max_tokens=1, time_tokens=1)

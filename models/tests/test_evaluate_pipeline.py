@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from imf import classifier, evaluate, export, folder, train
-from imf.evaluate import choose_default
+from imf.data import folder
+from imf.evaluation import classifier, evaluate
+from imf.export import export
+from imf.training import train
+from imf.evaluation.evaluate import choose_default
 
 
 @pytest.fixture(scope="module")

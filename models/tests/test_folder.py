@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from imf import folder
-from imf.train import main
+from imf.data import folder
+from imf.training.train import main
 
 
 @pytest.fixture(autouse=True)
@@ -93,7 +93,7 @@ def test_a_missing_folder_is_a_clear_error(tmp_path, capsys):
 
 
 def test_an_rgb_folder_trains_and_its_checkpoint_knows_the_classes(tmp_path, capsys):
-    from imf import checkpoint as ckpt
+    from imf.training import checkpoint as ckpt
 
     root = write_images(tmp_path / "d", {"cat": 12, "dog": 12, "owl": 12}, size=(10, 10))
     code, err = run_cli(["--data", str(root), "--resolution", "8", "--channels", "3", "--preset",

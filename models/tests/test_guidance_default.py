@@ -1,7 +1,7 @@
 """The served default guidance is chosen by measurement: above the accuracy floor, the point
 closest to the real pixels, replaced by a lower feature FID only where no pixel measure is worse."""
 
-from imf.evaluate import choose_default
+from imf.evaluation.evaluate import choose_default
 
 REAL = {"zero_fraction": 0.80, "haze_fraction": 0.03, "pixel_diversity": 0.30}
 

@@ -5,9 +5,9 @@ import torch
 from torch.func import jvp
 
 from conftest import TINY, randomized
-from imf import method
-from imf.config import TrainConfig
-from imf.network import ImfDiT
+from imf.core import method
+from imf.core.config import TrainConfig
+from imf.core.network import ImfDiT
 
 
 def test_t_r_are_logit_normal_ordered_with_half_flow_matching():

@@ -1,8 +1,8 @@
 import torch
 
 from conftest import TINY, randomized
-from imf.config import ConfigError, ModelConfig
-from imf.network import ImfDiT
+from imf.core.config import ConfigError, ModelConfig
+from imf.core.network import ImfDiT
 
 import pytest
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from imf.noise import NAME, Xoshiro128ss, batch_noise, image_noise, normals
+from imf.core.noise import NAME, Xoshiro128ss, batch_noise, image_noise, normals
 
 VECTORS = json.loads((Path(__file__).resolve().parents[1] / "noise" / "test-vectors.json").read_text())
 

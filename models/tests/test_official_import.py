@@ -1,6 +1,6 @@
-"""`python -m imf.import_official` on tiny random-weight instances of the exact architecture: the
-folder it writes, ONNX against PyTorch for both graphs and the pipeline, the reference pixels, the
-manifest, and the VAE folder's strict loading."""
+"""`npm run model:import` on tiny random-weight instances of the exact architecture: the folder it
+writes, the merged graph (sampler, latent de-normalisation and VAE decoder) against PyTorch at 1
+and 2 NFE, the reference pixels, the manifest, and the VAE folder's strict loading."""
 
 import base64
 import hashlib
@@ -12,17 +12,17 @@ import onnx
 import pytest
 import torch
 
-from imf import import_official as imp
-from imf.graph_export import export_graph, session
-from imf.imagenet_names import imagenet_class_names
-from imf.imported_card import write_card
-from imf.latent_graphs import (DECODER_INPUTS, DECODER_OUTPUTS, LatentDecoder,
-                               LatentGenerator)
-from imf.noise import batch_noise
-from imf.official_net import CheckpointFormatError, load_official
-from imf.random_official import write_sources, write_vae
-from imf.staged_manifest import SCHEMA, check_files
-from imf.vae import LATENT_MEAN, LATENT_STD, TINY_VAE_CONFIG, load_vae
+from imf.export import import_official as imp
+from imf.export.checks import REFERENCE_REQUESTS
+from imf.export.graphs import LatentSampler
+from imf.export.manifest import SCHEMA, check_files
+from imf.export.model_card import write_card
+from imf.export.onnx_io import export_graph, session
+from imf.export.imagenet_names import imagenet_class_names
+from imf.core.noise import batch_noise
+from imf.export.official_net import CheckpointFormatError, load_official
+from imf.export.random_official import write_sources, write_vae
+from imf.export.vae import LATENT_MEAN, LATENT_STD, TINY_VAE_CONFIG, load_vae
 
 TOLERANCE = 1e-4
 # The manifest's one schema, written from its TypeScript definition (contract/src/manifest.ts).
@@ -74,61 +74,58 @@ def as_numpy(f):
 
 # -- the folder and its manifest ------------------------------------------------------------------
 
-def test_folder_holds_both_graphs_each_with_one_data_file_and_the_documents(imported):
+def test_folder_holds_one_graph_with_one_data_file_and_the_documents(imported):
     names = sorted(p.name for p in imported["folder"].iterdir())
-    assert names == ["MODEL_CARD.md", "decoder.onnx", "decoder.onnx.data", "generator.onnx",
-                     "generator.onnx.data", "model.json", "reference.json", "samples.png"]
-    for graph in ("generator.onnx", "decoder.onnx"):
-        model = onnx.load(str(imported["folder"] / graph), load_external_data=False)
-        locations = {e.value for t in model.graph.initializer for e in t.external_data
-                     if e.key == "location"}
-        assert locations == {graph + ".data"}
-        onnx.checker.check_model(str(imported["folder"] / graph))
-        large = [n.attribute[0].t.raw_data for n in model.graph.node if n.op_type == "Constant"
-                 and n.attribute[0].name == "value" and len(n.attribute[0].t.raw_data) >= 1024]
-        assert len(large) == len(set(large))  # one copy of each rotary table, not one per use
+    assert names == ["MODEL_CARD.md", "model.json", "model.onnx", "model.onnx.data",
+                     "reference.json", "samples.png"]
+    model = onnx.load(str(imported["folder"] / "model.onnx"), load_external_data=False)
+    locations = {e.value for t in model.graph.initializer for e in t.external_data
+                 if e.key == "location"}
+    assert locations == {"model.onnx.data"}
+    onnx.checker.check_model(str(imported["folder"] / "model.onnx"))
+    large = [n.attribute[0].t.raw_data for n in model.graph.node if n.op_type == "Constant"
+             and n.attribute[0].name == "value" and len(n.attribute[0].t.raw_data) >= 1024]
+    assert len(large) == len(set(large))  # one copy of each rotary table, not one per use
 
 
 def test_manifest_version_is_the_content_hash_and_every_file_has_its_sha256(imported):
     man, folder = imported["manifest"], imported["folder"]
-    assert man["schema"] == SCHEMA and man["id"] == folder.name
+    assert man["schema"] == SCHEMA == "imf-model/3" and man["id"] == folder.name
     assert check_files(folder, man) == []
-    files = [f["name"] for s in man["stages"].values() for f in s["files"]]
-    assert files == ["generator.onnx", "generator.onnx.data", "decoder.onnx", "decoder.onnx.data"]
+    files = [f["name"] for f in man["files"]]
+    assert files == ["model.onnx", "model.onnx.data"] and man["graph"] == "model.onnx"
     whole = hashlib.sha256(b"".join((folder / f).read_bytes() for f in files)).hexdigest()
     assert man["content_sha256"] == whole and man["version"] == whole[:16]
-    for s in man["stages"].values():
-        assert s["graph"] == s["files"][0]["name"]
-        assert s["seconds_per_image"]["seconds"] > 0
+    assert man["seconds_per_image"]["seconds"] > 0
 
 
 def test_a_changed_weight_file_fails_the_file_check(imported, tmp_path):
     import shutil
     copy = tmp_path / "copy"
     shutil.copytree(imported["folder"], copy)
-    with open(copy / "decoder.onnx.data", "r+b") as f:
+    with open(copy / "model.onnx.data", "r+b") as f:
         f.seek(100)
         f.write(b"\x00\x01\x02\x03")
     problems = check_files(copy, imported["manifest"])
-    assert any(p.startswith("decoder.onnx.data: sha256") for p in problems)
+    assert any(p.startswith("model.onnx.data: sha256") for p in problems)
     assert any("is not the content hash" in p for p in problems)
 
 
-def test_manifest_describes_an_rgb_two_stage_model_with_imagenet_classes(imported):
+def test_manifest_describes_an_rgb_latent_model_with_imagenet_classes(imported):
     man = imported["manifest"]
-    assert man["nfe"] == imported["nfe"] and man["stages"]["generator"]["nfe"] == imported["nfe"]
+    assert man["nfe"] == imported["nfe"]
     assert man["image"] == {"channels": 3, "height": 64, "width": 64, "color": "rgb"}
     assert man["noise"]["shape"] == [4, 8, 8] and man["noise"]["generator"] == "xoshiro128ss-boxmuller/1"
     assert man["classes"] == imagenet_class_names() and man["null_class"] == 1000
     assert man["classes"][207] == "Golden Retriever"
     assert man["guidance"] == {"min": 1.0, "max": 12.0, "default": 8.0}
     assert man["interval"]["default"] == [0.4, 0.65]
-    gen, dec = man["stages"]["generator"], man["stages"]["decoder"]
-    assert [i["name"] for i in gen["inputs"]] == ["noise", "class", "guidance", "t_min", "t_max"]
-    assert gen["outputs"][0]["name"] == "latent" and gen["outputs"][0]["shape"] == ["batch", 4, 8, 8]
-    assert dec["outputs"][0] == {**dec["outputs"][0], "name": "image", "dtype": "uint8",
+    assert [i["name"] for i in man["inputs"]] == ["noise", "class", "guidance", "t_min", "t_max"]
+    assert man["inputs"][0]["shape"] == ["batch", 4, 8, 8]
+    assert man["outputs"][0] == {**man["outputs"][0], "name": "image", "dtype": "uint8",
                                  "shape": ["batch", 64, 64, 3], "layout": "NHWC"}
-    assert dec["latent_denormalization"] == {"mean": list(LATENT_MEAN), "std": list(LATENT_STD)}
+    assert man["parity"]["latent_denormalization"] == {"mean": list(LATENT_MEAN),
+                                                        "std": list(LATENT_STD)}
     assert man["source"]["kind"] == "a checkpoint in the official iMF format (Lyy-iiis/imeanflow)"
     assert "published" not in man  # no published figure for a size that was never released
 
@@ -138,9 +135,9 @@ def test_manifest_is_valid_against_the_contract_schema(imported):
 
 
 @pytest.mark.parametrize("change", [
-    lambda m: m["stages"]["decoder"]["files"][1].pop("sha256"),
-    lambda m: m["stages"]["generator"]["inputs"].reverse(),
-    lambda m: m["stages"]["decoder"]["outputs"][0].update(dtype="float32"),
+    lambda m: m["files"][1].pop("sha256"),
+    lambda m: m["inputs"].reverse(),
+    lambda m: m["outputs"][0].update(dtype="float32"),
     lambda m: m.update(colour="red"),
 ], ids=["file-without-sha256", "inputs-out-of-order", "float-pixels", "unknown-field"])
 def test_the_contract_schema_refuses_an_imported_manifest_off_the_contract(imported, change):
@@ -157,50 +154,58 @@ def test_imagenet_class_names_are_unique_even_as_slugs():
     assert names[388] == "giant panda" and (names[657], names[744]) == ("missile", "projectile")
 
 
-def test_graphs_have_the_contract_inputs_and_a_dynamic_batch(imported):
-    gen = session(imported["folder"] / "generator.onnx", 1)
-    assert {i.name: (i.type, i.shape) for i in gen.get_inputs()} == {
+def test_graph_has_the_contract_inputs_and_a_dynamic_batch(imported):
+    graph = session(imported["folder"] / "model.onnx", 1)
+    assert {i.name: (i.type, i.shape) for i in graph.get_inputs()} == {
         "noise": ("tensor(float)", ["batch", 4, 8, 8]), "class": ("tensor(int64)", ["batch"]),
         "guidance": ("tensor(float)", ["batch"]), "t_min": ("tensor(float)", ["batch"]),
         "t_max": ("tensor(float)", ["batch"])}
-    assert [(o.name, o.shape) for o in gen.get_outputs()] == [("latent", ["batch", 4, 8, 8])]
-    dec = session(imported["folder"] / "decoder.onnx", 1)
-    assert [(i.name, i.shape) for i in dec.get_inputs()] == [("latent", ["batch", 4, 8, 8])]
-    assert [(o.name, o.type, o.shape) for o in dec.get_outputs()] == [
+    assert [(o.name, o.type, o.shape) for o in graph.get_outputs()] == [
         ("image", "tensor(uint8)", ["batch", 64, 64, 3])]
 
 
 # -- ONNX against PyTorch -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("batch", [1, 5])
-def test_generator_onnx_matches_pytorch(imported, batch):
-    f = feeds(batch, seed=batch)
-    got = session(imported["folder"] / "generator.onnx", 1).run(None, as_numpy(f))[0]
-    with torch.no_grad():
-        expected = LatentGenerator(imported["net"], imported["nfe"])(*f.values()).numpy()
-    assert np.abs(got - expected).max() <= TOLERANCE
-    assert np.abs(expected).mean() > 0.1
+def sampler_of(imported):
+    return LatentSampler(imported["net"], imported["vae"], LATENT_MEAN, LATENT_STD,
+                         imported["nfe"]).eval()
 
 
-def test_decoder_arithmetic_matches_pytorch_before_rounding(imported, tmp_path):
-    decoder = LatentDecoder(imported["vae"], LATENT_MEAN, LATENT_STD, pixels=False).eval()
-    export_graph(decoder, (torch.randn(2, 4, 8, 8),), tmp_path, "float.onnx", DECODER_INPUTS,
-                 DECODER_OUTPUTS)
-    latent = 1.5 * torch.randn(3, 4, 8, 8, generator=torch.Generator().manual_seed(0))
-    got = session(tmp_path / "float.onnx", 1).run(None, {"latent": latent.numpy()})[0]
+class DecodedFloats(torch.nn.Module):
+    """The merged graph's arithmetic before rounding: sampler and decoder, float image out."""
+
+    def __init__(self, sampler):
+        super().__init__()
+        self.sampler = sampler
+
+    def forward(self, *inputs):
+        return self.sampler.decode(self.sampler.latent(*inputs))
+
+
+def test_graph_arithmetic_matches_pytorch_before_rounding(imported, tmp_path):
+    floats = DecodedFloats(sampler_of(imported))
+    export_graph(floats, tuple(feeds(2, seed=0).values()), tmp_path, "float.onnx",
+                 ["noise", "class", "guidance", "t_min", "t_max"], ["image"])
+    f = feeds(3, seed=3)
+    got = session(tmp_path / "float.onnx", 1).run(None, as_numpy(f))[0]
     with torch.no_grad():
-        expected = decoder(latent).numpy()
+        expected = floats(*f.values()).numpy()
     assert got.shape == (3, 3, 64, 64) and np.abs(got - expected).max() <= TOLERANCE
 
 
-def test_decoder_pixels_match_pytorch_and_the_official_rounding(imported):
-    latent = 1.5 * torch.randn(3, 4, 8, 8, generator=torch.Generator().manual_seed(1))
-    got = session(imported["folder"] / "decoder.onnx", 1).run(None, {"latent": latent.numpy()})[0]
-    vae = imported["vae"]
+def test_pixels_follow_the_official_sampler_and_rounding(imported):
+    """The sampler is method.py's (z <- z - h u over t from 1 to 0), decoded as the official
+    evaluate.py does: VAE.decode(latent * std + mean), (x + 1) / 2, round(clip(* 255)), HWC."""
+    f = feeds(3, seed=1)
+    got = session(imported["folder"] / "model.onnx", 1).run(None, as_numpy(f))[0]
+    net, nfe = imported["net"], imported["nfe"]
     with torch.no_grad():
-        x = vae.decode(latent * torch.tensor(LATENT_STD).view(1, 4, 1, 1)
-                       + torch.tensor(LATENT_MEAN).view(1, 4, 1, 1)).sample
-    # the official evaluate.py: (x + 1) / 2, then round(clip(* 255, 0, 255)), channels last
+        z = f["noise"]
+        for _ in range(nfe):
+            z = z - (1 / nfe) * net.u(z, torch.full((3,), 1 / nfe), f["guidance"], f["t_min"],
+                                      f["t_max"], f["class"])
+        x = imported["vae"].decode(z * torch.tensor(LATENT_STD).view(1, 4, 1, 1)
+                                   + torch.tensor(LATENT_MEAN).view(1, 4, 1, 1)).sample
     official = np.round(np.clip((x.numpy().transpose(0, 2, 3, 1) + 1) / 2 * 255, 0, 255))
     diff = np.abs(got.astype(np.int16) - official.astype(np.int16))
     assert got.dtype == np.uint8 and got.shape == (3, 64, 64, 3)
@@ -208,32 +213,30 @@ def test_decoder_pixels_match_pytorch_and_the_official_rounding(imported):
     assert 20 < got.std() and (got == 0).mean() < 0.2 and (got == 255).mean() < 0.2
 
 
-def test_whole_pipeline_onnx_matches_pytorch_in_a_batch(imported):
-    f = feeds(4, seed=11)
-    lat = session(imported["folder"] / "generator.onnx", 1).run(None, as_numpy(f))[0]
-    got = session(imported["folder"] / "decoder.onnx", 1).run(None, {"latent": lat})[0]
+@pytest.mark.parametrize("batch", [1, 5])
+def test_served_pixels_equal_pytorchs_within_one_level(imported, batch):
+    f = feeds(batch, seed=11 + batch)
+    got = session(imported["folder"] / "model.onnx", 1).run(None, as_numpy(f))[0]
     with torch.no_grad():
-        expected = LatentDecoder(imported["vae"], LATENT_MEAN, LATENT_STD)(
-            LatentGenerator(imported["net"], imported["nfe"])(*f.values())).numpy()
+        expected = sampler_of(imported)(*f.values()).numpy()
     diff = np.abs(got.astype(np.int16) - expected.astype(np.int16))
     assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
 
 
 # -- the reference ------------------------------------------------------------------------------
 
-def test_reference_pixels_are_what_the_served_graphs_produce_for_each_seed(imported):
+def test_reference_pixels_are_what_the_served_graph_produces_for_each_seed(imported):
     folder, man = imported["folder"], imported["manifest"]
     ref = json.loads((folder / "reference.json").read_text())
     assert ref["model_version"] == man["version"] and ref["pixels"]["layout"] == "HWC"
-    assert len(ref["requests"]) == len(imp.REFERENCE_REQUESTS)
-    gen, dec = session(folder / "generator.onnx", 1), session(folder / "decoder.onnx", 1)
+    assert len(ref["requests"]) == len(REFERENCE_REQUESTS)
+    graph = session(folder / "model.onnx", 1)
     for req in ref["requests"]:
-        lat = gen.run(None, {"noise": batch_noise([req["seed"]], (4, 8, 8)).numpy(),
-                             "class": np.array([req["class"]], np.int64),
-                             "guidance": np.array([req["guidance"]], np.float32),
-                             "t_min": np.array([req["t_min"]], np.float32),
-                             "t_max": np.array([req["t_max"]], np.float32)})[0]
-        pixels = dec.run(None, {"latent": lat})[0].ravel()
+        pixels = graph.run(None, {"noise": batch_noise([req["seed"]], (4, 8, 8)).numpy(),
+                                  "class": np.array([req["class"]], np.int64),
+                                  "guidance": np.array([req["guidance"]], np.float32),
+                                  "t_min": np.array([req["t_min"]], np.float32),
+                                  "t_max": np.array([req["t_max"]], np.float32)})[0].ravel()
         raw = base64.b64decode(req["pixels_base64"])
         assert hashlib.sha256(raw).hexdigest() == req["pixels_sha256"] and len(raw) == 64 * 64 * 3
         diff = np.abs(pixels.astype(np.int16) - np.frombuffer(raw, np.uint8).astype(np.int16))
@@ -304,12 +307,10 @@ def test_model_id_must_be_url_safe(tmp_path, capsys):
 
 
 def test_relative_paths_under_npm_are_taken_from_where_npm_started(monkeypatch, tmp_path):
+    from imf.paths import user_path
     monkeypatch.setenv("INIT_CWD", str(tmp_path))
-    monkeypatch.setenv("npm_lifecycle_event", "model:import")
-    assert imp.caller_path("ck/iMF-B-2.pth") == tmp_path / "ck/iMF-B-2.pth"
-    assert imp.caller_path("/abs/x.pth").as_posix() == "/abs/x.pth"
-    monkeypatch.setenv("npm_lifecycle_event", "test")  # another npm script: the process's cwd
-    assert imp.caller_path("x.pth") == imp.Path.cwd() / "x.pth"
+    assert user_path("ck/iMF-B-2.pth") == tmp_path / "ck/iMF-B-2.pth"
+    assert user_path("/abs/x.pth").as_posix() == "/abs/x.pth"
 
 
 def test_a_grayscale_vae_gives_a_one_channel_image(sources, tmp_path):
@@ -320,7 +321,7 @@ def test_a_grayscale_vae_gives_a_one_channel_image(sources, tmp_path):
                       "--out", out, "--latent-size", latent_size) == 0
     man = json.loads((out / "model.json").read_text())
     assert man["image"]["color"] == "grayscale" and man["image"]["channels"] == 1
-    assert man["stages"]["decoder"]["outputs"][0]["shape"] == ["batch", 64, 64, 1]
+    assert man["outputs"][0]["shape"] == ["batch", 64, 64, 1]
 
 
 def test_vae_with_legacy_attention_names_in_a_bin_file_loads(tmp_path):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from imf.pixel_measures import PixelReference, distances
+from imf.evaluation.pixel_measures import PixelReference, distances
 
 
 def digits(n, rng, haze=0.0):

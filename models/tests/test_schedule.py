@@ -4,10 +4,10 @@ run's EMA weights: the two levers of the haze A/B."""
 import pytest
 import torch
 
-from imf import checkpoint as ckpt
-from imf.evaluate import debiased_ema
-from imf.presets import PRESETS
-from imf.train import apply_overrides, learning_rate, main, train
+from imf.training import checkpoint as ckpt
+from imf.evaluation.evaluate import debiased_ema
+from imf.training.presets import PRESETS
+from imf.training.train import apply_overrides, learning_rate, main, train
 
 
 def test_without_a_cooldown_the_rate_stays_constant_after_warm_up():

@@ -9,7 +9,8 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from imf.noise import NAME, batch_noise
+from imf.export.manifest import check_files
+from imf.core.noise import NAME, batch_noise
 
 MODELS = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(p.parent for p in MODELS.glob("*/model.json"))
@@ -33,8 +34,10 @@ def test_folder_has_every_artifact_and_stays_small(folder):
 
 def test_version_is_the_hash_of_the_onnx_file(folder):
     man = json.loads((folder / "model.json").read_text())
-    digest = hashlib.sha256((folder / man["file"]).read_bytes()).hexdigest()
-    assert man["sha256"] == digest and man["version"] == digest[:16]
+    assert [f["name"] for f in man["files"]] == [man["graph"]] == ["model.onnx"]
+    digest = hashlib.sha256((folder / man["graph"]).read_bytes()).hexdigest()
+    assert man["content_sha256"] == digest and man["version"] == digest[:16]
+    assert check_files(folder, man) == []
     assert man["id"] == folder.name
     assert json.loads((folder / "reference.json").read_text())["model_version"] == man["version"]
 
@@ -85,7 +88,7 @@ def test_card_shows_the_trade_off_and_the_a_b_table(folder):
 def test_reference_pixels_reproduce_with_onnxruntime(folder):
     man = json.loads((folder / "model.json").read_text())
     shape = tuple(man["noise"]["shape"])
-    session = ort.InferenceSession(str(folder / man["file"]), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(folder / man["graph"]), providers=["CPUExecutionProvider"])
     ref = json.loads((folder / "reference.json").read_text())
     off_by_one = 0
     for req in ref["requests"]:
@@ -95,10 +98,30 @@ def test_reference_pixels_reproduce_with_onnxruntime(folder):
             "guidance": np.array([req["guidance"]], dtype=np.float32),
             "t_min": np.array([req["t_min"]], dtype=np.float32),
             "t_max": np.array([req["t_max"]], dtype=np.float32)})[0]
-        pixels = np.round((np.clip(out, -1, 1) + 1) * 127.5).astype(np.int16).ravel()
+        pixels = out.astype(np.int16).ravel()  # the graph gives the 8-bit pixels, HWC
         raw = base64.b64decode(req["pixels_base64"])
         assert hashlib.sha256(raw).hexdigest() == req["pixels_sha256"]
         diff = np.abs(pixels - np.frombuffer(raw, dtype=np.uint8).astype(np.int16))
         assert diff.max() <= 1
         off_by_one += int((diff == 1).sum())
     assert off_by_one <= 8  # rounding ties only; a real mismatch moves many pixels
+
+
+def test_card_names_the_commands_that_rebuild_every_checkpoint_it_compares(folder):
+    """Training state is not in git: a card that compares against a checkpoint says how to make it."""
+    card = (folder / "MODEL_CARD.md").read_text()
+    ev = json.loads((folder / "model.json").read_text())["evaluation"]
+    assert "Checkpoints live under `runs/` (not in git)" in card
+    assert "models/checkpoints" not in card
+    if ev.get("mf_baseline"):
+        assert "`npm run model:train-baseline` (`runs/mf-mnist/last.safetensors`)" in card
+    if ev.get("ab"):
+        assert "`runs/imf-mnist/step-009200.safetensors`" in card
+        assert (MODELS / "imf-mnist" / "ab-continuation.json").is_file()
+
+
+def test_no_training_state_is_tracked_in_git():
+    import subprocess
+    tracked = subprocess.run(["git", "ls-files", "--", "checkpoints", "*.safetensors", "*.pt",
+                              "*.pth"], cwd=MODELS, capture_output=True, text=True, check=True)
+    assert tracked.stdout.split() == []

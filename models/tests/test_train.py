@@ -3,9 +3,9 @@ import json
 import pytest
 import torch
 
-from imf import checkpoint as ckpt
-from imf.presets import PRESETS
-from imf.train import apply_overrides, main, train
+from imf.training import checkpoint as ckpt
+from imf.training.presets import PRESETS
+from imf.training.train import apply_overrides, main, train
 
 
 def losses(run):
@@ -48,6 +48,7 @@ def run_cli(args, capsys):
     (["--set", "steps=many"], "expected a int"),
     (["--preset", "nope"], "unknown preset"),
     (["--set", "dataset=cifar"], "dataset must be"),
+    (["--set", "model.aux_head=false"], "model.aux_head must be on to train"),
 ])
 def test_bad_config_stops_with_a_clear_message(tmp_path, capsys, args, message):
     code, err = run_cli(["--preset", "smoke", *args, "--out", str(tmp_path)] if "--preset" not in args
@@ -75,7 +76,7 @@ def test_a_corrupt_checkpoint_is_refused(tmp_path, capsys):
 
 
 def test_bias_corrected_ema_removes_the_initial_weights(tmp_path):
-    from imf.evaluate import debiased_ema
+    from imf.evaluation.evaluate import debiased_ema
 
     # after one step, ema = d theta_0 + (1 - d) theta_1, so the corrected EMA is theta_1 exactly;
     # this also proves theta_0 is rebuilt from the seed exactly as training built it
@@ -100,7 +101,7 @@ def test_data_parallel_run_with_torchrun_on_two_cpu_processes(tmp_path):
     models = Path(__file__).resolve().parents[1]
     torchrun = Path(sys.executable).with_name("torchrun")
     result = subprocess.run(
-        [str(torchrun), "--nproc_per_node=2", f"--master_port={port}", "-m", "imf.train",
+        [str(torchrun), "--nproc_per_node=2", f"--master_port={port}", "-m", "imf.training.train",
          "--preset", "smoke", "--set", "steps=4", "--set", "checkpoint_every=2",
          "--out", str(tmp_path)],
         cwd=models, env={**os.environ, "PYTHONPATH": str(models)}, capture_output=True,

@@ -137,7 +137,7 @@ try {
   console.log(`machine: ${describeMachine()}`);
   console.log(`stack: SeaweedFS, 1 worker (${THREADS} intra-op thread), Node edge; model ${manifest.id} ${manifest.version}; ${SECONDS} s per phase, concurrency ${CONCURRENCY}`);
 
-  const [raw] = await measureRawInference(join(import.meta.dirname, '..', '..', 'models', manifest.id, manifest.file), manifest, { batches: [BATCH], seconds: Math.max(3, SECONDS / 2), intraOpThreads: THREADS });
+  const [raw] = await measureRawInference(join(import.meta.dirname, '..', '..', 'models', manifest.id, manifest.graph), manifest, { batches: [BATCH], seconds: Math.max(3, SECONDS / 2), intraOpThreads: THREADS });
 
   // Warm-up: the worker's JIT, the edge's connections, SeaweedFS's first volume.
   let next = (await cannon(stack.url, stack.apiKey, pathOf, Math.max(2, Math.round(SECONDS / 5)), CONCURRENCY)).next;

@@ -1,10 +1,11 @@
 // The shipped models' reference images (models/<id>/reference.json: requests and the 8-bit pixels
 // the PyTorch sampler made for them) and the one rule for "the same image", used by the worker's
 // tests and the end-to-end tests alike.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModelManifest } from '@imf/contract';
+import { readModelFolder, readModelRepository, type ModelFolder } from '@imf/contract/models/node';
 
 const modelsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');
 
@@ -22,20 +23,25 @@ export interface ShippedModel {
   reference?: { model_version: string; requests: ReferenceRequest[] };
 }
 
-/** One shipped model folder: its manifest and, if it has one, its reference.json. */
-export function shippedModel(id = 'imf-mnist'): ShippedModel {
-  const dir = join(modelsDir, id);
-  const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ModelManifest;
+/** A model folder read by the contract's reader, with its reference.json if it has one. */
+function withReference({ dir, manifest }: ModelFolder): ShippedModel {
   const referencePath = join(dir, 'reference.json');
   const reference = existsSync(referencePath) ? JSON.parse(readFileSync(referencePath, 'utf8')) : undefined;
   return { manifest, reference };
 }
 
+/** One shipped model folder: its manifest and, if it has one, its reference.json. */
+export function shippedModel(id = 'imf-mnist'): ShippedModel {
+  const folder = readModelFolder(join(modelsDir, id));
+  if (!('manifest' in folder)) throw new Error(`models/${id}: ${folder.reason}`);
+  return withReference(folder);
+}
+
 /** Every shipped model that has reference images. */
 export function shippedModelsWithReferences(): Required<ShippedModel>[] {
-  return readdirSync(modelsDir)
-    .filter((name) => existsSync(join(modelsDir, name, 'model.json')) && existsSync(join(modelsDir, name, 'reference.json')))
-    .map((name) => shippedModel(name) as Required<ShippedModel>);
+  return readModelRepository(modelsDir)
+    .models.map(withReference)
+    .filter((m): m is Required<ShippedModel> => m.reference !== undefined);
 }
 
 /**

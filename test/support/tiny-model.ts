@@ -1,6 +1,6 @@
-// A tiny two-stage model for tests: random weights of the official iMF architecture and a tiny VAE
+// A tiny latent model for tests: random weights of the official iMF architecture and a tiny VAE
 // decoder (64×64 RGB, 1000 ImageNet classes, ~4 MB), built by the importer into a folder of the
-// test's own (`python -m imf.import_official --tiny`, a few seconds). Never a model to serve.
+// test's own (`npm run model:import -- --tiny`, a few seconds). Never a model to serve.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,7 +20,7 @@ export interface TinyModel {
 export function buildTinyModel(modelsDir: string, id = 'imf-tiny-rgb'): TinyModel {
   const dir = join(modelsDir, id);
   const python = join(repoRoot, '.venv', 'bin', 'python');
-  const result = spawnSync(python, ['-m', 'imf.import_official', '--tiny', '--out', dir, '--threads', '1', '--quiet', '--grid-classes', '207', '--grid-seeds', '0'], {
+  const result = spawnSync(python, ['-m', 'imf.export.import_official', '--tiny', '--out', dir, '--threads', '1', '--quiet', '--grid-classes', '207', '--grid-seeds', '0'], {
     cwd: join(repoRoot, 'models'),
     env: { ...process.env, PYTHONPATH: '.' },
     encoding: 'utf8',

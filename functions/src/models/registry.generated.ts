@@ -5,7 +5,7 @@ import type { ModelSummary } from '@imf/contract';
 export const manifests: readonly ModelSummary[] = [
   {
     "id": "imf-fashion",
-    "version": "477fd56e9532531a",
+    "version": "470964c3928f4a71",
     "nfe": 1,
     "image": {
       "channels": 1,
@@ -39,7 +39,7 @@ export const manifests: readonly ModelSummary[] = [
   },
   {
     "id": "imf-mnist",
-    "version": "babd1d0129492a14",
+    "version": "f56305c8cad649c1",
     "nfe": 1,
     "image": {
       "channels": 1,

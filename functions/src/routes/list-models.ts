@@ -30,7 +30,7 @@ const modelSchema = z
     nfe: z.number().int(),
     sizes: z.array(z.number().int()).describe('Allowed output sizes'),
     formats: z.array(z.enum(IMAGE_FORMATS)),
-    seconds_per_image: z.number().optional().describe("Seconds per image at batch 1 where the model was imported (every stage); the deadline grows with it"),
+    seconds_per_image: z.number().optional().describe("Seconds per image at batch 1 where the model was imported (noise to pixels); the deadline grows with it"),
   })
   .openapi('Model');
 

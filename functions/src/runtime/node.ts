@@ -4,9 +4,8 @@
 // (read at start) instead of the ones bundled at build time.
 // Started by node-main.ts (`npm run start:edge`); tests and the benchmark start it in-process.
 import type { IncomingMessage } from 'node:http';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { modelManifestSchema, s3LocationFromEnv, summarize, type ImageReader, type ModelRegistry } from '@imf/contract';
+import { s3LocationFromEnv, summarize, type ImageReader, type ModelRegistry } from '@imf/contract';
+import { readModelRepository } from '@imf/contract/models/node';
 import { filesystemStore, nodeS3Store } from '@imf/contract/storage/node';
 import { serve, type ServerType } from '@hono/node-server';
 import { createEdgeApp, type EdgeDeps } from '../app.js';
@@ -20,21 +19,16 @@ import { answerClientErrors } from './node-client-errors.js';
 import { nodeWorkerFetch } from './node-worker-fetch.js';
 
 /**
- * The models of MODELS_DIR's folders (each folder with a model.json), or the bundled ones without
- * it. A manifest that does not parse is left out with a line on stderr, as the worker refuses it.
+ * The models of MODELS_DIR's folders (read by the contract's model repository reader), or the
+ * bundled ones without it. A folder the reader refuses is left out with a line on stderr, as the
+ * worker refuses it.
  */
 export function registryFromEnv(env: EnvRecord): ModelRegistry {
   const dir = typeof env.MODELS_DIR === 'string' && env.MODELS_DIR !== '' ? env.MODELS_DIR : undefined;
   if (!dir) return bundledRegistry;
-  const summaries = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    const file = join(dir, entry.name, 'model.json');
-    if (!(entry.isDirectory() || entry.isSymbolicLink()) || !existsSync(file)) continue;
-    const parsed = modelManifestSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (parsed.success) summaries.push(summarize(parsed.data));
-    else console.error(JSON.stringify({ event: 'model-refused', file, reason: parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') }));
-  }
-  return buildRegistry(summaries);
+  const { models, refused } = readModelRepository(dir);
+  for (const { dir: folder, reason } of refused) console.error(JSON.stringify({ event: 'model-refused', folder, reason }));
+  return buildRegistry(models.map(({ manifest }) => summarize(manifest)));
 }
 
 /**

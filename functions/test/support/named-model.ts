@@ -1,17 +1,16 @@
-// A model with many named classes for the edge's tests: the contract's staged example with 150
+// A model with many named classes for the edge's tests: the contract's latent example with 150
 // classes, a few of them ImageNet names, and a measured time per image of one second.
 import { modelManifestSchema, summarize, type ModelRegistry, type ModelSummary } from '@imf/contract';
-import { stagedManifestExample } from '../../../contract/src/testing/staged-manifest.js';
+import { latentManifestExample } from '../../../contract/src/testing/latent-manifest.js';
 
 const NAMED = ['tench', 'goldfish', 'Golden Retriever', 'Labrador Retriever', 'giant panda', 'red panda', "jack-o'-lantern", 'volcano'];
 
 export function namedModel(): ModelSummary {
-  const manifest = stagedManifestExample();
+  const manifest = latentManifestExample();
   manifest.id = 'imf-named';
   manifest.classes = [...NAMED, ...Array.from({ length: 150 - NAMED.length }, (_, i) => `class number ${i + NAMED.length}`)];
   manifest.null_class = manifest.classes.length;
-  manifest.stages.generator.seconds_per_image.seconds = 0.25;
-  manifest.stages.decoder.seconds_per_image.seconds = 0.75;
+  manifest.seconds_per_image.seconds = 1;
   return summarize(modelManifestSchema.parse(manifest));
 }
 

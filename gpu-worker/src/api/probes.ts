@@ -12,8 +12,7 @@ function describeModel(m: ServedModel) {
     version: m.manifest.version,
     executionProvider: m.executionProvider,
     alive: m.alive(),
-    stages: m.decoder ? ['generator', 'decoder'] : ['generator'],
-    queueDepth: m.batcher.depth + (m.decoder?.depth ?? 0),
+    queueDepth: m.batcher.depth,
   };
 }
 

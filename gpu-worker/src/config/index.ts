@@ -11,12 +11,6 @@ export interface WorkerConfig {
   host: string;
   modelsDir: string;
   maxBatchSize: number;
-  /**
-   * Latents per decoder forward pass (latent models); unset: 8 on CUDA, 1 on a CPU, where batching
-   * the VAE gains nothing (0.29 against 0.32 images/s at batch 8 and 1, models/README.md) and a
-   * batch of 8 takes half a minute.
-   */
-  decoderMaxBatchSize: number | undefined;
   maxBatchDelayMs: number;
   maxQueue: number;
   requestTimeoutMs: number;
@@ -118,7 +112,6 @@ export function readConfig(env: Env = process.env): WorkerConfig {
     host: text('HOST') ?? '0.0.0.0',
     modelsDir: resolve(text('MODELS_DIR') ?? 'models'),
     maxBatchSize: number('MAX_BATCH_SIZE', 16, 1, 1024),
-    decoderMaxBatchSize: text('DECODER_MAX_BATCH_SIZE') === undefined ? undefined : number('DECODER_MAX_BATCH_SIZE', 1, 1, 1024),
     maxBatchDelayMs: number('MAX_BATCH_DELAY_MS', 2, 0, 10_000, false),
     maxQueue: number('MAX_QUEUE', 256, 1, 1_000_000),
     // Both plus each model's allowance (a few times its seconds per image, from its manifest), and

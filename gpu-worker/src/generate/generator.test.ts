@@ -18,9 +18,9 @@ async function work(seed: number): Promise<KeyedWork> {
   return { request, modelVersion: manifest.version, key, objectKey: objectKey(request, manifest.version, key) };
 }
 
-function generatorWith(run: (items: SampleRequest[]) => Promise<Float32Array[]>, get: ImageStore['get']) {
+function generatorWith(run: (items: SampleRequest[]) => Promise<Uint8Array[]>, get: ImageStore['get']) {
   const metrics = new WorkerMetrics({ processMetrics: false });
-  const batcher = new Batcher<SampleRequest, Float32Array>(run, { maxBatchSize: 4, maxDelayMs: 1, maxQueue: 8 });
+  const batcher = new Batcher<SampleRequest, Uint8Array>(run, { maxBatchSize: 4, maxDelayMs: 1, maxQueue: 8 });
   const served = { manifest, executionProvider: 'cpu' as const, batcher, alive: () => true };
   const store: ImageStore = { kind: 'test', get, putIfAbsent: async () => 'created', replace: async () => {}, ready: async () => true };
   return { generator: new ImageGenerator([served], store, metrics, { requestTimeoutMs: 5000 }), served, metrics };
@@ -42,7 +42,7 @@ describe('image generator failures', () => {
   });
 
   it("counts an unexpected error as 'internal', not as an inference failure", async () => {
-    const { generator, served, metrics } = generatorWith(async (items) => items.map(() => new Float32Array(28 * 28)), async () => {
+    const { generator, served, metrics } = generatorWith(async (items) => items.map(() => new Uint8Array(28 * 28)), async () => {
       throw new TypeError('a bug in a store');
     });
     await expect(generator.generate(await work(2), served)).rejects.toThrow(TypeError);
@@ -51,7 +51,7 @@ describe('image generator failures', () => {
   });
 
   it('keeps the kind of a refusal, e.g. storage', async () => {
-    const { generator, served, metrics } = generatorWith(async (items) => items.map(() => new Float32Array(28 * 28)), async () => {
+    const { generator, served, metrics } = generatorWith(async (items) => items.map(() => new Uint8Array(28 * 28)), async () => {
       throw new WorkerError('storage', 'storage is down', 2);
     });
     await expect(generator.generate(await work(3), served)).rejects.toMatchObject({ kind: 'storage' });
@@ -59,7 +59,7 @@ describe('image generator failures', () => {
   });
 
   it("counts the storage port's own failure (StorageError) as 'storage', not as a bug", async () => {
-    const { generator, served, metrics } = generatorWith(async (items) => items.map(() => new Float32Array(28 * 28)), async () => {
+    const { generator, served, metrics } = generatorWith(async (items) => items.map(() => new Uint8Array(28 * 28)), async () => {
       throw new StorageError('storage GET answered 503', 'unavailable', 503);
     });
     await expect(generator.generate(await work(4), served)).rejects.toThrow(StorageError);

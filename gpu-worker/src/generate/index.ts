@@ -108,10 +108,7 @@ export class ImageGenerator {
     return Promise.race([work, late]).finally(() => clearTimeout(timer));
   }
 
-  /**
-   * Refuses new work; what is queued still runs. A decoder stays open: its work comes only from
-   * generations already admitted, which must finish.
-   */
+  /** Refuses new work; what is queued still runs. */
   close(): void {
     for (const served of this.models.values()) served.batcher.close();
   }
@@ -119,7 +116,7 @@ export class ImageGenerator {
   /** Resolves when no generation is in flight and every batcher is idle. */
   async drained(): Promise<void> {
     await this.flights.settled();
-    await Promise.all([...this.models.values()].flatMap((m) => [m.batcher.idle(), m.decoder?.idle()]));
+    await Promise.all([...this.models.values()].map((m) => m.batcher.idle()));
     if (this.flights.size > 0) await this.drained();
   }
 }

@@ -1,8 +1,8 @@
-// From a checked request to stored image bytes: its place in the model's generator batch (and, for
-// a latent model, its latent's place in a decoder batch), 8-bit pixels, PNG, WebP or JPEG at the
-// requested size, and one write-once put with the generation parameters beside it.
+// From a checked request to stored image bytes: its place in the model's batch, which gives its
+// 8-bit pixels, PNG, WebP or JPEG at the requested size, and one write-once put with the
+// generation parameters beside it.
 import { CONTENT_TYPES, type ImageRequest, type ImageStore } from '@imf/contract';
-import { encodeImage, toPixels } from '../encode/index.js';
+import { encodeImage } from '../encode/index.js';
 import type { WorkerMetrics } from '../metrics/index.js';
 import type { KeyedWork } from './check.js';
 import type { ServedModel } from './served-model.js';
@@ -12,8 +12,8 @@ export interface RenderedImage {
   objectKey: string;
   contentType: string;
   body: Uint8Array;
-  /** Milliseconds of each step of a generated image (its wait and run in each stage, encode, store). */
-  timings?: Record<'generator' | 'decoder' | 'encode' | 'store', number>;
+  /** Milliseconds of each step of a generated image (its wait for and run in a batch, encode, store). */
+  timings?: Record<'inference' | 'encode' | 'store', number>;
 }
 
 /** The generation parameters stored with each object (S3 user metadata: lowercase ASCII). */
@@ -32,21 +32,12 @@ function objectMetadata(req: ImageRequest, version: string, key: string): Record
   };
 }
 
-/** The request's 8-bit pixels (H×W×C) at the model's native size, through each stage's batcher. */
-async function nativePixels(req: ImageRequest, served: ServedModel, waitMs: number): Promise<{ pixels: Uint8Array; generatorMs: number; decoderMs: number }> {
-  const started = performance.now();
-  const out = await served.batcher.submit({ seed: req.seed, classIndex: req.class, guidance: req.guidance, tmin: req.tmin, tmax: req.tmax }, Math.max(1, waitMs));
-  const generatorMs = performance.now() - started;
-  if (!served.decoder) return { pixels: toPixels(out, served.manifest.image), generatorMs, decoderMs: 0 };
-  const pixels = await served.decoder.submit(out, Math.max(1, waitMs - generatorMs));
-  return { pixels, generatorMs, decoderMs: performance.now() - started - generatorMs };
-}
-
 /** Generates, encodes and stores one image; `waitMs` bounds its wait for batches. */
 export async function renderImage(work: KeyedWork, served: ServedModel, waitMs: number, store: ImageStore, metrics: WorkerMetrics): Promise<RenderedImage> {
   const req = work.request;
   const { image: shape } = served.manifest;
-  const { pixels, generatorMs, decoderMs } = await nativePixels(req, served, waitMs);
+  const started = performance.now();
+  const pixels = await served.batcher.submit({ seed: req.seed, classIndex: req.class, guidance: req.guidance, tmin: req.tmin, tmax: req.tmax }, Math.max(1, waitMs));
   const encodeStarted = performance.now();
   const body = await encodeImage(pixels, shape, req.format, req.size);
   const encodeMs = performance.now() - encodeStarted;
@@ -58,6 +49,6 @@ export async function renderImage(work: KeyedWork, served: ServedModel, waitMs: 
     () => store.putIfAbsent(work.objectKey, { body, contentType, metadata: objectMetadata(req, work.modelVersion, work.key) }),
     (outcome) => outcome,
   );
-  const timings = { generator: generatorMs, decoder: decoderMs, encode: encodeMs, store: performance.now() - storeStarted };
+  const timings = { inference: encodeStarted - started, encode: encodeMs, store: performance.now() - storeStarted };
   return { key: work.key, objectKey: work.objectKey, contentType, body, timings };
 }

@@ -1,9 +1,8 @@
 // A model's inference thread as the rest of the worker sees it: batches of requests in, one image
-// (or, for a latent model, one latent) of floats per request out; and batches of latents in, one
-// image of 8-bit pixels per latent out. The thread (thread.ts) owns the model's SamplerSession
+// of 8-bit pixels (H×W×C) per request out. The thread (thread.ts) owns the model's SamplerSession
 // (session.ts), so ONNX Runtime's blocking run() never stalls the event loop.
 import { Worker } from 'node:worker_threads';
-import type { DiscoveredModel } from '../models/discover.js';
+import type { ModelFolder } from '@imf/contract/models/node';
 import type { ThreadReply, ThreadRequest } from './thread.js';
 import type { ExecutionProvider, SamplerOptions, SampleRequest, SessionModel } from './session.js';
 
@@ -21,24 +20,22 @@ function threadEntry(): { url: URL; entry: string } {
 
 export class InferenceThread {
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve(images: Float32Array | Uint8Array): void; reject(error: Error): void }>();
+  private readonly pending = new Map<number, { resolve(pixels: Uint8Array): void; reject(error: Error): void }>();
   private failure: Error | undefined;
 
   private constructor(
-    readonly model: DiscoveredModel,
+    readonly model: ModelFolder,
     readonly executionProvider: ExecutionProvider,
     private readonly thread: Worker,
-    /** Floats per generator output: C × H × W. */
-    readonly imageSize: number,
-    /** Bytes per decoded image (H × W × C), for a latent model. */
-    readonly pixelSize: number | undefined,
+    /** Bytes per image: H × W × C. */
+    readonly pixelSize: number,
   ) {
     thread.on('message', (reply: ThreadReply) => {
       if (!('id' in reply)) return;
       const waiting = this.pending.get(reply.id);
       this.pending.delete(reply.id);
       if ('error' in reply) waiting?.reject(new Error(reply.error));
-      else waiting?.resolve(reply.images);
+      else waiting?.resolve(reply.pixels);
     });
     const fail = (error: Error) => {
       this.failure = error;
@@ -54,16 +51,10 @@ export class InferenceThread {
    * falls back to the CPU (reported through onFallback); 'cuda' insists. Rejects when the graph is not
    * the sampler the manifest describes.
    */
-  static async open(model: DiscoveredModel, options: SamplerOptions, onFallback?: (reason: string) => void): Promise<InferenceThread> {
+  static async open(model: ModelFolder, options: SamplerOptions, onFallback?: (reason: string) => void): Promise<InferenceThread> {
     const { image, noise } = model.manifest;
     const entry = threadEntry();
-    const chw = noise.shape;
-    const sessionModel: SessionModel = {
-      onnxPath: model.onnxPath,
-      chw,
-      output: model.decoderPath ? 'latent' : 'image',
-      ...(model.decoderPath ? { decoder: { onnxPath: model.decoderPath, hwc: [image.height, image.width, image.channels] } } : {}),
-    };
+    const sessionModel: SessionModel = { graphPath: model.graphPath, noiseShape: noise.shape, pixelShape: [image.height, image.width, image.channels] };
     const thread = new Worker(entry.url, { workerData: { entry: entry.entry, model: sessionModel, options } });
     const opened = await new Promise<ThreadReply>((resolve, reject) => {
       thread.once('message', resolve);
@@ -78,7 +69,7 @@ export class InferenceThread {
     }
     if (!('type' in opened) || opened.type !== 'opened') throw new Error('the inference thread answered out of turn');
     if (opened.fallback) onFallback?.(opened.fallback);
-    return new InferenceThread(model, opened.executionProvider, thread, chw[0] * chw[1] * chw[2], model.decoderPath ? image.height * image.width * image.channels : undefined);
+    return new InferenceThread(model, opened.executionProvider, thread, image.height * image.width * image.channels);
   }
 
   /** False once the inference thread has died: every run fails from then on. */
@@ -86,51 +77,29 @@ export class InferenceThread {
     return this.failure === undefined;
   }
 
-  private call(message: DistributiveOmit<ThreadRequest, 'id'>, transfer: ArrayBuffer[] = []): Promise<Float32Array | Uint8Array> {
+  private call(message: DistributiveOmit<ThreadRequest, 'id'>): Promise<Uint8Array> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    return new Promise<Float32Array | Uint8Array>((resolve, reject) => {
+    return new Promise<Uint8Array>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.thread.postMessage({ id, ...message }, transfer);
+      this.thread.postMessage({ id, ...message });
     });
   }
 
-  /** Whether the model has a decoder stage (a latent model). */
-  get decodes(): boolean {
-    return this.pixelSize !== undefined;
+  /** Runs the graph on one batch: per request its H×W×C bytes. */
+  async run(requests: readonly SampleRequest[]): Promise<Uint8Array[]> {
+    const pixels = await this.call({ requests: [...requests] });
+    return requests.map((_, i) => pixels.subarray(i * this.pixelSize, (i + 1) * this.pixelSize));
   }
 
   /**
-   * Runs the generator on one batch: per request C×H×W floats, the image in [-1, 1] or, for a
-   * latent model, the latent for decode().
+   * Runs the graph once at each of its batch sizes, so that the first real request does not pay
+   * for allocation and tuning (and a model's readiness means it has computed an image).
    */
-  async run(requests: readonly SampleRequest[]): Promise<Float32Array[]> {
-    const images = (await this.call({ requests: [...requests] })) as Float32Array;
-    return requests.map((_, i) => images.subarray(i * this.imageSize, (i + 1) * this.imageSize));
-  }
-
-  /** Runs the decoder on one batch of latents: per latent H×W×C bytes. */
-  async decode(latents: readonly Float32Array[]): Promise<Uint8Array[]> {
-    const pixelSize = this.pixelSize;
-    if (pixelSize === undefined) throw new Error(`${this.model.manifest.id} has no decoder stage`);
-    const batch = new Float32Array(latents.length * this.imageSize);
-    latents.forEach((latent, i) => batch.set(latent, i * this.imageSize));
-    const pixels = (await this.call({ latents: batch, count: latents.length }, [batch.buffer])) as Uint8Array;
-    return latents.map((_, i) => pixels.subarray(i * pixelSize, (i + 1) * pixelSize));
-  }
-
-  /**
-   * Runs each stage once at each of its batch sizes, so that the first real request does not pay for
-   * allocation and tuning (and a model's readiness means it has computed an image).
-   */
-  async warmUp(batchSizes: readonly number[], decoderBatchSizes: readonly number[] = [1]): Promise<void> {
+  async warmUp(batchSizes: readonly number[]): Promise<void> {
     const m = this.model.manifest;
-    let latents: Float32Array[] = [];
-    for (const size of new Set([...batchSizes, ...(this.decodes ? decoderBatchSizes : [])])) {
-      latents = await this.run(
-        Array.from({ length: size }, (_, i) => ({ seed: i, classIndex: i % m.classes.length, guidance: m.guidance.default, tmin: m.interval.default[0], tmax: m.interval.default[1] })),
-      );
-      if (this.decodes && decoderBatchSizes.includes(size)) await this.decode(latents);
+    for (const size of new Set(batchSizes)) {
+      await this.run(Array.from({ length: size }, (_, i) => ({ seed: i, classIndex: i % m.classes.length, guidance: m.guidance.default, tmin: m.interval.default[0], tmax: m.interval.default[1] })));
     }
   }
 

@@ -1,14 +1,13 @@
-// The ONNX Runtime sessions of one model: the generator graph (noise, class, guidance, t_min, t_max
-// → image, or → latent for a latent model) run on a batch of requests, and a latent model's decoder
-// graph (latent → 8-bit pixels, NHWC) run on a batch of latents; on the CUDA execution provider when
-// the platform has it and on the CPU otherwise. A graph's weights may lie in an external-data file
-// beside it: ONNX Runtime reads it from the graph's folder. They live in the model's inference
-// thread (thread.ts).
+// The ONNX Runtime session of one model: its one graph (noise, class, guidance, t_min, t_max →
+// 8-bit pixels, NHWC; for a latent model the VAE decoder is inside it) run on a batch of requests,
+// on the CUDA execution provider when the platform has it and on the CPU otherwise. The graph's
+// weights may lie in an external-data file beside it: ONNX Runtime reads it from the graph's
+// folder. It lives in the model's inference thread (thread.ts).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { DECODER_INPUTS, DECODER_OUTPUTS, LATENT_OUTPUTS, SAMPLER_INPUTS, SAMPLER_OUTPUTS, type SamplerInputName } from '@imf/contract';
+import { SAMPLER_INPUTS, SAMPLER_OUTPUTS, type SamplerInputName } from '@imf/contract';
 import { fillNormals } from '../noise/index.js';
 
 export type ExecutionProvider = 'cuda' | 'cpu';
@@ -71,19 +70,17 @@ function graphMismatch(session: ort.InferenceSession, inputs: Record<string, [st
   return check('input', session.inputMetadata, inputs) ?? check('output', session.outputMetadata, outputs);
 }
 
-/** What the sessions need to know of their model. */
+/** What the session needs to know of its model (from its manifest). */
 export interface SessionModel {
-  /** The generator graph. */
-  onnxPath: string;
-  /** [channels, height, width] of the generator's noise (and of its output). */
-  chw: [number, number, number];
-  /** What the generator gives: the float image (one stage) or a latent for the decoder. */
-  output: 'image' | 'latent';
-  /** The decoder graph and the [height, width, channels] of its 8-bit image, for a latent model. */
-  decoder?: { onnxPath: string; hwc: [number, number, number] };
+  /** The model's graph. */
+  graphPath: string;
+  /** [channels, height, width] of the noise (a latent model's latent shape). */
+  noiseShape: [number, number, number];
+  /** [height, width, channels] of the 8-bit image the graph gives. */
+  pixelShape: [number, number, number];
 }
 
-/** Opens one graph: 'auto' tries CUDA when installed and falls back to the CPU; 'cuda' insists. */
+/** Opens the graph: 'auto' tries CUDA when installed and falls back to the CPU; 'cuda' insists. */
 async function openGraph(path: string, options: SamplerOptions, onFallback?: (reason: string) => void): Promise<{ session: ort.InferenceSession; provider: ExecutionProvider }> {
   const provider: ExecutionProvider = options.executionProvider === 'cuda' || (options.executionProvider === 'auto' && cudaProviderInstalled()) ? 'cuda' : 'cpu';
   try {
@@ -99,80 +96,57 @@ export class SamplerSession {
   private constructor(
     readonly executionProvider: ExecutionProvider,
     private readonly session: ort.InferenceSession,
-    private readonly decoder: ort.InferenceSession | undefined,
-    private readonly chw: [number, number, number],
-    private readonly output: 'image' | 'latent',
-    /** Floats per generator output: C × H × W. */
-    readonly imageSize: number,
+    private readonly noiseShape: [number, number, number],
+    /** Floats of noise per image: C × H × W. */
+    readonly noiseSize: number,
   ) {}
 
   /**
-   * Opens the model's sessions. 'auto' tries CUDA when the provider is installed and falls back to
-   * the CPU (reported through onFallback); 'cuda' insists. Throws when a graph is not what the
+   * Opens the model's graph. 'auto' tries CUDA when the provider is installed and falls back to
+   * the CPU (reported through onFallback); 'cuda' insists. Throws when the graph is not what the
    * manifest describes.
    */
   static async open(model: SessionModel, options: SamplerOptions, onFallback?: (reason: string) => void): Promise<SamplerSession> {
-    const { chw } = model;
-    const opened: ort.InferenceSession[] = [];
-    try {
-      const generator = await openGraph(model.onnxPath, options, onFallback);
-      opened.push(generator.session);
-      const scalars = Object.fromEntries(Object.entries(SAMPLER_INPUTS).map(([name, type]) => [name, [type, name === 'noise' ? chw : []] as [string, Dims]]));
-      const outputs = model.output === 'latent' ? LATENT_OUTPUTS : SAMPLER_OUTPUTS;
-      const mismatch = graphMismatch(generator.session, scalars, Object.fromEntries(Object.entries(outputs).map(([name, type]) => [name, [type, chw] as [string, Dims]])));
-      if (mismatch) throw new Error(mismatch);
-      let decoder: ort.InferenceSession | undefined;
-      if (model.decoder) {
-        // The same provider as the generator: a latent never crosses devices between the stages' runs.
-        decoder = (await openGraph(model.decoder.onnxPath, { ...options, executionProvider: generator.provider })).session;
-        opened.push(decoder);
-        const decoderMismatch = graphMismatch(decoder, { latent: [DECODER_INPUTS.latent, chw] }, { image: [DECODER_OUTPUTS.image, model.decoder.hwc] });
-        if (decoderMismatch) throw new Error(`decoder: ${decoderMismatch}`);
-      }
-      return new SamplerSession(generator.provider, generator.session, decoder, chw, model.output, chw[0] * chw[1] * chw[2]);
-    } catch (error) {
-      await Promise.allSettled(opened.map((s) => s.release()));
-      throw error;
+    const { noiseShape, pixelShape } = model;
+    const { session, provider } = await openGraph(model.graphPath, options, onFallback);
+    const inputs = Object.fromEntries(Object.entries(SAMPLER_INPUTS).map(([name, type]) => [name, [type, name === 'noise' ? noiseShape : []] as [string, Dims]]));
+    const mismatch = graphMismatch(session, inputs, { image: [SAMPLER_OUTPUTS.image, pixelShape] });
+    if (mismatch) {
+      await session.release();
+      throw new Error(mismatch);
     }
+    return new SamplerSession(provider, session, noiseShape, noiseShape[0] * noiseShape[1] * noiseShape[2]);
   }
 
-  /** Runs the generator on one batch: B × C×H×W floats (the image in [-1, 1], or the latent), request order. */
-  async run(requests: readonly SampleRequest[]): Promise<Float32Array> {
+  /** Runs the graph on one batch: B × H×W×C bytes, in request order. */
+  async run(requests: readonly SampleRequest[]): Promise<Uint8Array> {
     const b = requests.length;
-    const noise = new Float32Array(b * this.imageSize);
+    const noise = new Float32Array(b * this.noiseSize);
     const classes = new BigInt64Array(b);
     const guidance = new Float32Array(b);
     const tmin = new Float32Array(b);
     const tmax = new Float32Array(b);
     requests.forEach((r, i) => {
       // Each image's noise depends on its own seed only, so a batch gives what each request gives alone.
-      fillNormals(r.seed, noise, i * this.imageSize, this.imageSize);
+      fillNormals(r.seed, noise, i * this.noiseSize, this.noiseSize);
       classes[i] = BigInt(r.classIndex);
       guidance[i] = r.guidance;
       tmin[i] = r.tmin;
       tmax[i] = r.tmax;
     });
-    const [channels, height, width] = this.chw;
     // Keyed by the contract's input names: a renamed input fails to compile here.
     const feeds: Record<SamplerInputName, ort.Tensor> = {
-      noise: new ort.Tensor(SAMPLER_INPUTS.noise, noise, [b, channels, height, width]),
+      noise: new ort.Tensor(SAMPLER_INPUTS.noise, noise, [b, ...this.noiseShape]),
       class: new ort.Tensor(SAMPLER_INPUTS.class, classes, [b]),
       guidance: new ort.Tensor(SAMPLER_INPUTS.guidance, guidance, [b]),
       t_min: new ort.Tensor(SAMPLER_INPUTS.t_min, tmin, [b]),
       t_max: new ort.Tensor(SAMPLER_INPUTS.t_max, tmax, [b]),
     };
     const output = await this.session.run(feeds);
-    return output[this.output]!.data as Float32Array;
-  }
-
-  /** Runs the decoder on `count` latents laid end to end: count × H×W×C bytes, in order. */
-  async decode(latents: Float32Array, count: number): Promise<Uint8Array> {
-    if (!this.decoder) throw new Error('this model has no decoder stage');
-    const output = await this.decoder.run({ latent: new ort.Tensor(DECODER_INPUTS.latent, latents, [count, ...this.chw]) });
     return output.image!.data as Uint8Array;
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.session.release(), this.decoder?.release()]);
+    await this.session.release();
   }
 }

@@ -1,14 +1,13 @@
-// The inference thread of one model: it owns the ONNX Runtime sessions, makes each batch's noise and
-// runs the generator, and runs a latent model's decoder on batches of latents, so that
-// onnxruntime-node's blocking run() never stalls the HTTP event loop.
+// The inference thread of one model: it owns the model's ONNX Runtime session, makes each batch's
+// noise and runs the graph, so that onnxruntime-node's blocking run() never stalls the HTTP event loop.
 import { parentPort, workerData } from 'node:worker_threads';
 import { SamplerSession, type SamplerOptions, type SampleRequest, type SessionModel } from './session.js';
 
-export type ThreadRequest = { id: number; requests: SampleRequest[] } | { id: number; latents: Float32Array; count: number } | { id: number; close: true };
+export type ThreadRequest = { id: number; requests: SampleRequest[] } | { id: number; close: true };
 export type ThreadReply =
   | { type: 'opened'; executionProvider: SamplerSession['executionProvider']; fallback?: string }
   | { type: 'failed'; message: string }
-  | { id: number; images: Float32Array | Uint8Array }
+  | { id: number; pixels: Uint8Array }
   | { id: number; error: string };
 
 const port = parentPort!;
@@ -20,13 +19,13 @@ try {
   port.on('message', async (message: ThreadRequest) => {
     if ('close' in message) {
       await session.close();
-      port.postMessage({ id: message.id, images: new Float32Array(0) } satisfies ThreadReply);
+      port.postMessage({ id: message.id, pixels: new Uint8Array(0) } satisfies ThreadReply);
       return;
     }
     try {
-      const images = 'latents' in message ? await session.decode(message.latents, message.count) : await session.run(message.requests);
+      const pixels = await session.run(message.requests);
       // Hand the buffer over rather than copy it; ONNX Runtime allocated it for this run alone.
-      port.postMessage({ id: message.id, images } satisfies ThreadReply, [images.buffer as ArrayBuffer]);
+      port.postMessage({ id: message.id, pixels } satisfies ThreadReply, [pixels.buffer as ArrayBuffer]);
     } catch (error) {
       port.postMessage({ id: message.id, error: (error as Error).message } satisfies ThreadReply);
     }

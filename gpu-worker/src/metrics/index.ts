@@ -7,24 +7,24 @@ export class WorkerMetrics {
 
   readonly queueDepth = new Gauge({
     name: 'imf_worker_queue_depth',
-    help: 'Requests waiting for a batch, per model and stage (generator; decoder for latent models)',
-    labelNames: ['model', 'stage'] as const,
+    help: 'Requests waiting for a batch, per model',
+    labelNames: ['model'] as const,
     registers: [this.registry],
   });
 
   readonly batchSize = new Histogram({
     name: 'imf_worker_batch_size',
-    help: 'Images per forward pass, per model and stage',
-    labelNames: ['model', 'stage'] as const,
+    help: 'Images per run of the model graph (one batch), per model',
+    labelNames: ['model'] as const,
     buckets: [1, 2, 4, 8, 16, 32, 64, 128],
     registers: [this.registry],
   });
 
   readonly inferenceSeconds = new Histogram({
     name: 'imf_worker_inference_seconds',
-    help: 'Time of one forward pass (one batch), per model and stage',
-    labelNames: ['model', 'stage'] as const,
-    // Up to minutes: a VAE decoder's batch on a CPU takes that long.
+    help: 'Time of one run of the model graph (one batch, noise to pixels), per model',
+    labelNames: ['model'] as const,
+    // Up to minutes: a latent model's batch (its VAE decoder inside) on a CPU takes that long.
     buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120],
     registers: [this.registry],
   });

@@ -11,19 +11,19 @@ type Case = [name: string, change: (m: Manifest) => void, reason: RegExp, onnx?:
 const cases: Case[] = [
   ['not-json', () => {}, /model\.json is not readable JSON/, 'link', '{ "id": '],
   ['no-classes', (m) => delete m.classes, /schema: classes/],
-  ['other-schema', (m) => (m.schema = 'imf-model/9'), /schema: schema/],
-  ['altered-onnx', () => {}, /sha256 of model\.onnx is [0-9a-f]{64}, the manifest says/, 'altered'],
-  ['no-onnx', () => {}, /the ONNX file model\.onnx is missing/, 'none'],
-  ['version-not-hash', (m) => (m.version = 'ffffffffffffffff'), /version: "ffffffffffffffff" is not the first 16 hex digits of sha256/],
+  ['other-schema', (m) => (m.schema = 'imf-model/1'), /schema: schema/],
+  ['altered-onnx', () => {}, /sha256 of model\.onnx is [0-9a-f]{64} \(\d+ bytes\), the manifest says/, 'altered'],
+  ['no-onnx', () => {}, /the file model\.onnx is missing/, 'none'],
+  ['version-not-hash', (m) => (m.version = 'ffffffffffffffff'), /version: "ffffffffffffffff" is not the first 16 hex digits of content_sha256/],
   ['no-t-max', (m) => (m.inputs = m.inputs.filter((i: { name: string }) => i.name !== 't_max')), /inputs: the sampler's inputs are noise, class, guidance, t_min, t_max/],
   ['float-class', (m) => (m.inputs.find((i: { name: string }) => i.name === 'class').dtype = 'float32'), /inputs\.1\.dtype: .*"int64"/],
   ['wrong-noise-shape', (m) => (m.inputs.find((i: { name: string }) => i.name === 'noise').shape = ['batch', 3, 28, 28]), /inputs\.0\.shape: "noise" has shape \[batch,3,28,28\]/],
-  ['no-image-output', (m) => (m.outputs = [{ name: 'x', dtype: 'float32', shape: ['batch', 1, 28, 28], meaning: 'x' }]), /outputs\.0\.name: .*"image"/],
+  ['no-image-output', (m) => (m.outputs = [{ name: 'x', dtype: 'uint8', shape: ['batch', 28, 28, 1], meaning: 'x', layout: 'NHWC' }]), /outputs\.0\.name: .*"image"/],
   ['other-noise', (m) => (m.noise.generator = 'philox/1'), /noise generator "philox\/1" is unknown/],
-  ['escaping-file', (m) => (m.file = '../model.onnx'), /schema: file: must be a plain \.onnx file name/],
+  ['escaping-graph', (m) => (m.graph = '../model.onnx'), /schema: graph: must be a plain \.onnx file name/],
+  ['float-pixels', (m) => (m.outputs[0].dtype = 'float32'), /outputs\.0\.dtype: .*"uint8"/],
   ['bad-guidance', (m) => (m.guidance.default = 99), /guidance\.default: 99 is outside/],
   ['null-class-taken', (m) => (m.null_class = 3), /null_class: 3 collides with a class index/],
-  ['two-steps', (m) => (m.nfe = 2), /nfe is 2; this worker serves one-step samplers only/],
 ];
 
 describe('model discovery', () => {

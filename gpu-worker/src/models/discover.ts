@@ -1,84 +1,32 @@
-// Model discovery: every folder of MODELS_DIR with a model.json is a candidate; each is validated on
-// its own, so one bad manifest is refused (with its reason) while the good ones serve.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { modelStages, type ModelManifest } from '@imf/contract';
-import { validateManifest, type HashedFiles } from './manifest.js';
+// Model discovery: the contract's model repository reader finds every folder of MODELS_DIR with a
+// model.json and checks each on its own (schema, id against folder name, every file's sha256);
+// then this worker refuses what only it can judge, a noise generator it does not implement. One
+// bad folder is refused with its reason while the good ones beside it serve.
+import { readServableModels, type ModelFolder, type RefusedFolder } from '@imf/contract/models/node';
+import { NOISE_GENERATOR } from '../noise/index.js';
 
-export interface DiscoveredModel {
-  dir: string;
-  manifest: ModelManifest;
-  /** Absolute path of the generator graph (the one-step sampler). */
-  onnxPath: string;
-  /** Absolute path of the decoder graph, for a latent model. */
-  decoderPath?: string;
-}
-
-export interface RefusedModel {
-  dir: string;
-  reason: string;
-}
+export type { ModelFolder, RefusedFolder as RefusedModel };
 
 export interface Discovery {
-  models: DiscoveredModel[];
-  refused: RefusedModel[];
+  models: ModelFolder[];
+  refused: RefusedFolder[];
 }
 
-/** Each file's sha256 and size and the sha256 of all of them concatenated, in one read of each. */
-async function hashFiles(dir: string, names: string[]): Promise<HashedFiles> {
-  const whole = createHash('sha256');
-  const files = [];
-  for (const name of names) {
-    const path = join(dir, name);
-    try {
-      if (!(await stat(path)).isFile()) return { ok: false, missing: name };
-    } catch {
-      return { ok: false, missing: name };
-    }
-    const one = createHash('sha256');
-    let bytes = 0;
-    for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) {
-      one.update(chunk as Buffer);
-      whole.update(chunk as Buffer);
-      bytes += (chunk as Buffer).length;
-    }
-    files.push({ name, sha256: one.digest('hex'), bytes });
-  }
-  return { ok: true, files, whole: whole.digest('hex') };
+/** Why this worker cannot serve a model whose folder passed the contract's checks, or undefined. */
+function workerRefusal(folder: ModelFolder): string | undefined {
+  const { generator } = folder.manifest.noise;
+  if (generator !== NOISE_GENERATOR) return `noise generator "${generator}" is unknown to this worker (it implements "${NOISE_GENERATOR}")`;
+  return undefined;
 }
 
-/** Validates one model folder (one that holds a model.json). */
-export async function inspectModelFolder(dir: string, folderName: string): Promise<DiscoveredModel | RefusedModel> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
-  } catch (error) {
-    return { dir, reason: `model.json is not readable JSON: ${(error as Error).message}` };
-  }
-  const check = await validateManifest(raw, folderName, (names) => hashFiles(dir, names));
-  if (!check.ok) return { dir, reason: check.reason };
-  const { generator, decoder } = modelStages(check.manifest);
-  return { dir, manifest: check.manifest, onnxPath: join(dir, generator.graph), ...(decoder ? { decoderPath: join(dir, decoder.graph) } : {}) };
-}
-
-/** Every model folder under `modelsDir` (sorted by name), validated. Folders without model.json are not models. */
+/** Every model folder under `modelsDir` (sorted by name) that this worker can serve, and the refused ones with their reasons. */
 export async function discoverModels(modelsDir: string): Promise<Discovery> {
-  const entries = await readdir(modelsDir, { withFileTypes: true });
-  const models: DiscoveredModel[] = [];
-  const refused: RefusedModel[] = [];
-  // Symbolic links count too: mounted volumes (Kubernetes ConfigMaps, shared disks) are made of them.
-  for (const entry of entries.filter((e) => e.isDirectory() || e.isSymbolicLink()).sort((a, b) => a.name.localeCompare(b.name))) {
-    const dir = join(modelsDir, entry.name);
-    try {
-      await stat(join(dir, 'model.json'));
-    } catch {
-      continue;
-    }
-    const result = await inspectModelFolder(dir, entry.name);
-    if ('manifest' in result) models.push(result);
-    else refused.push(result);
+  const { models, refused } = await readServableModels(modelsDir);
+  const served: ModelFolder[] = [];
+  for (const folder of models) {
+    const reason = workerRefusal(folder);
+    if (reason) refused.push({ dir: folder.dir, reason });
+    else served.push(folder);
   }
-  return { models, refused };
+  return { models: served, refused: refused.sort((a, b) => a.dir.localeCompare(b.dir)) };
 }

@@ -1,5 +1,5 @@
 // The noise generator `xoshiro128ss-boxmuller/1` (models/noise/SPEC.md): seed → N(0, 1) tensor of one
-// image. The TypeScript twin of models/imf/noise.py; both assert models/noise/test-vectors.json.
+// image. The TypeScript twin of models/imf/core/noise.py; both assert models/noise/test-vectors.json.
 
 /** The generator name a manifest must declare for this implementation to serve it. */
 export const NOISE_GENERATOR = 'xoshiro128ss-boxmuller/1';

@@ -34,14 +34,14 @@ export class ModelsDir {
 
   /**
    * A folder whose ONNX file is the shipped one with `from` replaced by `to` (same length, so the
-   * protobuf stays valid) and whose manifest carries the new file's true sha256 and version.
+   * protobuf stays valid) and whose manifest carries the new file's true sha256, content hash and version.
    */
   addRenamed(name: string, from: string, to: string): string {
     if (from.length !== to.length) throw new Error('the replacement must keep the length');
     const bytes = readFileSync(join(SHIPPED, 'model.onnx'));
     const patched = Buffer.from(bytes.toString('latin1').replaceAll(from, to), 'latin1');
     const sha256 = createHash('sha256').update(patched).digest('hex');
-    const dir = this.add(name, (m) => Object.assign(m, { sha256, version: sha256.slice(0, 16) }), 'none');
+    const dir = this.add(name, (m) => Object.assign(m, { files: [{ ...m.files[0], sha256, bytes: patched.length }], content_sha256: sha256, version: sha256.slice(0, 16) }), 'none');
     writeFileSync(join(dir, 'model.onnx'), patched);
     return dir;
   }

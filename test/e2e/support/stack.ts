@@ -77,13 +77,13 @@ export async function startTestStack(options: { workers?: number; env?: Record<s
 
 export { shippedModel, type ReferenceRequest } from '../../support/reference.js';
 
-/** Images the workers ran through a model's generator so far: the batch-size histogram's _sum, over all workers. */
+/** Images the workers ran through a model's graph so far: the batch-size histogram's _sum, over all workers. */
 export async function inferredImages(workers: { url: string }[]): Promise<number> {
   let total = 0;
   for (const worker of workers) {
     const text = await (await fetch(`${worker.url}/metrics`)).text();
     for (const line of text.split('\n')) {
-      if (line.startsWith('imf_worker_batch_size_sum') && line.includes('stage="generator"')) total += Number(line.split(' ').at(-1));
+      if (line.startsWith('imf_worker_batch_size_sum')) total += Number(line.split(' ').at(-1));
     }
   }
   return total;
