@@ -42,3 +42,15 @@ def test_a_missing_init_checkpoint_stops_with_a_clear_message(tmp_path, capsys):
                  str(tmp_path / "nope.safetensors")])
     assert code == 2
     assert "--init-from" in capsys.readouterr().err
+
+
+def test_a_run_from_trained_weights_keeps_its_ema_as_it_is(tmp_path):
+    source = apply_overrides(PRESETS["smoke"], ["steps=6", "checkpoint_every=6"])
+    train(source, tmp_path / "a", quiet=True)
+    assert main(["--preset", "smoke", "--set", "steps=2", "--out", str(tmp_path / "b"),
+                 "--init-from", str(tmp_path / "a" / "last.safetensors")]) == 0
+    b = ckpt.load(tmp_path / "b" / "last.safetensors")
+    assert b.config.init_from.endswith("last.safetensors")
+    ema = debiased_ema(b)
+    for name, value in b.ema.items():  # no share of a random init is taken out
+        assert torch.equal(ema[name], value), name

@@ -95,6 +95,9 @@ class TrainConfig:
     # (warm-up, constant, decay): a constant-rate checkpoint continued with a cooldown ends on
     # settled weights instead of the noise of the last updates (the A/B in models/README.md)
     cooldown_steps: int = 0
+    # a run started from another checkpoint's EMA weights (train --init-from): its own EMA starts
+    # on those trained weights, not on a random init, so it needs no debiasing
+    init_from: str = ""
     weight_decay: float = 0.0
     adam_betas: tuple = (0.9, 0.99)
     grad_clip: float = 1.0

@@ -64,10 +64,10 @@ def debiased_ema(state: ckpt.TrainState) -> dict:
     (37% after 1,000 steps at d = 0.999; zero-initialised output layers make that a visible
     shrink of u). Remove that share as Adam does for its moments:
     (ema - d^t theta_0) / (1 - d^t), with theta_0 rebuilt from the run's seed exactly as
-    train() built it."""
+    train() built it. A run started from trained weights (init_from) has nothing to remove."""
     cfg = state.config
     share = cfg.ema_decay ** state.step
-    if share < 1e-6:
+    if share < 1e-6 or cfg.init_from:
         return state.ema
     torch.manual_seed(cfg.seed)
     init = ImfDiT(cfg.model).state_dict()

@@ -294,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         init = user_path(args.init_from) if args.init_from else None
         if init is not None and not init.is_file():
             raise ConfigError(f"--init-from: {init} not found")
+        if init is not None:
+            cfg = dataclasses.replace(cfg, init_from=str(init))
         train(cfg, out, resume=not args.no_resume, time_limit_s=limit, init_from=init)
     except (ConfigError, DataError, ckpt.CheckpointError, FloatingPointError) as err:
         print(f"error: {err}", file=sys.stderr)
