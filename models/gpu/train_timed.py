@@ -4,7 +4,7 @@ write EMA weights small enough to copy back from a lent machine.
     python gpu/train_timed.py --preset mnist-gpu --minutes 5 --id imf-mnist-gpu
     npm run model:train-gpu -- --preset mnist-gpu --minutes 5 --id imf-mnist-gpu
 
-It first profiles PROFILE_STEPS steps of the real training step (torch.profiler, after warm-up)
+The iMF step's JVP pass is torch.compile'd unless --no-compile. It first profiles PROFILE_STEPS steps of the real training step (torch.profiler, after warm-up)
 and prints the steady-state steps/s and the top kernels by self device time (self CPU time on a
 CPU), then trains with imf.train for --minutes of wall time (resumable: rerun to continue), and
 writes runs/<id>/ema.safetensors (EMA weights only) in parts under 16 MB each when it is larger."""
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from imf import checkpoint as ckpt  # noqa: E402
 from imf.config import ConfigError  # noqa: E402
 from imf.data import BatchStream, DataError, load  # noqa: E402
-from imf.method import LOSSES  # noqa: E402
+from imf.method import LOSSES, compiled_imf_loss  # noqa: E402
 from imf.network import ImfDiT  # noqa: E402
 from imf.paths import run_dir, user_path  # noqa: E402
 from imf.presets import PRESETS  # noqa: E402
@@ -33,7 +33,8 @@ from imf.train import apply_overrides, train, update_ema  # noqa: E402
 PART_BYTES = 15 * 2**20  # each file that comes back stays under 16 MB
 
 
-def profiled_steps(cfg, steps: int, warmup: int = 3, top: int = 15) -> tuple[float, str]:
+def profiled_steps(cfg, steps: int, compile_step: bool, warmup: int = 3,
+                   top: int = 15) -> tuple[float, str]:
     """(steps/s, table): the training step (loss, backward, clip, AdamW, EMA) on the run's own
     data and device, timed over `steps` steps after `warmup`, then profiled over `steps` more."""
     device = torch.device(cfg.device)
@@ -46,7 +47,7 @@ def profiled_steps(cfg, steps: int, warmup: int = 3, top: int = 15) -> tuple[flo
     stream = BatchStream(load(cfg.dataset, "train", cfg), cfg.batch_size, cfg.seed, device)
     gen = torch.Generator().manual_seed(cfg.seed)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda" and cfg.bf16)
-    loss_fn = LOSSES[cfg.objective]
+    loss_fn = compiled_imf_loss() if compile_step and cfg.objective == "imf" else LOSSES[cfg.objective]
 
     def one_step():
         x, y = stream.next()
@@ -109,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="run folder (default runs/<id>)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config field, as in imf.train (e.g. --set device=cpu)")
+    p.add_argument("--no-compile", action="store_true",
+                   help="run the step eagerly (by default its JVP pass is torch.compile'd; "
+                   "if compiling fails the run falls back to eager and says so)")
     p.add_argument("--profile-steps", type=int, default=10,
                    help="steps timed and then profiled before training (0: no profile)")
     args = p.parse_args(argv)
@@ -128,16 +132,25 @@ def main(argv: list[str] | None = None) -> int:
         else:
             name = f"CPU, {cfg.threads} threads"
         print(f"{args.preset} on {name}, torch {torch.__version__}, batch {cfg.batch_size}, "
-              f"bf16 {cfg.bf16 and cfg.device == 'cuda'}", flush=True)
+              f"bf16 {cfg.bf16 and cfg.device == 'cuda'}, compile {not args.no_compile}", flush=True)
+        compile_step = not args.no_compile
         if args.profile_steps > 0:
-            rate, table = profiled_steps(cfg, args.profile_steps)
+            try:
+                rate, table = profiled_steps(cfg, args.profile_steps, compile_step)
+            except Exception as err:  # noqa: BLE001 - any compiler failure: train eagerly
+                if not compile_step:
+                    raise
+                print(f"torch.compile failed ({type(err).__name__}: {str(err)[:300]}); "
+                      "profiling and training eagerly", flush=True)
+                compile_step = False
+                rate, table = profiled_steps(cfg, args.profile_steps, compile_step)
             by = "self device time" if cfg.device == "cuda" else "self CPU time"
             print(f"\nprofile: {rate:.2f} steps/s steady state ({args.profile_steps} steps); "
                   f"top kernels by {by}:\n{table}", flush=True)
         out = user_path(args.out) if args.out else run_dir(args.id)
         before = ckpt.load(out / "last.safetensors").step if (out / "last.safetensors").exists() else 0
         t0 = time.perf_counter()
-        last = train(cfg, out, time_limit_s=args.minutes * 60)
+        last = train(cfg, out, time_limit_s=args.minutes * 60, compile_step=compile_step)
         wall = time.perf_counter() - t0
         reached = ckpt.load(last).step
         print(f"\ntrained steps {before} -> {reached} in {wall:.0f} s: "

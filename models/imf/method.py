@@ -166,8 +166,10 @@ class StepLoss:
     loss_v: Tensor  # (detached 0-dim tensors: reading them is the caller's device sync)
 
 
-def imf_loss(net: ImfDiT, x: Tensor, y: Tensor, cfg: TrainConfig, gen: torch.Generator) -> StepLoss:
-    """The improved MeanFlow objective for one batch of images x [B, C, H, W] in [-1, 1]."""
+def imf_loss(net: ImfDiT, x: Tensor, y: Tensor, cfg: TrainConfig, gen: torch.Generator,
+             velocity=compound_velocity) -> StepLoss:
+    """The improved MeanFlow objective for one batch of images x [B, C, H, W] in [-1, 1].
+    `velocity`: compound_velocity or its torch.compile'd form (compiled_imf_loss)."""
     b = x.shape[0]
     draws = step_draws(x, gen)
     t, r, fm = t_r_from_normals(draws.normals_t_r, cfg)
@@ -198,7 +200,7 @@ def imf_loss(net: ImfDiT, x: Tensor, y: Tensor, cfg: TrainConfig, gen: torch.Gen
         V_parts.append(u_fm)
         v_parts.append(net.v_from_trunk(trunk))
     if n_fm < b:
-        V_mf, v_mf = compound_velocity(net, z[sl_mf], h[sl_mf], omega[sl_mf], t_min[sl_mf],
+        V_mf, v_mf = velocity(net, z[sl_mf], h[sl_mf], omega[sl_mf], t_min[sl_mf],
                                        t_max[sl_mf], y[sl_mf], tangent[sl_mf])
         V_parts.append(V_mf)
         v_parts.append(v_mf)
@@ -241,6 +243,21 @@ def mf_loss(net: ImfDiT, x: Tensor, y: Tensor, cfg: TrainConfig, gen: torch.Gene
 
 
 LOSSES = {"imf": imf_loss, "mf": mf_loss}
+
+
+def compiled_imf_loss():
+    """imf_loss with the JVP pass (the step's largest part) compiled by torch.compile: dynamo
+    traces torch.func.jvp (checked on CPU with torch 2.13: same values, about 5x faster on the
+    smoke network). The split between the r = t and JVP samples is fixed by the config, so the
+    shapes, and with them the compiled graph, stay the same from step to step."""
+    compiled = torch.compile(compound_velocity)
+
+    def velocity(net, *tensors):  # fresh tensors: dynamo's jvp rejects the slices' view tangents
+        return compiled(net, *(t.clone() for t in tensors))
+
+    def loss(net: ImfDiT, x: Tensor, y: Tensor, cfg: TrainConfig, gen: torch.Generator) -> StepLoss:
+        return imf_loss(net, x, y, cfg, gen, velocity=velocity)
+    return loss
 
 
 # -- samplers ---------------------------------------------------------------------------------

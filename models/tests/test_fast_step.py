@@ -137,3 +137,13 @@ def test_batch_stream_keeps_the_data_on_its_device_in_the_same_order(device):
         if device == "cpu":
             assert torch.equal(hx, dx) and torch.equal(hy, dy)
     assert host.state() == dev.state()
+
+
+def test_compiled_step_has_the_reference_loss_and_gradients():
+    """torch.compile through torch.func.jvp (about a minute of compiling on two cores)."""
+    net = randomized(ImfDiT(TINY), std=0.1)
+    ref, ref_grads = step(reference_imf_loss, net)
+    got, grads = step(method.compiled_imf_loss(), copy.deepcopy(net).use_fused_attention())
+    assert torch.allclose(got.loss, ref.loss, rtol=1e-5, atol=1e-6)
+    for name, g in ref_grads.items():
+        assert torch.allclose(grads[name], g, rtol=1e-3, atol=1e-5), name
