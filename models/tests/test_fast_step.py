@@ -147,3 +147,23 @@ def test_compiled_step_has_the_reference_loss_and_gradients():
     assert torch.allclose(got.loss, ref.loss, rtol=1e-5, atol=1e-6)
     for name, g in ref_grads.items():
         assert torch.allclose(grads[name], g, rtol=1e-3, atol=1e-5), name
+
+
+def test_a_non_finite_loss_between_log_points_still_stops_the_run(tmp_path, monkeypatch):
+    """The loop reads the loss every LOG_EVERY steps only; a NaN at step 3 must not slip by."""
+    from imf import train as train_module
+    from imf.presets import PRESETS
+
+    calls = []
+
+    def nan_at_step_3(net, x, y, cfg, gen):
+        result = method.imf_loss(net, x, y, cfg, gen)
+        calls.append(1)
+        if len(calls) == 3:
+            result.loss = result.loss * float("nan")
+        return result
+
+    monkeypatch.setitem(train_module.LOSSES, "imf", nan_at_step_3)
+    cfg = train_module.apply_overrides(PRESETS["smoke"], ["checkpoint_every=100"])
+    with pytest.raises(FloatingPointError, match=f"before step {train_module.LOG_EVERY}"):
+        train_module.train(cfg, tmp_path, quiet=True)
