@@ -42,7 +42,11 @@ def apply_rotary(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
 
 
 class Attention(nn.Module):
-    """Multi-head self-attention with QK RMS-norm and rotary position embedding."""
+    """Multi-head self-attention with QK RMS-norm and rotary position embedding. `fused` picks
+    F.scaled_dot_product_attention (training); the default explicit softmax is what ONNX export
+    traces. Both compute the same function."""
+
+    fused = False
 
     def __init__(self, hidden: int, heads: int):
         super().__init__()
@@ -58,6 +62,8 @@ class Attention(nn.Module):
         q, k, v = self.qkv(x).reshape(b, t, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4).unbind(0)
         q = apply_rotary(self.q_norm(q), cos, sin)
         k = apply_rotary(self.k_norm(k), cos, sin)
+        if self.fused:
+            return self.out(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, t, c))
         # explicit softmax attention: forward-mode AD (the JVP) and ONNX export both support it
         weights = torch.softmax((q @ k.transpose(-2, -1)) * (self.head_dim ** -0.5), dim=-1)
         return self.out((weights @ v).transpose(1, 2).reshape(b, t, c))
@@ -162,6 +168,13 @@ class ImfDiT(nn.Module):
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
         nn.init.normal_(self.class_embed.weight, std=0.02)
+
+    def use_fused_attention(self, fused: bool = True) -> "ImfDiT":
+        """Training switches to F.scaled_dot_product_attention; export keeps the explicit path."""
+        for m in self.modules():
+            if isinstance(m, Attention):
+                m.fused = fused
+        return self
 
     # -- tokens -----------------------------------------------------------------------------
     def patchify(self, x: Tensor) -> Tensor:

@@ -105,11 +105,14 @@ def to_model_range(images: np.ndarray) -> torch.Tensor:
 
 class BatchStream:
     """Endless shuffled batches; its position (epoch, index) is part of a checkpoint so a resumed
-    run sees exactly the batches it would have seen."""
+    run sees exactly the batches it would have seen. The data set lives on `device` and batches
+    are gathered there; the order is drawn on the CPU (the same on every device) and moved once
+    per epoch, so taking a batch costs no host-to-device copy."""
 
-    def __init__(self, split: Split, batch_size: int, seed: int):
-        self.images = to_model_range(split.images)
-        self.labels = torch.from_numpy(split.labels)
+    def __init__(self, split: Split, batch_size: int, seed: int, device: torch.device | str = "cpu"):
+        self.device = torch.device(device)
+        self.images = to_model_range(split.images).to(self.device)
+        self.labels = torch.from_numpy(split.labels).to(self.device)
         self.batch_size = batch_size
         self.seed = seed
         self.epoch = 0
@@ -118,7 +121,7 @@ class BatchStream:
 
     def _permutation(self) -> torch.Tensor:
         g = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
-        return torch.randperm(len(self.labels), generator=g)
+        return torch.randperm(len(self.labels), generator=g).to(self.device)
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self.index + self.batch_size > len(self._order):

@@ -26,7 +26,7 @@ _MNIST_CPU = TrainConfig(dataset="mnist", steps=9200, batch_size=64, lr=1e-3,
                          checkpoint_every=200, keep_snapshots=(1000, 2000, 3000, 3200),
                          model=_CPU_MODEL)
 _GPU = dict(steps=8000, batch_size=512, lr=1e-3, warmup_steps=300, ema_decay=0.999,
-            device="cuda", bf16=False, checkpoint_every=250, model=_GPU_MODEL, **_ENDPOINT)
+            device="cuda", bf16=True, checkpoint_every=250, model=_GPU_MODEL, **_ENDPOINT)
 
 PRESETS: dict[str, TrainConfig] = {
     "default": TrainConfig(),
