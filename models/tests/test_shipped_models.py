@@ -11,6 +11,7 @@ import pytest
 
 from imf.export.manifest import check_files
 from imf.core.noise import NAME, batch_noise
+from imf.evaluation.evaluate import choose_default
 
 MODELS = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(p.parent for p in MODELS.glob("*/model.json"))
@@ -69,7 +70,7 @@ def test_the_default_guidance_was_chosen_on_the_grid_and_clears_its_floor(folder
     assert len(chosen) == 1
     floor = ev["default_rule"]["min_accuracy"]
     above = [r for r in ev["guidance_grid"] if r["accuracy"] >= floor]
-    assert chosen[0]["fid"] == min(r["fid"] for r in above)
+    assert above and chosen[0] == choose_default(ev["guidance_grid"], floor, ev["real"])
     assert ev["one_step"] == {k: v for k, v in chosen[0].items() if k in ev["one_step"]}
     assert ev["one_step"]["accuracy"] >= floor
 
@@ -82,7 +83,18 @@ def test_imf_mnist_keeps_its_accuracy_floor():
 def test_card_shows_the_trade_off_and_the_a_b_table(folder):
     card = (folder / "MODEL_CARD.md").read_text()
     assert "](guidance-tradeoff.png)" in card and "## The default guidance" in card
-    assert "## Time sampling: the A/B" in card and "| variant | steps |" in card
+    assert "## The A/B behind the recipe" in card and "| variant | steps |" in card
+
+
+def test_card_shows_every_measure_beside_the_real_images_value(folder):
+    man = json.loads((folder / "model.json").read_text())
+    real, one = man["evaluation"]["real"], man["evaluation"]["one_step"]
+    card = (folder / "MODEL_CARD.md").read_text()
+    assert "### Every measure beside the real images' value" in card
+    row = f"| pixels exactly 0 | {one['zero_fraction']:.3f} | {real['zero_fraction']:.3f} |"
+    assert row in card
+    assert f"| pixels in 10–59 | {one['haze_fraction']:.3f} | {real['haze_fraction']:.3f} |" in card
+    assert "no pixel measure is further from the real value" in card  # the rule
 
 
 def test_reference_pixels_reproduce_with_onnxruntime(folder):

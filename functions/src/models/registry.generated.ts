@@ -5,7 +5,7 @@ import type { ModelSummary } from '@imf/contract';
 export const manifests: readonly ModelSummary[] = [
   {
     "id": "imf-fashion",
-    "version": "470964c3928f4a71",
+    "version": "6974fcff1145bc8f",
     "nfe": 1,
     "image": {
       "channels": 1,
@@ -28,18 +28,18 @@ export const manifests: readonly ModelSummary[] = [
     "guidance": {
       "min": 1,
       "max": 8,
-      "default": 5
+      "default": 1
     },
     "interval": {
       "default": [
-        0.3,
-        0.7
+        0,
+        1
       ]
     }
   },
   {
     "id": "imf-mnist",
-    "version": "f56305c8cad649c1",
+    "version": "b6c78d8d2f5527a2",
     "nfe": 1,
     "image": {
       "channels": 1,
@@ -62,12 +62,12 @@ export const manifests: readonly ModelSummary[] = [
     "guidance": {
       "min": 1,
       "max": 8,
-      "default": 2
+      "default": 4
     },
     "interval": {
       "default": [
-        0.1,
-        0.9
+        0,
+        1
       ]
     }
   }

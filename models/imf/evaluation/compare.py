@@ -34,7 +34,7 @@ def compare(runs: dict[str, Path], omega: float, t_min: float, t_max: float,
     """One row per run, and the data set they were all trained on."""
     rows, scorer, dataset = [], None, None
     for name, path in runs.items():
-        raw = str(path).startswith("raw:")
+        raw = str(path).startswith("raw:")  # the raw training weights, not the EMA
         net, cfg, step = load_raw(Path(str(path)[4:])) if raw else load_ema(path)
         if scorer is None:
             scorer, dataset = Scorer(cfg), cfg.dataset
@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             name, sep, path = item.partition("=")
             if not sep:
                 raise ValueError(f"expected NAME=CHECKPOINT, got {item!r}")
-            runs[name] = user_path(path)
+            raw = path.startswith("raw:")
+            runs[name] = Path("raw:" + str(user_path(path[4:]))) if raw else user_path(path)
         torch.set_num_threads(args.threads)
         rows, dataset, real = compare(runs, args.omega, args.t_min, args.t_max, args.samples)
     except (ValueError, DataError, ckpt.CheckpointError) as err:

@@ -192,14 +192,18 @@ def save_tradeoff_plot(path: Path, grid: list[dict], chosen: dict, min_accuracy:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6), dpi=120)
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(13, 3.6), dpi=120)
     for lo, hi in GRID_INTERVALS:
         rows = [r for r in grid if (r["t_min"], r["t_max"]) == (lo, hi)]
         label = f"[{lo:g}, {hi:g}]"
         ax1.plot([r["omega"] for r in rows], [r["fid"] for r in rows], "o-", label=label)
         ax2.plot([r["omega"] for r in rows], [100 * r["accuracy"] for r in rows], "o-", label=label)
+        ax3.plot([r["omega"] for r in rows], [r["pixel_fd"] for r in rows], "o-", label=label)
     ax1.plot([chosen["omega"]], [chosen["fid"]], "k*", markersize=14, label="served default")
     ax2.plot([chosen["omega"]], [100 * chosen["accuracy"]], "k*", markersize=14)
+    ax3.plot([chosen["omega"]], [chosen["pixel_fd"]], "k*", markersize=14)
+    ax3.set(xlabel="guidance scale omega (1-NFE)", ylabel="pixel FD (untrained pixel space)",
+            title="fidelity of the pixels (haze shows here)")
     ax2.axhline(100 * min_accuracy, color="grey", linestyle=":", label="accuracy floor")
     ax1.set(xlabel="guidance scale omega (1-NFE)", ylabel="FID (classifier features)",
             title="fidelity to the data")
