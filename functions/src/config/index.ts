@@ -18,6 +18,7 @@ export interface EdgeConfig {
   workerSecret: string;
   pool: {
     deadlineMs: number;
+    attemptMs: number;
     breakerThreshold: number;
     breakerCooldownMs: number;
     backoffBaseMs: number;
@@ -89,6 +90,7 @@ export function readConfig(env: EnvRecord): EdgeConfig {
     workerSecret: text(env, 'WORKER_SECRET'),
     pool: {
       deadlineMs: int(env, 'POOL_DEADLINE_MS', 15000),
+      attemptMs: int(env, 'POOL_ATTEMPT_MS', 4000),
       breakerThreshold: int(env, 'POOL_BREAKER_THRESHOLD', 3),
       breakerCooldownMs: int(env, 'POOL_BREAKER_COOLDOWN_MS', 10000),
       backoffBaseMs: int(env, 'POOL_BACKOFF_BASE_MS', 50),

@@ -93,7 +93,7 @@ export function createImageLookup(sources: TierSources): LookupImage {
     if (!pending) {
       const body: WorkerImageRequest = { request, modelVersion, ...(storageChecked ? { storageChecked } : {}) };
       const model = sources.registry ? findModel(sources.registry, request.model) : undefined;
-      pending = sources.pool.generate(key, body, model ? modelTimeAllowanceMs(model) : 0).finally(() => inflight.delete(key));
+      pending = sources.pool.generate(key, body, model ? modelTimeAllowanceMs(model) : 0, (model?.seconds_per_image ?? 0) * 1000).finally(() => inflight.delete(key));
       inflight.set(key, pending);
     }
     const outcome = await pending;

@@ -82,7 +82,7 @@ describe('WorkerPool deadline', () => {
         reject(new Error('aborted'));
       });
     });
-  const pool = () => new WorkerPool({ workerUrls: ['http://w1'], secret: 's', deadlineMs: 50, breakerThreshold: 3, breakerCooldownMs: 1000, backoffBaseMs: 1, readyTimeoutMs: 100, maxInFlight: 0, fetch: slowFetch });
+  const pool = () => new WorkerPool({ workerUrls: ['http://w1'], secret: 's', deadlineMs: 50, breakerThreshold: 3, breakerCooldownMs: 1000, backoffBaseMs: 1, readyTimeoutMs: 100, attemptMs: 10_000, maxInFlight: 0, fetch: slowFetch });
 
   it('gives up at the deadline', async () => {
     expect(await pool().generate(key, body)).toMatchObject({ ok: false, status: 504, detail: 'no GPU worker answered within 50 ms' });
@@ -105,6 +105,7 @@ function scriptedPool(urls: string[], answer: (url: string) => Response, options
     breakerCooldownMs: 60_000,
     backoffBaseMs: 1,
     readyTimeoutMs: 100,
+    attemptMs: 10_000,
     maxInFlight: 0,
     log: (line) => logs.push(line),
     fetch: async (input) => {
@@ -169,5 +170,76 @@ describe('WorkerPool and the answered image key', () => {
     // Both circuits opened: the next request calls neither.
     expect(await pool.generate(key, body)).toMatchObject({ ok: false, status: 503, attempts: 0 });
     expect([calls.get(first), calls.get(second)]).toEqual([1, 1]);
+  });
+});
+
+describe('WorkerPool and a hung worker', () => {
+  const [first, second] = rendezvousOrder(['http://w0', 'http://w1'], key) as [string, string];
+
+  /** `hung` never answers (until aborted); every other worker answers after `ms`. */
+  function hungPool(hung: string, options: { attemptMs: number; deadlineMs?: number; ms?: number; breakerThreshold?: number }) {
+    const calls = new Map<string, number>();
+    const logs: Record<string, unknown>[] = [];
+    const pool = new WorkerPool({
+      workerUrls: [first, second],
+      secret: 's',
+      deadlineMs: options.deadlineMs ?? 2000,
+      attemptMs: options.attemptMs,
+      breakerThreshold: options.breakerThreshold ?? 2,
+      breakerCooldownMs: 60_000,
+      backoffBaseMs: 1,
+      readyTimeoutMs: 100,
+      maxInFlight: 0,
+      log: (line) => logs.push(line),
+      fetch: (input, init) => {
+        const url = new URL(String(input)).origin;
+        calls.set(url, (calls.get(url) ?? 0) + 1);
+        return new Promise((resolve, reject) => {
+          const timer = url === hung ? undefined : setTimeout(() => resolve(image(key)), options.ms ?? 1);
+          init?.signal?.addEventListener('abort', () => {
+            clearTimeout(timer);
+            reject(new Error('aborted'));
+          });
+        });
+      },
+    });
+    return { pool, calls, logs };
+  }
+
+  it('asks the next worker once an attempt outlives its deadline, well before the whole deadline', async () => {
+    const { pool, logs } = hungPool(first, { attemptMs: 50 });
+    const started = Date.now();
+    expect(await pool.generate(key, body)).toMatchObject({ ok: true, worker: second, attempts: 2 });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(logs).toContainEqual(expect.objectContaining({ event: 'worker-attempt-late', worker: first }));
+  });
+
+  it('serves the slow first attempt when it answers before the hedge', async () => {
+    // Both workers take 80 ms; the first's attempt deadline is 50 ms: the hedge starts at 50 ms, the
+    // first attempt answers at 80 ms, before the hedge does (at 130 ms).
+    const { pool, calls } = hungPool('http://none', { attemptMs: 50, ms: 80 });
+    expect(await pool.generate(key, body)).toMatchObject({ ok: true, worker: first, attempts: 2 });
+    expect([calls.get(first), calls.get(second)]).toEqual([1, 1]);
+  });
+
+  it('ejects a worker that keeps timing out, like a dead one', async () => {
+    const { pool, calls } = hungPool(first, { attemptMs: 30, breakerThreshold: 2 });
+    for (let i = 0; i < 5; i++) expect(await pool.generate(key, body)).toMatchObject({ ok: true, worker: second });
+    // Two late attempts opened its circuit: the other three went straight to the second worker.
+    expect(calls.get(first)).toBe(2);
+  });
+
+  it('answers 504 at the whole deadline when every worker hangs', async () => {
+    const { pool } = hungPool(first, { attemptMs: 20, deadlineMs: 200, ms: 10_000 });
+    const started = Date.now();
+    expect(await pool.generate(key, body)).toMatchObject({ ok: false, status: 504, attempts: 2 });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('lengthens the attempt deadline by the time per image of each call in flight to the worker', () => {
+    const { pool } = hungPool(first, { attemptMs: 100 });
+    expect(pool.attemptDeadlineMs(first, 20)).toBe(100);
+    void pool.generate(key, body);
+    expect(pool.attemptDeadlineMs(first, 20, 5)).toBe(125);
   });
 });
