@@ -188,7 +188,7 @@ export class WorkerPool {
     try {
       return await Promise.race([...attempts, late]);
     } finally {
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
     }
   }
 

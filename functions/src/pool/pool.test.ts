@@ -197,7 +197,7 @@ describe('WorkerPool and a hung worker', () => {
         return new Promise((resolve, reject) => {
           const timer = url === hung ? undefined : setTimeout(() => resolve(image(key)), options.ms ?? 1);
           init?.signal?.addEventListener('abort', () => {
-            clearTimeout(timer);
+            if (timer !== undefined) clearTimeout(timer);
             reject(new Error('aborted'));
           });
         });
