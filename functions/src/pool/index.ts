@@ -2,7 +2,7 @@
 // /readyz and from failures, retries on the next worker with jittered backoff, all inside one
 // deadline, and a bound on the calls in flight to each worker. It answers with an image whose key
 // the worker confirmed, or with the status the edge should give (502/503/504).
-import { IMAGE_KEY_HEADER, WORKER_GENERATE_PATH, WORKER_READY_PATH, WORKER_SECRET_HEADER, type WorkerImageRequest } from '@imf/contract';
+import { IMAGE_KEY_HEADER, WORKER_GENERATE_PATH, WORKER_READY_PATH, WORKER_SECRET_HEADER, WORKER_STORAGE_PROBLEM_TYPE, type WorkerImageRequest } from '@imf/contract';
 import type { StoredImage } from '../cache/types.js';
 import { consoleSink, type LogSink } from '../observability/index.js';
 import { CircuitBreaker, type BreakerState } from './breaker.js';
@@ -38,7 +38,7 @@ export interface PoolOptions {
 
 export type PoolOutcome =
   | { ok: true; image: StoredImage; worker: string; attempts: number }
-  | { ok: false; status: 502 | 503 | 504; retryAfterSeconds: number; detail: string; attempts: number };
+  | { ok: false; status: 502 | 503 | 504; retryAfterSeconds: number; detail: string; attempts: number; dependency?: 'storage' };
 
 /** What a probe found of one worker. */
 export interface WorkerHealth {
@@ -51,7 +51,7 @@ export interface WorkerHealth {
 type Settled =
   | { kind: 'image'; image: StoredImage; worker: string }
   | { kind: 'rejected'; status: number }
-  | { kind: 'busy' | 'other-version' | 'wrong-key' | 'failed' };
+  | { kind: 'busy' | 'storage' | 'other-version' | 'wrong-key' | 'failed' };
 
 /** What the attempts of one generation ran into, for the outcome when none brought an image. */
 interface Tally {
@@ -59,6 +59,8 @@ interface Tally {
   retryAfterSeconds: number;
   atLimit: number;
   busy: number;
+  /** Workers that answered that object storage failed them. */
+  storage: number;
   otherVersion: number;
   wrongKey: boolean;
   timedOut: number;
@@ -102,7 +104,7 @@ export class WorkerPool {
     if (workerUrls.length === 0) return { ok: false, status: 503, retryAfterSeconds: 30, detail: 'no GPU workers are configured', attempts: 0 };
     const deadlineMs = this.options.deadlineMs + extraMs;
     const deadline = this.now() + deadlineMs;
-    const tally: Tally = { attempts: 0, retryAfterSeconds: 1, atLimit: 0, busy: 0, otherVersion: 0, wrongKey: false, timedOut: 0 };
+    const tally: Tally = { attempts: 0, retryAfterSeconds: 1, atLimit: 0, busy: 0, storage: 0, otherVersion: 0, wrongKey: false, timedOut: 0 };
     // Attempts still running (the hedged ones among them), each settling with what it found.
     const running = new Set<Promise<Settled>>();
     const stop = new AbortController();
@@ -221,6 +223,19 @@ export class WorkerPool {
         if (!isLate()) breaker.success();
         return { kind: 'image', image, worker: url };
       }
+      if (response.status === 503 && response.headers.get('content-type')?.startsWith('application/problem+json')) {
+        // Storage failing the worker is not the worker being busy: the caller is told which is down.
+        const type = await response
+          .json()
+          .then((problem) => (problem as { type?: unknown }).type)
+          .catch(() => undefined);
+        if (type === WORKER_STORAGE_PROBLEM_TYPE) {
+          breaker.release();
+          tally.storage += 1;
+          tally.retryAfterSeconds = Math.max(tally.retryAfterSeconds, Number(response.headers.get('retry-after')) || 1);
+          return { kind: 'storage' };
+        }
+      }
       await response.body?.cancel();
       if (response.status === 400 || response.status === 401 || response.status === 403) {
         // The worker is alive but refuses what we sent: a bug or a secret mismatch, not load.
@@ -266,6 +281,9 @@ export class WorkerPool {
       return { ok: false, status: 503, retryAfterSeconds: Math.max(1, Math.ceil(soonest / 1000)), detail: 'every GPU worker is unavailable (circuit open)', attempts };
     }
     const couldNotTake: PoolOutcome = { ok: false, status: 503, retryAfterSeconds: tally.retryAfterSeconds, detail: 'no GPU worker could take the request', attempts };
+    if (tally.storage > 0 && tally.busy === 0) {
+      return { ok: false, status: 503, retryAfterSeconds: tally.retryAfterSeconds, detail: 'object storage is unavailable: the GPU workers could not read or write the image', attempts, dependency: 'storage' };
+    }
     if (tally.busy > 0) return couldNotTake;
     if (tally.otherVersion > 0 && tally.otherVersion === attempts) {
       return {

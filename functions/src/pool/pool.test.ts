@@ -1,6 +1,6 @@
 // Rendezvous order, the circuit breaker, the pool's deadline and what it makes of a worker's 409 or
 // of an image under another key, in isolation.
-import { IMAGE_KEY_HEADER, type WorkerImageRequest } from '@imf/contract';
+import { IMAGE_KEY_HEADER, WORKER_STORAGE_PROBLEM_TYPE, type WorkerImageRequest } from '@imf/contract';
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from './breaker.js';
 import { rendezvousOrder } from './rendezvous.js';
@@ -241,5 +241,26 @@ describe('WorkerPool and a hung worker', () => {
     expect(pool.attemptDeadlineMs(first, 20)).toBe(100);
     void pool.generate(key, body);
     expect(pool.attemptDeadlineMs(first, 20, 5)).toBe(125);
+  });
+});
+
+describe('WorkerPool and storage', () => {
+  const [first, second] = rendezvousOrder(['http://w0', 'http://w1'], key) as [string, string];
+  const storageDown = () =>
+    new Response(JSON.stringify({ type: WORKER_STORAGE_PROBLEM_TYPE, title: 'Object storage unavailable', status: 503, detail: 'storage PUT failed' }), {
+      status: 503,
+      headers: { 'content-type': 'application/problem+json', 'retry-after': '2' },
+    });
+
+  it('names storage, not the workers, when every worker answers that storage failed it', async () => {
+    const { pool } = scriptedPool([first, second], () => storageDown());
+    expect(await pool.generate(key, body)).toMatchObject({ ok: false, status: 503, dependency: 'storage', retryAfterSeconds: 2, detail: expect.stringMatching(/object storage is unavailable/) });
+  });
+
+  it('keeps naming the workers when one of them is merely busy', async () => {
+    const { pool } = scriptedPool([first, second], (url) => (url === first ? storageDown() : new Response(null, { status: 503, headers: { 'retry-after': '1' } })));
+    const outcome = await pool.generate(key, body);
+    expect(outcome).toMatchObject({ ok: false, status: 503, detail: 'no GPU worker could take the request' });
+    expect(outcome.ok || outcome.dependency).toBeUndefined();
   });
 });
