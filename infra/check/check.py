@@ -71,7 +71,7 @@ def check_compose(path: Path) -> list[str]:
             problems.append(f"service {name}: publishes ports; only the edge may")
         if name == "seaweedfs":
             command = " ".join(service.get("command") or []) if isinstance(service.get("command"), list) else str(service.get("command"))
-            for flag in ("-ip.bind=127.0.0.1", "-s3.ip.bind=0.0.0.0", "WEED_JWT_SIGNING_KEY", "WEED_JWT_FILER_SIGNING_KEY"):
+            for flag in ("-ip.bind=127.0.0.1", "-s3.ip.bind=0.0.0.0", "-disableHttp", "WEED_JWT_SIGNING_KEY", "WEED_JWT_SIGNING_READ_KEY", "WEED_JWT_FILER_SIGNING_KEY"):
                 if flag not in command:
                     problems.append(f"service seaweedfs: command lacks {flag} (only the S3 port may be reachable)")
         build = service.get("build")
