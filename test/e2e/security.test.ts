@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AwsClient } from 'aws4fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalPath, imageKey, INTEGRITY_METADATA, integrityMatches, objectKey, type ImageRequest } from '@imf/contract';
+import { canonicalPath, imageKey, integrityMatches, objectKey, storedObject, type ImageRequest } from '@imf/contract';
 import { inferredImages, requestsFor, shippedModel, startTestStack, type TestStack } from './support/stack.js';
 import { fileIds, weedShell } from './support/seaweed.js';
 
@@ -26,6 +26,12 @@ async function get(path: string): Promise<{ status: number; tier: string | null;
   // one the edge has just closed for idleness.
   const response = await send().catch(send);
   return { status: response.status, tier: response.headers.get('x-image-tier'), bytes: Buffer.from(await response.arrayBuffer()) };
+}
+
+/** Stored objects the worker found failing their integrity check so far (its /metrics). */
+async function workerIntegrityFailures(): Promise<number> {
+  const metrics = await (await fetch(`${stack.workers[0]!.url}/metrics`)).text();
+  return Number(/^imf_worker_storage_integrity_failures_total (\d+)$/m.exec(metrics)?.[1] ?? 0);
 }
 
 /** Sends raw bytes to the edge and reads the whole answer. */
@@ -77,6 +83,35 @@ describe('closed storage', () => {
       await fetch(object, { method: 'DELETE' }),
     ];
     for (const answer of answers) expect(answer.status).toBeGreaterThanOrEqual(400);
+  });
+
+  it("never serves an object whose Content-Type was rewritten around the workers: regenerated and repaired", async () => {
+    const req = request();
+    const path = canonicalPath(req);
+    const original = await get(path);
+    expect([original.status, original.tier]).toEqual([200, 'generated']);
+    const object = objectKey(req, manifest.version, await imageKey(req, manifest.version));
+    const s3 = new AwsClient({ accessKeyId: stack.storage.accessKeyId!, secretAccessKey: stack.storage.secretAccessKey!, region: stack.storage.region!, service: 's3', retries: 0 });
+    const storedUrl = `${stack.storage.endpoint}/${stack.storage.bucket}/${object}`;
+    // The same bytes and the same metadata, the integrity tag among it, with Content-Type: text/html.
+    const stored = await s3.fetch(storedUrl);
+    const metadata = Object.fromEntries([...stored.headers].filter(([name]) => name.startsWith('x-amz-meta-')));
+    const put = await s3.fetch(storedUrl, { method: 'PUT', body: Buffer.from(await stored.arrayBuffer()), headers: { ...metadata, 'content-type': 'text/html' } });
+    expect(put.status).toBeLessThan(300);
+    expect((await s3.fetch(storedUrl)).headers.get('content-type')).toBe('text/html');
+
+    await stack.restartEdge();
+    const failuresBefore = await workerIntegrityFailures();
+    const response = await fetch(new URL(path, stack.url), { headers: { authorization: `Bearer ${stack.apiKey}` } });
+    const bytes = Buffer.from(await response.arrayBuffer());
+    expect([response.status, response.headers.get('content-type'), response.headers.get('x-image-tier')]).toEqual([200, 'image/png', 'generated']);
+    expect(bytes.equals(original.bytes)).toBe(true);
+    const repaired = await s3.fetch(storedUrl);
+    await repaired.arrayBuffer();
+    expect(repaired.headers.get('content-type')).toBe('image/png');
+    // Counted: on the edge (its /readyz) and on the worker, which repaired it.
+    expect(((await (await fetch(new URL('/readyz', stack.url))).json()) as { integrity_failures: number }).integrity_failures).toBe(1);
+    expect(await workerIntegrityFailures()).toBe(failuresBefore + 1);
   });
 
   it('refuses a volume write without a JWT', async () => {
@@ -154,6 +189,7 @@ describe('closed storage', () => {
     expect(Buffer.from(await (await s3.fetch(storedUrl)).arrayBuffer()).equals(other.bytes)).toBe(true); // the tamper took
 
     await stack.restartEdge(); // an empty memory cache: the edge must look in storage again
+    const failuresBefore = await workerIntegrityFailures();
     const before = await inferredImages(stack.workers);
     const after = await get(path);
     expect(after.status).toBe(200);
@@ -163,8 +199,7 @@ describe('closed storage', () => {
     expect(await inferredImages(stack.workers)).toBe(before + 1);
     const ready = (await (await fetch(new URL('/readyz', stack.url))).json()) as { integrity_failures: number };
     expect(ready.integrity_failures).toBe(1);
-    const metrics = await (await fetch(`${stack.workers[0]!.url}/metrics`)).text();
-    expect(metrics).toMatch(/^imf_worker_storage_integrity_failures_total 1$/m);
+    expect(await workerIntegrityFailures()).toBe(failuresBefore + 1);
 
     // The worker replaced the tampered object: storage holds the original bytes with a valid tag,
     // and the next fresh edge answers from storage again.
@@ -172,7 +207,7 @@ describe('closed storage', () => {
     const repairedBytes = new Uint8Array(await repaired.arrayBuffer());
     expect(Buffer.from(repairedBytes).equals(original.bytes)).toBe(true);
     const secrets = (stack as unknown as { secrets: { storageIntegrityKey: string } }).secrets;
-    expect(await integrityMatches(secrets.storageIntegrityKey, object, repairedBytes, repaired.headers.get(`x-amz-meta-${INTEGRITY_METADATA}`))).toBe(true);
+    expect(await integrityMatches(secrets.storageIntegrityKey, object, storedObject(repairedBytes, repaired.headers))).toBe(true);
     await stack.restartEdge();
     const again = await get(path);
     expect([again.tier, again.bytes.equals(original.bytes)]).toEqual(['storage', true]);

@@ -69,7 +69,7 @@ export function createImageLookup(sources: TierSources): LookupImage {
       try {
         const stored = await sources.store.get(object);
         if (!stored) storageChecked = true;
-        if (stored && (sources.integrityKey === undefined || (await integrityMatches(sources.integrityKey, object, stored.body, stored.metadata[INTEGRITY_METADATA])))) {
+        if (stored && (sources.integrityKey === undefined || (await integrityMatches(sources.integrityKey, object, stored)))) {
           const image = { body: stored.body, contentType: stored.contentType };
           remember(defer, key, image);
           return { ok: true, image, tier: 'storage' };
