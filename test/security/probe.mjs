@@ -131,6 +131,31 @@ if (token) {
   record('raw UTF-8 request target', /problem\+json/.test(contentType(utf8)), `${statusLine(utf8)}; ${contentType(utf8)}`);
 }
 
+// 4b. Requests Node's HTTP layer refuses before the app: problem+json with the security headers.
+for (const [name, request] of [
+  ['backslash in the request target', 'GET /v1\\models HTTP/1.1\r\nhost: probe\r\nconnection: close\r\n\r\n'],
+  ['GET *', 'GET * HTTP/1.1\r\nhost: probe\r\nconnection: close\r\n\r\n'],
+  ['no Host header', 'GET /v1/models HTTP/1.1\r\nconnection: close\r\n\r\n'],
+]) {
+  const answer = await raw(request);
+  const head = answer.slice(0, answer.indexOf('\r\n\r\n')).toLowerCase();
+  const held = /problem\+json/.test(contentType(answer)) && head.includes('x-content-type-options: nosniff') && /^HTTP\/1\.1 4/.test(answer);
+  record(name, held, `${statusLine(answer)}; ${contentType(answer)}`);
+}
+
+// 4c. Classes that are not classes: refused, not coerced to another class.
+if (apiKey) {
+  const auth = { authorization: `Bearer ${apiKey}` };
+  const negative = await fetch(`${base}/v1/images/${model.id}/-7.png`, { headers: auth, redirect: 'manual' });
+  await negative.arrayBuffer();
+  record(`/v1/images/${model.id}/-7.png`, negative.status === 400, `${negative.status}`);
+  for (const cls of [-1, '3!']) {
+    const body = await fetch(`${base}/v1/sign`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ model: model.id, class: cls }) });
+    await body.arrayBuffer();
+    record(`POST /v1/sign {"class": ${JSON.stringify(cls)}}`, body.status === 400, `${body.status}`);
+  }
+}
+
 // 5. Storage's own ports and secrets: nothing but S3 may answer without the stack's credentials.
 if (storageHost) {
   const answer = (url, init = {}) =>
