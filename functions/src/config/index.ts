@@ -16,6 +16,8 @@ export interface EdgeConfig {
   playground: PlaygroundMode;
   workerUrls: string[];
   workerSecret: string;
+  /** Headers of the private path to the pool (Cloudflare Access service token), sent with every worker call. */
+  workerHeaders: Record<string, string>;
   pool: {
     deadlineMs: number;
     attemptMs: number;
@@ -68,6 +70,14 @@ function int(env: EnvRecord, name: string, fallback: number): number {
   return value;
 }
 
+/** CF-Access-Client-Id/-Secret from WORKER_ACCESS_CLIENT_ID/_SECRET: both or neither. */
+function accessHeaders(env: EnvRecord): Record<string, string> {
+  const id = text(env, 'WORKER_ACCESS_CLIENT_ID');
+  const secret = text(env, 'WORKER_ACCESS_CLIENT_SECRET');
+  if ((id === '') !== (secret === '')) throw new Error('WORKER_ACCESS_CLIENT_ID and WORKER_ACCESS_CLIENT_SECRET go together');
+  return id === '' ? {} : { 'cf-access-client-id': id, 'cf-access-client-secret': secret };
+}
+
 function playgroundMode(value: string): PlaygroundMode {
   const mode = value.trim().toLowerCase();
   if (mode !== 'on' && mode !== 'cached' && mode !== 'off') throw new Error(`PLAYGROUND must be on, cached or off, got "${value}"`);
@@ -88,6 +98,7 @@ export function readConfig(env: EnvRecord): EdgeConfig {
     playground: playgroundMode(text(env, 'PLAYGROUND', 'on')),
     workerUrls: list(env, 'WORKER_URLS').map((u) => u.replace(/\/+$/, '')),
     workerSecret: text(env, 'WORKER_SECRET'),
+    workerHeaders: accessHeaders(env),
     pool: {
       deadlineMs: int(env, 'POOL_DEADLINE_MS', 15000),
       attemptMs: int(env, 'POOL_ATTEMPT_MS', 4000),

@@ -29,6 +29,11 @@ export interface PoolOptions {
    * a 504 at the deadline.
    */
   maxInFlight: number;
+  /**
+   * Sent with every call besides the worker secret: the credentials of the private path to the
+   * pool (Cloudflare Access's service token for a tunnel to the gateway: WORKER_ACCESS_CLIENT_ID/_SECRET).
+   */
+  headers?: Record<string, string>;
   fetch?: typeof fetch;
   now?: () => number;
   random?: () => number;
@@ -203,7 +208,9 @@ export class WorkerPool {
     try {
       const response = await this.fetch(url + WORKER_GENERATE_PATH, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [WORKER_SECRET_HEADER]: this.options.secret },
+        // The image key travels as a header too: a gateway in front of many workers hashes on it
+        // (infra/gateway), so that every edge sends one key to one worker.
+        headers: Object.assign({}, this.options.headers, { 'content-type': 'application/json', [WORKER_SECRET_HEADER]: this.options.secret, [IMAGE_KEY_HEADER]: key }),
         body: JSON.stringify(body),
         signal,
       });
@@ -310,7 +317,7 @@ export class WorkerPool {
         let ready = false;
         try {
           const response = await this.fetch(url + WORKER_READY_PATH, {
-            headers: { [WORKER_SECRET_HEADER]: this.options.secret },
+            headers: Object.assign({}, this.options.headers, { [WORKER_SECRET_HEADER]: this.options.secret }),
             signal: AbortSignal.timeout(this.options.readyTimeoutMs),
           });
           await response.body?.cancel();

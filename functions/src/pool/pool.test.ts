@@ -73,10 +73,10 @@ const body: WorkerImageRequest = { request: { model: 'm', class: 0, guidance: 1,
 const image = (answeredKey: string) => new Response(new Uint8Array([1]), { headers: { 'content-type': 'image/png', [IMAGE_KEY_HEADER]: answeredKey } });
 
 describe('WorkerPool deadline', () => {
-  // A worker that answers after 150 ms, unless the call is aborted first.
+  // A worker that answers after 400 ms, unless the call is aborted first.
   const slowFetch: typeof fetch = (_input, init) =>
     new Promise((resolve, reject) => {
-      const timer = setTimeout(() => resolve(image(key)), 150);
+      const timer = setTimeout(() => resolve(image(key)), 400);
       init?.signal?.addEventListener('abort', () => {
         clearTimeout(timer);
         reject(new Error('aborted'));
@@ -89,7 +89,7 @@ describe('WorkerPool deadline', () => {
   });
 
   it("waits the model's allowance beyond the deadline", async () => {
-    expect(await pool().generate(key, body, 500)).toMatchObject({ ok: true });
+    expect(await pool().generate(key, body, 2000)).toMatchObject({ ok: true });
   });
 });
 
@@ -262,5 +262,31 @@ describe('WorkerPool and storage', () => {
     const outcome = await pool.generate(key, body);
     expect(outcome).toMatchObject({ ok: false, status: 503, detail: 'no GPU worker could take the request' });
     expect(outcome.ok || outcome.dependency).toBeUndefined();
+  });
+});
+
+describe('WorkerPool calls', () => {
+  it("send the image key (a gateway hashes on it) and the private path's headers", async () => {
+    const seen: Headers[] = [];
+    const pool = new WorkerPool({
+      workerUrls: ['http://gateway'],
+      secret: 's',
+      deadlineMs: 1000,
+      attemptMs: 1000,
+      breakerThreshold: 2,
+      breakerCooldownMs: 1000,
+      backoffBaseMs: 1,
+      readyTimeoutMs: 100,
+      maxInFlight: 0,
+      headers: { 'cf-access-client-id': 'id', 'cf-access-client-secret': 'secret' },
+      fetch: async (_input, init) => {
+        seen.push(new Headers(init?.headers));
+        return image(key);
+      },
+    });
+    expect(await pool.generate(key, body)).toMatchObject({ ok: true });
+    await pool.probe();
+    expect([seen[0]!.get(IMAGE_KEY_HEADER), seen[0]!.get('cf-access-client-id'), seen[0]!.get('x-imf-worker-secret')]).toEqual([key, 'id', 's']);
+    expect(seen[1]!.get('cf-access-client-secret')).toBe('secret');
   });
 });

@@ -61,7 +61,7 @@ export function nodeDeps(env: EnvRecord): EdgeDeps {
     clientAddress: (c) => (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress,
     cache: memoryCache(config.cache),
     store: storeFromEnv(env),
-    pool: new WorkerPool({ workerUrls: config.workerUrls, secret: config.workerSecret, ...config.pool, fetch: nodeWorkerFetch() }),
+    pool: new WorkerPool({ workerUrls: config.workerUrls, secret: config.workerSecret, headers: config.workerHeaders, ...config.pool, fetch: nodeWorkerFetch() }),
   };
 }
 
