@@ -31,6 +31,12 @@ bash infra/check/setup.sh
 # The API fuzzer (schemathesis) in .venv-fuzz/.
 bash test/api-fuzz/setup.sh
 
+# HAProxy for the pool gateway's test (test/e2e/gateway.test.ts; infra/gateway): Debian's.
+if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy
+fi
+
 # Chromium for the playground test (Debian's; playwright-core drives it and downloads no browser).
 if ! command -v chromium >/dev/null; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

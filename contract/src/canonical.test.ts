@@ -198,6 +198,17 @@ describe('named classes', () => {
     expect([classOf('1.png'), classOf('Golden Retriever.png'), classOf('golden-retriever.png'), classOf('GOLDEN-RETRIEVER.png')]).toEqual([1, 1, 1, 1]);
   });
 
+  it('takes no class from a name with something before or after it: "-1", "3!" and " 7" are errors, not classes', () => {
+    const digits = { ...named, classes: Array.from({ length: 10 }, (_, i) => String(i)), null_class: 10 };
+    const classIn = (file: string) => {
+      const parsed = parseImagePath({ [named.id]: digits }, { model: named.id, file, query: new URLSearchParams('seed=1') });
+      return parsed.ok ? parsed.value.request.class : parsed.issues[0]!.parameter;
+    };
+    expect([classIn('-7.png'), classIn('3!.png'), classIn(' 7.png'), classIn('7-.png')]).toEqual(['class', 'class', 'class', 'class']);
+    expect([classIn('7.png'), classIn('07.png')]).toEqual([7, 7]);
+    expect([classOf('golden_retriever.png'), classOf('-golden-retriever.png')]).toEqual([1, [expect.objectContaining({ parameter: 'class' })]]);
+  });
+
   it('writes the canonical URL with the index', () => {
     const parsed = parse('giant-panda.png');
     expect(parsed.ok && canonicalPath(parsed.value.request)).toBe(`/v1/images/${named.id}/2.png?guidance=8&tmin=0.4&tmax=0.65&seed=1&size=64`);

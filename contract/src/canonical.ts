@@ -87,7 +87,10 @@ export function resolveClass(model: ModelSummary, given: string | number): numbe
     const index = Number(text);
     if (index < model.classes.length || index === model.null_class) return index;
   }
-  const byName = classLookup(model.classes).get(text) ?? classLookup(model.classes).get(classSlug(text));
+  // A slug stands for a name spelt with other separators or case ("ankle_boot", "Ankle Boot"), not
+  // for one with something before or after it: "-1" and "3!" are not the class "1" or "3".
+  const slugLike = /^[\p{L}\p{N}].*[\p{L}\p{N}]$|^[\p{L}\p{N}]$/u.test(text);
+  const byName = classLookup(model.classes).get(text) ?? (slugLike ? classLookup(model.classes).get(classSlug(text)) : undefined);
   if (byName !== undefined) return byName;
   if ((NULL_CLASS_NAMES as readonly string[]).includes(text.toLowerCase())) return model.null_class;
   const names =

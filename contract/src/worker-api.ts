@@ -41,6 +41,14 @@ export const WORKER_SECRET_HEADER = 'x-imf-worker-secret';
 export const IMAGE_KEY_HEADER = 'x-imf-image-key';
 export const OBJECT_KEY_HEADER = 'x-imf-object-key';
 
+/** The type URIs of the worker's problems: urn:imf:worker:<kind>. */
+export const WORKER_PROBLEM_TYPE_PREFIX = 'urn:imf:worker:';
+/**
+ * The problem (503) a worker answers when object storage failed it: the edge then reports storage,
+ * not the workers, as the dependency that is down.
+ */
+export const WORKER_STORAGE_PROBLEM_TYPE = `${WORKER_PROBLEM_TYPE_PREFIX}storage`;
+
 /** The body of POST /v1/generate: one image. */
 export const workerImageRequestSchema = z.strictObject({
   /** The canonical request (canonical.ts); the worker must not re-default anything. */

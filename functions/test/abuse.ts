@@ -134,7 +134,7 @@ export function abuseSuite(runtime: string, env: EdgeTestEnv, startEdge: StartEd
           const key = await imageKey(stored, model.version);
           const object = objectKey(stored, model.version, key);
           const body = pngLike(7);
-          await edge.writeObject(object, { body, contentType: 'image/png', integrity: await integrityTag(INTEGRITY_KEY, object, body) });
+          await edge.writeObject(object, { body, contentType: 'image/png', integrity: await integrityTag(INTEGRITY_KEY, object, { body, contentType: 'image/png' }) });
           const minted = await playgroundSign(edge, token, stored, client);
           expect(minted.status).toBe(200);
           const fetched = await edge.fetch(target(((await minted.json()) as { url: string }).url), { headers: client });
@@ -194,7 +194,7 @@ export function abuseSuite(runtime: string, env: EdgeTestEnv, startEdge: StartEd
           const req = image();
           const object = objectKey(req, model.version, await imageKey(req, model.version));
           const body = pngLike(11);
-          await edge.writeObject(object, { body, contentType: 'image/png', integrity: await integrityTag(INTEGRITY_KEY, object, body) });
+          await edge.writeObject(object, { body, contentType: 'image/png', integrity: await integrityTag(INTEGRITY_KEY, object, { body, contentType: 'image/png' }) });
           const response = await edge.fetch(canonicalPath(req), { headers: { authorization: `Bearer ${key}` } });
           expect(response.headers.get('x-image-tier')).toBe('storage');
           expect(new Uint8Array(await response.arrayBuffer())).toEqual(body);
@@ -202,18 +202,21 @@ export function abuseSuite(runtime: string, env: EdgeTestEnv, startEdge: StartEd
 
       it.each([
         ['no tag', async () => undefined],
-        ['the tag of other bytes', async (object: string) => integrityTag(INTEGRITY_KEY, object, pngLike(1))],
-        ['a tag made with another key', async (object: string, body: Uint8Array) => integrityTag('not-the-integrity-key-0123456789', object, body)],
-      ])('treats a stored object with %s as a miss: regenerated, logged, counted, never served or cached', (_name, tagFor) =>
+        ['the tag of other bytes', async (object: string) => integrityTag(INTEGRITY_KEY, object, { body: pngLike(1), contentType: 'image/png' })],
+        ['a tag made with another key', async (object: string, body: Uint8Array) => integrityTag('not-the-integrity-key-0123456789', object, { body, contentType: 'image/png' })],
+        // The tag of the bytes as written, but the Content-Type changed afterwards (metadata rewritten around the workers).
+        ['its Content-Type changed to text/html', async (object: string, body: Uint8Array) => integrityTag(INTEGRITY_KEY, object, { body, contentType: 'image/png' }), 'text/html'],
+      ])('treats a stored object with %s as a miss: regenerated, logged, counted, never served or cached', (_name, tagFor, contentType = 'image/png') =>
         withEdge({ STORAGE_INTEGRITY_KEY: INTEGRITY_KEY }, async (edge, key) => {
           const auth = { authorization: `Bearer ${key}` };
           const req = image();
           const object = objectKey(req, model.version, await imageKey(req, model.version));
           const tampered = pngLike(99);
           const tag = await tagFor(object, tampered);
-          await edge.writeObject(object, { body: tampered, contentType: 'image/png', ...(tag ? { integrity: tag } : {}) });
+          await edge.writeObject(object, { body: tampered, contentType, ...(tag ? { integrity: tag } : {}) });
           const first = await edge.fetch(canonicalPath(req), { headers: auth });
           expect(first.headers.get('x-image-tier')).toBe('generated');
+          expect(first.headers.get('content-type')).toBe('image/png');
           const served = new Uint8Array(await first.arrayBuffer());
           expect(served).not.toEqual(tampered);
           expect([...served.slice(0, 4)]).toEqual([137, 80, 78, 71]);

@@ -13,6 +13,7 @@ import { WorkerMetrics } from './metrics/index.js';
 import { discoverModels, type RefusedModel } from './models/discover.js';
 import { filesystemStore, nodeS3Store } from '@imf/contract/storage/node';
 import type { ImageStore } from '@imf/contract';
+import { withRepair } from './storage/repair.js';
 import { withIntegrity } from './storage/integrity.js';
 
 export function storeFor(config: WorkerConfig['storage']): ImageStore {
@@ -106,12 +107,16 @@ export class GpuWorker implements WorkerState {
     for (const refused of this.refusedModels) log.error({ folder: refused.dir, reason: refused.reason }, `model refused: ${refused.reason}`);
     if (served.length === 0) throw new Error(`no servable model in ${config.modelsDir}`);
     if (this.currentPhase !== 'starting') return;
+    const repairing = withRepair(storeFor(config.storage), (objectKey, error) => {
+      this.metrics.unreadableObjects.inc();
+      this.log.warn({ event: 'storage-object-unreadable', objectKey, status: error.status, error: error.message }, 'storage could not produce a stored object; regenerating it');
+    });
     const store = config.integrityKey
-      ? withIntegrity(storeFor(config.storage), config.integrityKey, (objectKey, tagged) => {
+      ? withIntegrity(repairing, config.integrityKey, (objectKey, tagged) => {
           this.metrics.integrityFailures.inc();
           this.log.warn({ event: 'storage-integrity-mismatch', objectKey, tagged }, 'stored object failed its integrity check; regenerating it');
         })
-      : storeFor(config.storage);
+      : repairing;
     this.currentGenerator = new ImageGenerator(served, store, this.metrics, { requestTimeoutMs: config.requestTimeoutMs });
     this.currentPhase = 'ready';
     log.info({ models: served.map((m) => m.manifest.id) }, 'ready');

@@ -31,10 +31,51 @@ def interpolate(text: str) -> str:
     return re.sub(r"\$\{([A-Z0-9_]+)(?:(:-|:\?)([^}]*))?\}", value, text)
 
 
+# KEDA's ScaledObject is a custom resource, outside kubernetes-validate's schemas: its fields as
+# keda.sh/v1alpha1 defines them (https://keda.sh/docs/2.16/reference/scaledobject-spec/).
+SCALED_OBJECT_SPEC = {"scaleTargetRef", "minReplicaCount", "maxReplicaCount", "pollingInterval", "cooldownPeriod", "idleReplicaCount", "fallback", "advanced", "triggers", "initialCooldownPeriod"}
+PROMETHEUS_METADATA = {"serverAddress", "query", "threshold", "activationThreshold", "namespace", "ignoreNullValues", "unsafeSsl", "customHeaders", "queryParameters"}
+
+
+def check_scaled_object(doc: dict, deployments: set[str]) -> list[str]:
+    name = f"ScaledObject/{doc.get('metadata', {}).get('name')}"
+    spec = doc.get("spec") or {}
+    problems = [f"{name}: unknown field spec.{field}" for field in sorted(set(spec) - SCALED_OBJECT_SPEC)]
+    target = spec.get("scaleTargetRef") or {}
+    if target.get("kind", "Deployment") != "Deployment" or target.get("name") not in deployments:
+        problems.append(f"{name}: scaleTargetRef names no Deployment of infra/k8s ({target.get('name')})")
+    low, high = spec.get("minReplicaCount", 0), spec.get("maxReplicaCount", 100)
+    if not (isinstance(low, int) and isinstance(high, int) and 0 <= low <= high):
+        problems.append(f"{name}: minReplicaCount/maxReplicaCount must be integers with 0 <= min <= max")
+    triggers = spec.get("triggers") or []
+    if not triggers:
+        problems.append(f"{name}: no triggers")
+    for i, trigger in enumerate(triggers):
+        if trigger.get("type") != "prometheus":
+            continue
+        metadata = trigger.get("metadata") or {}
+        problems += [f"{name}: trigger {i}: unknown prometheus field {field}" for field in sorted(set(metadata) - PROMETHEUS_METADATA)]
+        for field in ("serverAddress", "query", "threshold"):
+            if not isinstance(metadata.get(field), str) or not metadata.get(field):
+                problems.append(f"{name}: trigger {i}: prometheus needs {field} (a string)")
+        if "imf_worker_queue_depth" not in str(metadata.get("query")):
+            problems.append(f"{name}: trigger {i}: the query should read the workers' imf_worker_queue_depth")
+        if trigger.get("metricType", "AverageValue") not in ("AverageValue", "Value", "Utilization"):
+            problems.append(f"{name}: trigger {i}: unknown metricType {trigger.get('metricType')}")
+    return problems
+
+
+def k8s_deployments() -> set[str]:
+    return {doc["metadata"]["name"] for path in (INFRA / "k8s").glob("*.yaml") for doc in yaml.safe_load_all(path.read_text()) if doc and doc.get("kind") == "Deployment"}
+
+
 def check_kubernetes(path: Path) -> list[str]:
     problems = []
     for doc in yaml.safe_load_all(path.read_text()):
         if not doc:
+            continue
+        if doc.get("apiVersion") == "keda.sh/v1alpha1" and doc.get("kind") == "ScaledObject":
+            problems += check_scaled_object(doc, k8s_deployments())
             continue
         try:
             kubernetes_validate.validate(doc, "1.37.0", strict=True)
@@ -71,7 +112,7 @@ def check_compose(path: Path) -> list[str]:
             problems.append(f"service {name}: publishes ports; only the edge may")
         if name == "seaweedfs":
             command = " ".join(service.get("command") or []) if isinstance(service.get("command"), list) else str(service.get("command"))
-            for flag in ("-ip.bind=127.0.0.1", "-s3.ip.bind=0.0.0.0", "WEED_JWT_SIGNING_KEY", "WEED_JWT_FILER_SIGNING_KEY"):
+            for flag in ("-ip.bind=127.0.0.1", "-s3.ip.bind=0.0.0.0", "-disableHttp", "WEED_JWT_SIGNING_KEY", "WEED_JWT_SIGNING_READ_KEY", "WEED_JWT_FILER_SIGNING_KEY"):
                 if flag not in command:
                     problems.append(f"service seaweedfs: command lacks {flag} (only the S3 port may be reachable)")
         build = service.get("build")

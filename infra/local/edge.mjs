@@ -24,7 +24,7 @@ export function edgeVars({ secrets, workerUrls, storage, env = process.env, host
     vars.STORAGE_DIR = storage.dir;
   }
   for (const name of [
-    'RATE_LIMIT_PER_MINUTE', 'RATE_LIMIT_BURST', 'POOL_DEADLINE_MS', 'PUBLIC_ORIGIN', 'LOG_REQUESTS', 'CACHE_MAX_ENTRIES', 'CACHE_MAX_BYTES', 'SIGNED_URL_TTL_SECONDS',
+    'RATE_LIMIT_PER_MINUTE', 'RATE_LIMIT_BURST', 'POOL_DEADLINE_MS', 'POOL_ATTEMPT_MS', 'POOL_BREAKER_COOLDOWN_MS', 'PUBLIC_ORIGIN', 'LOG_REQUESTS', 'CACHE_MAX_ENTRIES', 'CACHE_MAX_BYTES', 'SIGNED_URL_TTL_SECONDS',
     'ALLOWED_HOSTS', 'TRUSTED_PROXIES', 'PLAYGROUND', 'PLAYGROUND_TTL_SECONDS', 'PLAYGROUND_URL_TTL_SECONDS', 'PLAYGROUND_RATE_LIMIT_PER_MINUTE', 'PLAYGROUND_RATE_LIMIT_BURST',
     'PLAYGROUND_GENERATIONS_PER_MINUTE', 'PLAYGROUND_GENERATIONS_BURST',
   ]) {
@@ -39,8 +39,21 @@ export function buildNodeEdge(repoRoot) {
   if (result.status !== 0) throw new Error('building the Node edge failed (npm run build:edge-node)');
 }
 
-export async function startEdge({ repoRoot, runtime = 'node', port, host = '127.0.0.1', vars, dataDir, env = process.env, log, quiet = false, onSpawn }) {
+/**
+ * ALLOWED_HOSTS with `port` added to each of `names` listed without one: the edge allows an entry
+ * without a port on the default port only, and the stack's own names are reached on its port.
+ */
+export function allowedHostsOnPort(list, port, names = ['127.0.0.1', 'localhost']) {
+  return list
+    .split(',')
+    .filter(Boolean)
+    .map((entry) => (names.includes(entry) ? `${entry}:${port}` : entry))
+    .join(',');
+}
+
+export async function startEdge({ repoRoot, runtime = 'node', port, host = '127.0.0.1', vars: given, dataDir, env = process.env, log, quiet = false, onSpawn }) {
   const listenPort = port || (await freePort());
+  const vars = given.ALLOWED_HOSTS ? { ...given, ALLOWED_HOSTS: allowedHostsOnPort(given.ALLOWED_HOSTS, listenPort, ['127.0.0.1', 'localhost', host]) } : given;
   let service;
   if (runtime === 'workerd') {
     const args = ['dev', '--port', String(listenPort), '--ip', host, '--persist-to', join(dataDir, 'wrangler'), '--show-interactive-dev-session=false', '--log-level', 'warn'];

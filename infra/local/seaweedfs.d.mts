@@ -23,13 +23,14 @@ export interface SeaweedOptions {
   secretAccessKey: string;
   log?: (line: string) => void;
   onSpawn?: (service: Service) => void;
-  /** The environment of `weed` (default: this process's), to which the JWT keys are added. */
+  /** The environment of `weed` (default: this process's), to which the JWT keys and gRPC certificates are added. */
   env?: Record<string, string | undefined>;
 }
 
-/** The keys SeaweedFS signs and checks its own write paths with (made at each start). */
+/** The keys SeaweedFS signs and checks its own HTTP paths with (made at each start). */
 export interface SeaweedJwtKeys {
   volumeWrite: string;
+  volumeRead: string;
   filerWrite: string;
   filerRead: string;
 }
@@ -43,6 +44,8 @@ export interface Seaweed {
   secretAccessKey: string;
   ports: SeaweedPorts;
   jwt: SeaweedJwtKeys;
+  /** The gRPC certificate authority, and the certificate and key every component presents (0600, in `dir`/security). */
+  certificates: { ca: string; cert: string; key: string };
 }
 
 export function weedBinary(repoRoot: string, env?: Record<string, string | undefined>): string;

@@ -1,16 +1,18 @@
 // Storage for the local stack: SeaweedFS (`weed server` from .venv-s3/, installed by
 // scripts/setup-s3.sh) serving the S3 API on loopback, its data in a folder that outlives the process.
-// Only the S3 port is meant to be used: every port listens on loopback alone, and the filer's HTTP
-// API and the volume servers' writes want JWTs signed with keys made at each start (SeaweedFS reads
-// them from WEED_JWT_* variables), so nothing without them writes, reads, lists or deletes there.
+// Only the S3 port is meant to be used, and nothing else answers without the stack's credentials:
+// every port listens on loopback alone, the master has no HTTP (its admin calls answer anyone), the
+// volume servers want JWTs for reads and writes and the filer for its HTTP API (keys made at each
+// start), and every gRPC port wants the stack's certificate (mutual TLS; made at the first start,
+// 0600 under the data folder). See seaweed-security.mjs.
 // Fixed ports by default (the master's state names them, so a persistent folder wants the same ports
 // on the next start); `ports: 'free'` picks free ones for a throw-away folder (tests); an object of
 // ports (a previous start's `ports`) restarts on the same folder where the edge and workers look.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AwsClient } from 'aws4fetch';
 import { freePort, startService, waitUntil } from './processes.mjs';
+import { grpcCertificates, jwtKeys, seaweedSecurityEnv } from './seaweed-security.mjs';
 
 export function weedBinary(repoRoot, env = process.env) {
   const bin = env.WEED_BIN ?? join(repoRoot, '.venv-s3', 'bin', 'weed');
@@ -19,16 +21,12 @@ export function weedBinary(repoRoot, env = process.env) {
 }
 
 /** Starts SeaweedFS with one bucket and one access key; resolves once an object can be written and read. */
-/** Signing keys for SeaweedFS's own write (and filer read) paths: fresh per start, known only to it and the caller. */
-function jwtKeys() {
-  const key = () => randomBytes(32).toString('base64');
-  return { volumeWrite: key(), filerWrite: key(), filerRead: key() };
-}
-
 export async function startSeaweed({ repoRoot, dir, s3Port = 8333, ports = 'fixed', bucket = 'images', accessKeyId, secretAccessKey, log, onSpawn, env = process.env }) {
   mkdirSync(join(dir, 'data'), { recursive: true });
   const config = join(dir, 's3.json');
-  writeFileSync(config, JSON.stringify({ identities: [{ name: 'stack', credentials: [{ accessKey: accessKeyId, secretKey: secretAccessKey }], actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'] }] }));
+  // The S3 admin key: readable by this user alone (writeFileSync's mode applies only to a new file).
+  writeFileSync(config, JSON.stringify({ identities: [{ name: 'stack', credentials: [{ accessKey: accessKeyId, secretKey: secretAccessKey }], actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'] }] }), { mode: 0o600 });
+  chmodSync(config, 0o600);
   let p;
   if (typeof ports === 'object') {
     p = ports;
@@ -47,6 +45,9 @@ export async function startSeaweed({ repoRoot, dir, s3Port = 8333, ports = 'fixe
   // store, which saves each put the hop to a volume server.
   const args = [
     'server', `-dir=${join(dir, 'data')}`, '-ip=127.0.0.1', '-ip.bind=127.0.0.1',
+    // No HTTP on the master (its admin calls, such as /col/delete, answer anyone who can connect):
+    // the other components talk to it over gRPC, which wants the stack's certificate.
+    '-disableHttp',
     `-master.port=${p.master}`, `-master.port.grpc=${p.masterGrpc}`, '-master.telemetry=false', '-master.volumeSizeLimitMB=32',
     `-volume.port=${p.volume}`, `-volume.port.grpc=${p.volumeGrpc}`, '-volume.max=8',
     '-filer', `-filer.port=${p.filer}`, '-filer.saveToFilerLimit=65536', `-filer.port.grpc=${p.filerGrpc}`,
@@ -56,7 +57,8 @@ export async function startSeaweed({ repoRoot, dir, s3Port = 8333, ports = 'fixe
   // One Go scheduler thread unless GOMAXPROCS says otherwise: on a small machine shared with the
   // workers, Go's idle threads spinning for work cost more CPU than SeaweedFS's own (bench:stack:
   // 1.14 → 0.89 ms of its CPU per miss, and less taken from the worker beside it).
-  const weedEnv = { GOMAXPROCS: '1', ...env, WEED_JWT_SIGNING_KEY: jwt.volumeWrite, WEED_JWT_FILER_SIGNING_KEY: jwt.filerWrite, WEED_JWT_FILER_SIGNING_READ_KEY: jwt.filerRead };
+  const certificates = grpcCertificates(join(dir, 'security'));
+  const weedEnv = { GOMAXPROCS: '1', ...env, ...seaweedSecurityEnv(certificates, jwt) };
   const service = startService('s3', weedBinary(repoRoot), args, { silent: true, log, onSpawn, env: weedEnv });
   const endpoint = `http://127.0.0.1:${p.s3}`;
   const region = 'us-east-1';
@@ -71,5 +73,5 @@ export async function startSeaweed({ repoRoot, dir, s3Port = 8333, ports = 'fixe
     await service.stop();
     throw error;
   });
-  return { service, endpoint, bucket, region, accessKeyId, secretAccessKey, ports: p, jwt };
+  return { service, endpoint, bucket, region, accessKeyId, secretAccessKey, ports: p, jwt, certificates };
 }

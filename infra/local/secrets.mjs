@@ -1,7 +1,7 @@
 // The stack's shared secrets, generated once and kept in the data folder so that signed URLs and
 // the development API key stay valid across restarts. DEV_API_KEY from the environment wins.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function stackSecrets(dataDir, env = process.env) {
@@ -22,6 +22,8 @@ export function stackSecrets(dataDir, env = process.env) {
     stored.storageIntegrityKey ??= randomBytes(32).toString('hex');
     writeFileSync(file, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600 });
   }
+  // Readable by this user alone, also where an older start left it wider (the mode above applies to new files only).
+  chmodSync(file, 0o600);
   const devApiKey = env.DEV_API_KEY || stored.devApiKey;
   return { ...stored, devApiKey, apiKeyHash: createHash('sha256').update(devApiKey, 'utf8').digest('hex') };
 }

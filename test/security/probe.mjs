@@ -1,10 +1,16 @@
 // An outside probe of a running edge: makes the attacks the security tests cover over plain HTTP and TCP, as anyone
 // on the network could, and prints one line per attack with what came back. Exits 1 when an attack
-// got through. `npm run probe:security -- <edge url> [--key <api key>] [--storage-host <host>]`
-// (the key unlocks the checks on API answers; the storage host, SeaweedFS's 9334 and 9336 ports there).
+// got through. `npm run probe:security -- <edge url> [--key <api key>] [--storage-host <host>
+// [--master-port 9334 --volume-port 9335 --filer-port 9336 --master-grpc-port … --filer-grpc-port …]]
+// [--data-dir .data]` (the key unlocks the checks on API answers; the storage host, SeaweedFS's own
+// HTTP and gRPC ports there; the data folder, the modes of the secret files in it).
 //
 // It generates images: up to the playground's generation budget (40 by default) of fresh seeds.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const args = process.argv.slice(2);
 const option = (name) => {
@@ -13,6 +19,10 @@ const option = (name) => {
 };
 const apiKey = option('--key') ?? process.env.PROBE_API_KEY;
 const storageHost = option('--storage-host');
+const portOption = (name, fallback) => Number(option(name) ?? fallback);
+const ports = { master: portOption('--master-port', 9334), volume: portOption('--volume-port', 9335), filer: portOption('--filer-port', 9336) };
+const grpc = { master: portOption('--master-grpc-port', ports.master + 10000), filer: portOption('--filer-grpc-port', ports.filer + 10000) };
+const dataDir = option('--data-dir') ?? '.data';
 const base = (args[0] ?? 'http://127.0.0.1:8787').replace(/\/+$/, '');
 const results = [];
 const record = (attack, held, got) => results.push({ attack, held, got });
@@ -121,23 +131,77 @@ if (token) {
   record('raw UTF-8 request target', /problem\+json/.test(contentType(utf8)), `${statusLine(utf8)}; ${contentType(utf8)}`);
 }
 
-// 5. Storage's own ports: nothing but S3 should answer anonymous calls.
+// 4b. Requests Node's HTTP layer refuses before the app: problem+json with the security headers.
+for (const [name, request] of [
+  ['backslash in the request target', 'GET /v1\\models HTTP/1.1\r\nhost: probe\r\nconnection: close\r\n\r\n'],
+  ['GET *', 'GET * HTTP/1.1\r\nhost: probe\r\nconnection: close\r\n\r\n'],
+  ['no Host header', 'GET /v1/models HTTP/1.1\r\nconnection: close\r\n\r\n'],
+]) {
+  const answer = await raw(request);
+  const head = answer.slice(0, answer.indexOf('\r\n\r\n')).toLowerCase();
+  const held = /problem\+json/.test(contentType(answer)) && head.includes('x-content-type-options: nosniff') && /^HTTP\/1\.1 4/.test(answer);
+  record(name, held, `${statusLine(answer)}; ${contentType(answer)}`);
+}
+
+// 4c. Classes that are not classes: refused, not coerced to another class.
+if (apiKey) {
+  const auth = { authorization: `Bearer ${apiKey}` };
+  const negative = await fetch(`${base}/v1/images/${model.id}/-7.png`, { headers: auth, redirect: 'manual' });
+  await negative.arrayBuffer();
+  record(`/v1/images/${model.id}/-7.png`, negative.status === 400, `${negative.status}`);
+  for (const cls of [-1, '3!']) {
+    const body = await fetch(`${base}/v1/sign`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ model: model.id, class: cls }) });
+    await body.arrayBuffer();
+    record(`POST /v1/sign {"class": ${JSON.stringify(cls)}}`, body.status === 400, `${body.status}`);
+  }
+}
+
+// 5. Storage's own ports and secrets: nothing but S3 may answer without the stack's credentials.
 if (storageHost) {
-  try {
-    const filer = await fetch(`http://${storageHost}:9336/buckets/images/`, { signal: AbortSignal.timeout(3000) });
-    record('SeaweedFS filer (9336): anonymous list', filer.status === 401, `${filer.status}`);
-  } catch (error) {
-    record('SeaweedFS filer (9336)', true, `unreachable (${error.cause?.code ?? error.name})`);
+  const answer = (url, init = {}) =>
+    fetch(url, { ...init, signal: AbortSignal.timeout(3000) }).then(
+      async (r) => (await r.arrayBuffer(), r.status),
+      (error) => `unreachable (${error.cause?.code ?? error.name})`,
+    );
+  const refused = (status) => typeof status === 'string' || status >= 400;
+
+  const del = await answer(`http://${storageHost}:${ports.master}/col/delete?collection=images`);
+  record(`SeaweedFS master (${ports.master}): anonymous /col/delete?collection=images`, refused(del), `${del}`);
+  const list = await answer(`http://${storageHost}:${ports.filer}/buckets/images/`, { headers: { accept: 'application/json' } });
+  record(`SeaweedFS filer HTTP (${ports.filer}): anonymous list`, refused(list), `${list}`);
+  const form = new FormData();
+  form.append('file', new Blob(['probe']));
+  const write = await answer(`http://${storageHost}:${ports.volume}/1,01637037d6`, { method: 'POST', body: form });
+  record(`SeaweedFS volume (${ports.volume}): write without a JWT`, write === 401 || typeof write === 'string', `${write}`);
+  // 401 before any lookup: a 404 would mean the volume server looked the file id up without asking for a token.
+  const read = await answer(`http://${storageHost}:${ports.volume}/1,01637037d6`);
+  record(`SeaweedFS volume (${ports.volume}): read without a JWT`, read === 401 || typeof read === 'string', `${read}`);
+
+  // weed shell with no security.toml and no WEED_* settings: the filer's and master's gRPC.
+  const weed = process.env.WEED_BIN ?? new URL('../../.venv-s3/bin/weed', import.meta.url).pathname;
+  if (existsSync(weed)) {
+    const home = mkdtempSync(join(tmpdir(), 'probe-weed-'));
+    const shell = spawnSync(weed, ['shell', `-master=${storageHost}:${ports.master}.${grpc.master}`, `-filer=${storageHost}:${ports.filer}.${grpc.filer}`], {
+      input: 'fs.ls /buckets\nfs.configure\n',
+      env: { PATH: process.env.PATH ?? '', HOME: home },
+      cwd: home,
+      timeout: 10_000,
+      encoding: 'utf8',
+    });
+    rmSync(home, { recursive: true, force: true });
+    const out = `${shell.stdout ?? ''}${shell.stderr ?? ''}`;
+    const listed = /\bimages\b/.test(out) || /locationPrefix|"locations"/.test(out);
+    record(`SeaweedFS gRPC (${grpc.master}, ${grpc.filer}): weed shell without credentials`, !listed, listed ? 'listed the buckets' : 'nothing listed');
+  } else {
+    record('SeaweedFS gRPC: weed shell without credentials', true, `not tried (no weed at ${weed})`);
   }
-  try {
-    const assign = await (await fetch(`http://${storageHost}:9334/dir/assign`, { signal: AbortSignal.timeout(3000) })).json();
-    const form = new FormData();
-    form.append('file', new Blob(['probe']));
-    const write = await fetch(`http://${assign.url}/${assign.fid}`, { method: 'POST', body: form, signal: AbortSignal.timeout(3000) });
-    record('SeaweedFS volume write with a file id from the master (9334)', write.status === 401, `${write.status}`);
-  } catch (error) {
-    record('SeaweedFS master (9334) / volume', true, `unreachable (${error.cause?.code ?? error.name})`);
-  }
+}
+
+// 6. Secrets on disk: readable by their owner alone.
+{
+  const files = ['secrets.json', 'seaweedfs/s3.json', 'seaweedfs/security/ca.key', 'seaweedfs/security/weed.key'].map((f) => join(dataDir, f)).filter((f) => existsSync(f));
+  const wide = files.filter((f) => (statSync(f).mode & 0o077) !== 0);
+  if (files.length > 0) record(`secret files under ${dataDir} readable by others`, wide.length === 0, wide.length === 0 ? `${files.length} files, all 0600` : wide.map((f) => `${f} ${(statSync(f).mode & 0o777).toString(8)}`).join(', '));
 }
 
 const width = Math.max(...results.map((r) => r.attack.length));

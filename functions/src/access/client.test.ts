@@ -1,7 +1,7 @@
 // The client's address: the runtime's word, and X-Forwarded-For only behind a trusted proxy.
 import { Hono, type Context } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { clientAddress, isTrustedProxy, UNKNOWN_CLIENT } from './client.js';
+import { clientAddress, clientGroup, isTrustedProxy, UNKNOWN_CLIENT } from './client.js';
 
 async function addressOf(peer: string | undefined, headers: Record<string, string>, trusted: string[]): Promise<string> {
   let out = '';
@@ -32,5 +32,18 @@ describe('client address', () => {
     expect(isTrustedProxy('::1', ['::1'])).toBe(true);
     expect(isTrustedProxy('::ffff:127.0.0.1', ['127.0.0.1'])).toBe(true);
     expect(isTrustedProxy('not-an-ip', ['10.0.0.0/8'])).toBe(false);
+  });
+
+  it('groups IPv6 addresses by their /64 for budgets, and keeps IPv4 and unknown ones as they are', () => {
+    expect(clientGroup('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(clientGroup('2001:db8:1:2:ffff:eeee:dddd:cccc')).toBe('2001:db8:1:2::/64');
+    expect(clientGroup('2001:0db8:0001:0002:0:0:0:9')).toBe('2001:db8:1:2::/64');
+    expect(clientGroup('2001:db8:1:3::1')).toBe('2001:db8:1:3::/64');
+    expect(clientGroup('::1')).toBe('0:0:0:0::/64');
+    expect(clientGroup('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(clientGroup('64:ff9b::192.0.2.1')).toBe('64:ff9b:0:0::/64');
+    expect(clientGroup('192.0.2.7')).toBe('192.0.2.7');
+    expect(clientGroup(UNKNOWN_CLIENT)).toBe(UNKNOWN_CLIENT);
+    expect(clientGroup('1:2:3')).toBe('1:2:3');
   });
 });

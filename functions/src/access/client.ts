@@ -61,3 +61,40 @@ export function clientAddress(c: Context, runtimeAddress: RuntimeAddress, truste
   }
   return normalise(hops[0] ?? peer);
 }
+
+/** The 8 hextets of an IPv6 address (`::` expanded, a zone dropped), or undefined when it is not one. */
+function ipv6Hextets(address: string): number[] | undefined {
+  const text = address.split('%')[0]!;
+  if (!text.includes(':') || !/^[0-9a-f:.]+$/.test(text)) return undefined;
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const parse = (part: string) => (part === '' ? [] : part.split(':'));
+  const head = parse(halves[0]!);
+  const tail = halves.length === 2 ? parse(halves[1]!) : [];
+  // An embedded IPv4 tail (::ffff:1.2.3.4 and the like) takes two hextets.
+  const last = tail.length > 0 ? tail : head;
+  if (last.length > 0 && last[last.length - 1]!.includes('.')) {
+    const v4 = ipv4(last.pop()!);
+    if (v4 === undefined) return undefined;
+    last.push((v4 >>> 16).toString(16), (v4 & 0xffff).toString(16));
+  }
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+  if (groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return undefined;
+  return groups.map((g) => parseInt(g, 16));
+}
+
+/**
+ * The unit a per-client budget counts: an IPv4 address as it is, an IPv6 address by its /64 (one
+ * subscriber's network: a host there picks any of 2^64 addresses, so counting each would give it as
+ * many budgets), anything else as it is.
+ */
+export function clientGroup(address: string): string {
+  const hextets = ipv6Hextets(address);
+  if (!hextets) return address;
+  return `${hextets
+    .slice(0, 4)
+    .map((h) => h.toString(16))
+    .join(':')}::/64`;
+}

@@ -16,8 +16,11 @@ export interface EdgeConfig {
   playground: PlaygroundMode;
   workerUrls: string[];
   workerSecret: string;
+  /** Headers of the private path to the pool (Cloudflare Access service token), sent with every worker call. */
+  workerHeaders: Record<string, string>;
   pool: {
     deadlineMs: number;
+    attemptMs: number;
     breakerThreshold: number;
     breakerCooldownMs: number;
     backoffBaseMs: number;
@@ -67,6 +70,14 @@ function int(env: EnvRecord, name: string, fallback: number): number {
   return value;
 }
 
+/** CF-Access-Client-Id/-Secret from WORKER_ACCESS_CLIENT_ID/_SECRET: both or neither. */
+function accessHeaders(env: EnvRecord): Record<string, string> {
+  const id = text(env, 'WORKER_ACCESS_CLIENT_ID');
+  const secret = text(env, 'WORKER_ACCESS_CLIENT_SECRET');
+  if ((id === '') !== (secret === '')) throw new Error('WORKER_ACCESS_CLIENT_ID and WORKER_ACCESS_CLIENT_SECRET go together');
+  return id === '' ? {} : { 'cf-access-client-id': id, 'cf-access-client-secret': secret };
+}
+
 function playgroundMode(value: string): PlaygroundMode {
   const mode = value.trim().toLowerCase();
   if (mode !== 'on' && mode !== 'cached' && mode !== 'off') throw new Error(`PLAYGROUND must be on, cached or off, got "${value}"`);
@@ -87,8 +98,10 @@ export function readConfig(env: EnvRecord): EdgeConfig {
     playground: playgroundMode(text(env, 'PLAYGROUND', 'on')),
     workerUrls: list(env, 'WORKER_URLS').map((u) => u.replace(/\/+$/, '')),
     workerSecret: text(env, 'WORKER_SECRET'),
+    workerHeaders: accessHeaders(env),
     pool: {
       deadlineMs: int(env, 'POOL_DEADLINE_MS', 15000),
+      attemptMs: int(env, 'POOL_ATTEMPT_MS', 4000),
       breakerThreshold: int(env, 'POOL_BREAKER_THRESHOLD', 3),
       breakerCooldownMs: int(env, 'POOL_BREAKER_COOLDOWN_MS', 10000),
       backoffBaseMs: int(env, 'POOL_BACKOFF_BASE_MS', 50),

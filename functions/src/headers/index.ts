@@ -8,7 +8,8 @@
 // much CPU as everything else it does.
 import type { Context, MiddlewareHandler } from 'hono';
 
-const SECURITY_HEADERS: Record<string, string> = {
+/** On every response, also those Node's HTTP layer answers before the app (runtime/node-client-errors.ts). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'strict-transport-security': 'max-age=63072000; includeSubDomains',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',

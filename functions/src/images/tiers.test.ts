@@ -72,7 +72,7 @@ describe('a miss', () => {
   });
 
   it('lets the worker look for itself (and repair) when the stored object fails its integrity check', async () => {
-    const store = countingStore(async (key) => ({ body: png, contentType: 'image/png', metadata: { [INTEGRITY_METADATA]: await integrityTag(INTEGRITY_KEY, `${key}-other`, png) } }));
+    const store = countingStore(async (key) => ({ body: png, contentType: 'image/png', metadata: { [INTEGRITY_METADATA]: await integrityTag(INTEGRITY_KEY, `${key}-other`, { body: png, contentType: 'image/png' }) } }));
     const { outcome, pool } = await miss(store, 3);
     expect(outcome.ok && outcome.tier).toBe('generated');
     expect(pool.items[0]!.storageChecked).toBeUndefined();
@@ -81,7 +81,7 @@ describe('a miss', () => {
   it('never reaches the pool when storage has the object with its tag', async () => {
     const image = await resolved(4);
     const object = objectKey(image.request, image.modelVersion, image.key);
-    const store = countingStore(async (key) => (key === object ? { body: png, contentType: 'image/png', metadata: { [INTEGRITY_METADATA]: await integrityTag(INTEGRITY_KEY, object, png) } } : undefined));
+    const store = countingStore(async (key) => (key === object ? { body: png, contentType: 'image/png', metadata: { [INTEGRITY_METADATA]: await integrityTag(INTEGRITY_KEY, object, { body: png, contentType: 'image/png' }) } } : undefined));
     const { outcome, pool } = await miss(store, 4);
     expect(outcome.ok && outcome.tier).toBe('storage');
     expect(store.gets).toBe(1);

@@ -69,7 +69,7 @@ export function createImageLookup(sources: TierSources): LookupImage {
       try {
         const stored = await sources.store.get(object);
         if (!stored) storageChecked = true;
-        if (stored && (sources.integrityKey === undefined || (await integrityMatches(sources.integrityKey, object, stored.body, stored.metadata[INTEGRITY_METADATA])))) {
+        if (stored && (sources.integrityKey === undefined || (await integrityMatches(sources.integrityKey, object, stored)))) {
           const image = { body: stored.body, contentType: stored.contentType };
           remember(defer, key, image);
           return { ok: true, image, tier: 'storage' };
@@ -93,7 +93,7 @@ export function createImageLookup(sources: TierSources): LookupImage {
     if (!pending) {
       const body: WorkerImageRequest = { request, modelVersion, ...(storageChecked ? { storageChecked } : {}) };
       const model = sources.registry ? findModel(sources.registry, request.model) : undefined;
-      pending = sources.pool.generate(key, body, model ? modelTimeAllowanceMs(model) : 0).finally(() => inflight.delete(key));
+      pending = sources.pool.generate(key, body, model ? modelTimeAllowanceMs(model) : 0, (model?.seconds_per_image ?? 0) * 1000).finally(() => inflight.delete(key));
       inflight.set(key, pending);
     }
     const outcome = await pending;

@@ -2,7 +2,7 @@
 // page works offline and under a strict CSP).
 import { escapeHtml } from './html.js';
 
-const PROBLEM_KINDS = ['invalid-parameters', 'unauthorized', 'bad-signature', 'forbidden-origin', 'generation-refused', 'not-found', 'payload-too-large', 'unsupported-media-type', 'rate-limited', 'bad-gateway', 'pool-unavailable', 'pool-timeout', 'internal'];
+const PROBLEM_KINDS = ['invalid-parameters', 'unauthorized', 'bad-signature', 'forbidden-origin', 'generation-refused', 'not-found', 'payload-too-large', 'unsupported-media-type', 'rate-limited', 'bad-gateway', 'pool-unavailable', 'storage-unavailable', 'pool-timeout', 'internal'];
 
 interface Operation {
   summary?: string;

@@ -2,7 +2,7 @@
 // /readyz and from failures, retries on the next worker with jittered backoff, all inside one
 // deadline, and a bound on the calls in flight to each worker. It answers with an image whose key
 // the worker confirmed, or with the status the edge should give (502/503/504).
-import { IMAGE_KEY_HEADER, WORKER_GENERATE_PATH, WORKER_READY_PATH, WORKER_SECRET_HEADER, type WorkerImageRequest } from '@imf/contract';
+import { IMAGE_KEY_HEADER, WORKER_GENERATE_PATH, WORKER_READY_PATH, WORKER_SECRET_HEADER, WORKER_STORAGE_PROBLEM_TYPE, type WorkerImageRequest } from '@imf/contract';
 import type { StoredImage } from '../cache/types.js';
 import { consoleSink, type LogSink } from '../observability/index.js';
 import { CircuitBreaker, type BreakerState } from './breaker.js';
@@ -17,12 +17,23 @@ export interface PoolOptions {
   backoffBaseMs: number;
   readyTimeoutMs: number;
   /**
+   * Base deadline of one attempt on one worker (POOL_ATTEMPT_MS); the model's allowance and its
+   * time per image for each call already in flight there are added. An attempt past it is hedged
+   * on the next worker and counts as a failure of its own.
+   */
+  attemptMs: number;
+  /**
    * Most calls this edge (process or isolate) keeps in flight to one worker; past it the worker
    * counts as busy without being called. 0: no bound. Overload then waits here, visibly, for a
    * fast 503, instead of as ever more connections in the worker's accept queue, where it ends as
    * a 504 at the deadline.
    */
   maxInFlight: number;
+  /**
+   * Sent with every call besides the worker secret: the credentials of the private path to the
+   * pool (Cloudflare Access's service token for a tunnel to the gateway: WORKER_ACCESS_CLIENT_ID/_SECRET).
+   */
+  headers?: Record<string, string>;
   fetch?: typeof fetch;
   now?: () => number;
   random?: () => number;
@@ -32,13 +43,32 @@ export interface PoolOptions {
 
 export type PoolOutcome =
   | { ok: true; image: StoredImage; worker: string; attempts: number }
-  | { ok: false; status: 502 | 503 | 504; retryAfterSeconds: number; detail: string; attempts: number };
+  | { ok: false; status: 502 | 503 | 504; retryAfterSeconds: number; detail: string; attempts: number; dependency?: 'storage' };
 
 /** What a probe found of one worker. */
 export interface WorkerHealth {
   url: string;
   breaker: BreakerState;
   ready: boolean;
+}
+
+/** What one attempt on one worker came to. */
+type Settled =
+  | { kind: 'image'; image: StoredImage; worker: string }
+  | { kind: 'rejected'; status: number }
+  | { kind: 'busy' | 'storage' | 'other-version' | 'wrong-key' | 'failed' };
+
+/** What the attempts of one generation ran into, for the outcome when none brought an image. */
+interface Tally {
+  attempts: number;
+  retryAfterSeconds: number;
+  atLimit: number;
+  busy: number;
+  /** Workers that answered that object storage failed them. */
+  storage: number;
+  otherVersion: number;
+  wrongKey: boolean;
+  timedOut: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -70,100 +100,199 @@ export class WorkerPool {
   /**
    * Generates the image `key` names (the contract's imageKey of the body's request and version) on
    * the pool, trying workers in rendezvous order for the key, within the deadline plus `extraMs`
-   * (the model's allowance: a slow model's image takes longer).
+   * (the model's allowance: a slow model's image takes longer). Each attempt has its own deadline
+   * (attemptDeadlineMs); an attempt that outlives it counts as a failure of its worker and is hedged:
+   * the next worker is asked too, and whichever answers first within the whole deadline is served.
    */
-  async generate(key: string, body: WorkerImageRequest, extraMs = 0): Promise<PoolOutcome> {
+  async generate(key: string, body: WorkerImageRequest, extraMs = 0, msPerImage = 0): Promise<PoolOutcome> {
     const { workerUrls, backoffBaseMs } = this.options;
     if (workerUrls.length === 0) return { ok: false, status: 503, retryAfterSeconds: 30, detail: 'no GPU workers are configured', attempts: 0 };
     const deadlineMs = this.options.deadlineMs + extraMs;
     const deadline = this.now() + deadlineMs;
-    let attempts = 0;
-    let retryAfterSeconds = 1;
-    let atLimit = 0;
-    let busy = 0;
-    let otherVersion = 0;
-    let wrongKey = false;
+    const tally: Tally = { attempts: 0, retryAfterSeconds: 1, atLimit: 0, busy: 0, storage: 0, otherVersion: 0, wrongKey: false, timedOut: 0 };
+    // Attempts still running (the hedged ones among them), each settling with what it found.
+    const running = new Set<Promise<Settled>>();
+    const stop = new AbortController();
+    const wholeDeadline = setTimeout(() => stop.abort(), deadlineMs);
+    let lastFailed = false;
 
-    for (const url of rendezvousOrder(workerUrls, key)) {
-      const breaker = this.breakers.get(url)!;
-      const calls = this.inFlight.get(url) ?? 0;
-      if (this.options.maxInFlight > 0 && calls >= this.options.maxInFlight) {
-        atLimit += 1;
-        continue;
-      }
-      if (!breaker.tryAcquire(this.now())) continue;
-      if (attempts > 0) {
-        // Full jitter: spreads retries of many edges that saw the same failure.
-        const backoff = this.random() * Math.min(1000, backoffBaseMs * 2 ** attempts);
-        if (this.now() + backoff >= deadline) return this.timeout(attempts, deadlineMs);
-        await sleep(backoff);
-      }
-      attempts += 1;
-      const remaining = deadline - this.now();
-      if (remaining <= 0) return this.timeout(attempts, deadlineMs);
-      this.inFlight.set(url, (this.inFlight.get(url) ?? 0) + 1);
-      try {
-        const response = await this.fetch(url + WORKER_GENERATE_PATH, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', [WORKER_SECRET_HEADER]: this.options.secret },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(remaining),
-        });
-        if (response.ok) {
-          const answered = response.headers.get(IMAGE_KEY_HEADER);
-          if (answered !== key) {
-            // Another image than the one asked for (a worker keying differently: a bug or a contract
-            // skew). Never served or cached under this key; the worker counts as failing.
-            await response.body?.cancel();
-            breaker.failure(this.now());
-            wrongKey = true;
-            this.log({ event: 'worker-key-mismatch', worker: url, key: key.slice(0, 12), answered: answered?.slice(0, 12) ?? null });
-            continue;
+    try {
+      for (const url of rendezvousOrder(workerUrls, key)) {
+        const breaker = this.breakers.get(url)!;
+        const calls = this.inFlight.get(url) ?? 0;
+        if (this.options.maxInFlight > 0 && calls >= this.options.maxInFlight) {
+          tally.atLimit += 1;
+          continue;
+        }
+        if (!breaker.tryAcquire(this.now())) continue;
+        if (lastFailed) {
+          // Full jitter: spreads retries of many edges that saw the same failure.
+          const backoff = this.random() * Math.min(1000, backoffBaseMs * 2 ** tally.attempts);
+          if (this.now() + backoff >= deadline) {
+            breaker.release();
+            break;
           }
-          const image = { body: new Uint8Array(await response.arrayBuffer()), contentType: response.headers.get('content-type') ?? 'image/png' };
-          breaker.success();
-          return { ok: true, image, worker: url, attempts };
+          await sleep(backoff);
         }
-        await response.body?.cancel();
-        if (response.status === 400 || response.status === 401 || response.status === 403) {
-          // The worker is alive but refuses what we sent: a bug or a secret mismatch, not load.
-          breaker.success();
-          return { ok: false, status: 502, retryAfterSeconds: 0, detail: `a GPU worker rejected the request (${response.status})`, attempts };
-        }
-        if (response.status === 503) {
-          // Busy is not broken: no breaker failure, just the next worker.
+        if (this.now() >= deadline) {
           breaker.release();
-          busy += 1;
-          retryAfterSeconds = Math.max(retryAfterSeconds, Number(response.headers.get('retry-after')) || 1);
+          break;
+        }
+        tally.attempts += 1;
+        const attemptMs = this.attemptDeadlineMs(url, msPerImage, extraMs);
+        const late = { passed: false };
+        const attempt = this.attempt(url, key, body, stop.signal, tally, late);
+        running.add(attempt);
+        // Runs before anyone awaiting the attempt resumes: a settled attempt is never raced again.
+        void attempt.finally(() => running.delete(attempt));
+        const settled = await this.firstOf(running, Math.min(attemptMs, deadline - this.now()));
+        if (settled === 'late') {
+          // The attempt outlived its deadline: a hung or slow worker. It counts against the worker
+          // (enough of them open its circuit, as for a dead one), but it keeps running: if it still
+          // answers first, its image is served. Meanwhile the next worker is asked (hedged).
+          tally.timedOut += 1;
+          late.passed = true;
+          breaker.failure(this.now());
+          this.log({ event: 'worker-attempt-late', worker: url, key: key.slice(0, 12), after_ms: attemptMs });
+          lastFailed = false;
           continue;
         }
-        if (response.status === 409) {
-          // A healthy worker serving another version of the model (a rolling deploy): the next one
-          // may serve this version, and this worker stays as trusted as it was.
-          breaker.release();
-          otherVersion += 1;
-          continue;
-        }
-        breaker.failure(this.now());
-      } catch {
-        breaker.failure(this.now());
-        if (this.now() >= deadline) return this.timeout(attempts, deadlineMs);
-      } finally {
-        this.inFlight.set(url, this.inFlight.get(url)! - 1);
+        if (settled.kind === 'image') return { ok: true, image: settled.image, worker: settled.worker, attempts: tally.attempts };
+        if (settled.kind === 'rejected') return { ok: false, status: 502, retryAfterSeconds: 0, detail: `a GPU worker rejected the request (${settled.status})`, attempts: tally.attempts };
+        // Busy, another version or another key: the next worker at once; a failure after a backoff.
+        lastFailed = settled.kind === 'failed';
       }
+      // No worker left to ask: the hedged attempts still running may yet answer, within the deadline.
+      while (running.size > 0 && this.now() < deadline) {
+        const settled = await this.firstOf(running, deadline - this.now());
+        if (settled === 'late') break;
+        if (settled.kind === 'image') return { ok: true, image: settled.image, worker: settled.worker, attempts: tally.attempts };
+        if (settled.kind === 'rejected') return { ok: false, status: 502, retryAfterSeconds: 0, detail: `a GPU worker rejected the request (${settled.status})`, attempts: tally.attempts };
+      }
+    } finally {
+      clearTimeout(wholeDeadline);
+      // Whatever still runs is no longer wanted: the caller has its answer.
+      stop.abort();
     }
+    return this.failure(body, tally, deadline, deadlineMs);
+  }
 
-    if (this.now() >= deadline) return this.timeout(attempts, deadlineMs);
-    if (attempts === 0 && atLimit > 0) {
+  /**
+   * How long one attempt on `url` may take before the next worker is asked: the base
+   * (POOL_ATTEMPT_MS), the model's allowance, and the model's time per image for each call this edge
+   * already has in flight there (the worker's queue as this edge sees it).
+   */
+  attemptDeadlineMs(url: string, msPerImage: number, extraMs = 0): number {
+    const queued = this.inFlight.get(url) ?? 0;
+    return this.options.attemptMs + extraMs + Math.ceil(msPerImage * queued);
+  }
+
+  /** The first of `attempts` to settle, or 'late' when none does within `ms`. */
+  private async firstOf(attempts: Set<Promise<Settled>>, ms: number): Promise<Settled | 'late'> {
+    if (attempts.size === 0) return 'late';
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, ms))));
+    try {
+      return await Promise.race([...attempts, late]);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+
+  /** One call to one worker: what it answered, with its breaker and the tally kept up to date. */
+  private async attempt(url: string, key: string, body: WorkerImageRequest, signal: AbortSignal, tally: Tally, late: { passed: boolean }): Promise<Settled> {
+    const breaker = this.breakers.get(url)!;
+    // Past its deadline the attempt already counted as a failure: what it ends with changes nothing.
+    const isLate = () => late.passed;
+    this.inFlight.set(url, (this.inFlight.get(url) ?? 0) + 1);
+    try {
+      const response = await this.fetch(url + WORKER_GENERATE_PATH, {
+        method: 'POST',
+        // The image key travels as a header too: a gateway in front of many workers hashes on it
+        // (infra/gateway), so that every edge sends one key to one worker.
+        headers: Object.assign({}, this.options.headers, { 'content-type': 'application/json', [WORKER_SECRET_HEADER]: this.options.secret, [IMAGE_KEY_HEADER]: key }),
+        body: JSON.stringify(body),
+        signal,
+      });
+      if (response.ok) {
+        const answered = response.headers.get(IMAGE_KEY_HEADER);
+        if (answered !== key) {
+          // Another image than the one asked for (a worker keying differently: a bug or a contract
+          // skew). Never served or cached under this key; the worker counts as failing.
+          await response.body?.cancel();
+          breaker.failure(this.now());
+          tally.wrongKey = true;
+          this.log({ event: 'worker-key-mismatch', worker: url, key: key.slice(0, 12), answered: answered?.slice(0, 12) ?? null });
+          return { kind: 'wrong-key' };
+        }
+        const image = { body: new Uint8Array(await response.arrayBuffer()), contentType: response.headers.get('content-type') ?? 'image/png' };
+        // A late answer is served, but does not make up for the deadline it missed.
+        if (!isLate()) breaker.success();
+        return { kind: 'image', image, worker: url };
+      }
+      if (response.status === 503 && response.headers.get('content-type')?.startsWith('application/problem+json')) {
+        // Storage failing the worker is not the worker being busy: the caller is told which is down.
+        const type = await response
+          .json()
+          .then((problem) => (problem as { type?: unknown }).type)
+          .catch(() => undefined);
+        if (type === WORKER_STORAGE_PROBLEM_TYPE) {
+          breaker.release();
+          tally.storage += 1;
+          tally.retryAfterSeconds = Math.max(tally.retryAfterSeconds, Number(response.headers.get('retry-after')) || 1);
+          return { kind: 'storage' };
+        }
+      }
+      await response.body?.cancel();
+      if (response.status === 400 || response.status === 401 || response.status === 403) {
+        // The worker is alive but refuses what we sent: a bug or a secret mismatch, not load.
+        breaker.success();
+        return { kind: 'rejected', status: response.status };
+      }
+      if (response.status === 503) {
+        // Busy is not broken: no breaker failure, just the next worker.
+        breaker.release();
+        tally.busy += 1;
+        tally.retryAfterSeconds = Math.max(tally.retryAfterSeconds, Number(response.headers.get('retry-after')) || 1);
+        return { kind: 'busy' };
+      }
+      if (response.status === 409) {
+        // A healthy worker serving another version of the model (a rolling deploy): the next one
+        // may serve this version, and this worker stays as trusted as it was.
+        breaker.release();
+        tally.otherVersion += 1;
+        return { kind: 'other-version' };
+      }
+      if (!isLate()) breaker.failure(this.now());
+      return { kind: 'failed' };
+    } catch {
+      // Aborted because the request was answered elsewhere or its deadline passed: not this worker's failure twice.
+      if (!signal.aborted && !isLate()) breaker.failure(this.now());
+      else if (!isLate()) breaker.release();
+      return { kind: 'failed' };
+    } finally {
+      this.inFlight.set(url, this.inFlight.get(url)! - 1);
+    }
+  }
+
+  /** The outcome when no attempt brought an image. */
+  private failure(body: WorkerImageRequest, tally: Tally, deadline: number, deadlineMs: number): PoolOutcome {
+    const { workerUrls } = this.options;
+    const { attempts } = tally;
+    if (this.now() >= deadline || tally.timedOut > 0) return this.timeout(attempts, deadlineMs);
+    if (attempts === 0 && tally.atLimit > 0) {
       return { ok: false, status: 503, retryAfterSeconds: 1, detail: `every available GPU worker already has ${this.options.maxInFlight} requests in flight`, attempts };
     }
     if (attempts === 0) {
       const soonest = Math.min(...workerUrls.map((u) => this.breakers.get(u)!.retryInMs(this.now())));
       return { ok: false, status: 503, retryAfterSeconds: Math.max(1, Math.ceil(soonest / 1000)), detail: 'every GPU worker is unavailable (circuit open)', attempts };
     }
-    const couldNotTake: PoolOutcome = { ok: false, status: 503, retryAfterSeconds, detail: 'no GPU worker could take the request', attempts };
-    if (busy > 0) return couldNotTake;
-    if (otherVersion > 0 && otherVersion === attempts) {
+    const couldNotTake: PoolOutcome = { ok: false, status: 503, retryAfterSeconds: tally.retryAfterSeconds, detail: 'no GPU worker could take the request', attempts };
+    if (tally.storage > 0 && tally.busy === 0) {
+      return { ok: false, status: 503, retryAfterSeconds: tally.retryAfterSeconds, detail: 'object storage is unavailable: the GPU workers could not read or write the image', attempts, dependency: 'storage' };
+    }
+    if (tally.busy > 0) return couldNotTake;
+    if (tally.otherVersion > 0 && tally.otherVersion === attempts) {
       return {
         ok: false,
         status: 503,
@@ -172,7 +301,7 @@ export class WorkerPool {
         attempts,
       };
     }
-    if (wrongKey) return { ok: false, status: 502, retryAfterSeconds: 0, detail: 'a GPU worker answered with an image other than the one asked for', attempts };
+    if (tally.wrongKey) return { ok: false, status: 502, retryAfterSeconds: 0, detail: 'a GPU worker answered with an image other than the one asked for', attempts };
     return couldNotTake;
   }
 
@@ -188,7 +317,7 @@ export class WorkerPool {
         let ready = false;
         try {
           const response = await this.fetch(url + WORKER_READY_PATH, {
-            headers: { [WORKER_SECRET_HEADER]: this.options.secret },
+            headers: Object.assign({}, this.options.headers, { [WORKER_SECRET_HEADER]: this.options.secret }),
             signal: AbortSignal.timeout(this.options.readyTimeoutMs),
           });
           await response.body?.cancel();

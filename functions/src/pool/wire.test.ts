@@ -20,6 +20,7 @@ describe('the edge → worker request', () => {
       breakerCooldownMs: 1000,
       backoffBaseMs: 1,
       readyTimeoutMs: 100,
+      attemptMs: 10_000,
       maxInFlight: 0,
       fetch: async (input, init) => {
         sent.push({ url: String(input), headers: new Headers(init?.headers), body: JSON.parse(String(init?.body)) });

@@ -16,6 +16,7 @@ export type ProblemKind =
   | 'unsupported-media-type'
   | 'rate-limited'
   | 'pool-unavailable'
+  | 'storage-unavailable'
   | 'pool-timeout'
   | 'bad-gateway'
   | 'internal';
@@ -32,6 +33,7 @@ const KINDS: ProblemCatalogue<ProblemKind> = {
   'unsupported-media-type': [415, 'Unsupported media type'],
   'rate-limited': [429, 'Too many requests'],
   'pool-unavailable': [503, 'Image generation unavailable'],
+  'storage-unavailable': [503, 'Object storage unavailable'],
   'pool-timeout': [504, 'Image generation timed out'],
   'bad-gateway': [502, 'Image generation failed'],
   internal: [500, 'Internal error'],

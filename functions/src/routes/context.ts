@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { canonicalPath, signPath, type ImageReader, type ImageRequest, type ModelRegistry } from '@imf/contract';
 import { KEY_SIGNER, keyIdentity, PLAYGROUND_SIGNER, type Access } from '../access/index.js';
 import { problem, problemResponse } from '../problem/index.js';
-import { clientAddress, type RuntimeAddress } from '../access/client.js';
+import { clientAddress, clientGroup, type RuntimeAddress } from '../access/client.js';
 import type { EdgeConfig } from '../config/index.js';
 import type { ImageResolver } from '../images/resolve.js';
 import type { Defer, EdgeCounters, LookupImage, Tier } from '../images/tiers.js';
@@ -30,7 +30,7 @@ export interface RouteContext {
    * ALLOWED_HOSTS; else '' (relative URLs), so a forged Host never ends up in a URL we hand out.
    */
   origin(c: Context): string;
-  /** The client's address as the runtime (and trusted proxies) tell it, for per-client budgets. */
+  /** The client's address as the runtime (and trusted proxies) tell it, IPv6 by its /64 (clientGroup), for per-client budgets. */
   client(c: Context): string;
   /** Runs work after the response (waitUntil on Workers; on Node the promise finishes on its own). */
   defer(c: Context): Defer;
@@ -45,16 +45,17 @@ export interface RouteContext {
 
 /** Whether `host` (`name` or `name:port`) is allowed: an entry without a port allows every port. */
 export function hostAllowed(host: string, allowed: readonly string[]): boolean {
+  // Exactly as listed: an entry without a port stands for the scheme's default port (which URL's
+  // host leaves out), never for any port, so `img.example` does not allow `img.example:6666`.
   const name = host.toLowerCase();
-  const bare = name.startsWith('[') ? name.slice(0, name.indexOf(']') + 1) : name.split(':')[0]!;
-  return allowed.some((entry) => entry === name || entry === bare);
+  return allowed.includes(name);
 }
 
 export function routeContext(parts: Omit<RouteContext, 'origin' | 'client' | 'defer' | 'signedUrl' | 'admitSignedGeneration'> & { runtimeAddress: RuntimeAddress }): RouteContext {
   const { runtimeAddress, ...rest } = parts;
   const { config, access } = parts;
   const { publicOrigin, allowedHosts, trustedProxies } = config;
-  const client = (c: Context) => clientAddress(c, runtimeAddress, trustedProxies);
+  const client = (c: Context) => clientGroup(clientAddress(c, runtimeAddress, trustedProxies));
   const origin = (c: Context) => {
     if (publicOrigin !== undefined) return publicOrigin;
     const url = new URL(c.req.url);

@@ -10,10 +10,11 @@ export function parseFailure(result: ParseFailure, instance: string, headers: Re
   return problemResponse(p, headers);
 }
 
-/** 502 when a worker refused the request, 503/504 with Retry-After when none could or did answer. */
+/** 502 when a worker refused the request, 503/504 with Retry-After when none could or did answer (503 storage-unavailable when storage failed them). */
 export function lookupFailure(result: Extract<ImageLookup, { failure: unknown }>, headers: Record<string, string> = {}): Response {
-  const { status, detail, retryAfterSeconds } = result.failure;
-  const kind = status === 504 ? 'pool-timeout' : status === 502 ? 'bad-gateway' : 'pool-unavailable';
+  const { status, detail, retryAfterSeconds, dependency } = result.failure;
+  // The problem names the dependency that is down: object storage, or the GPU workers.
+  const kind = status === 504 ? 'pool-timeout' : status === 502 ? 'bad-gateway' : dependency === 'storage' ? 'storage-unavailable' : 'pool-unavailable';
   const extra: Record<string, string> = status === 502 ? {} : { 'retry-after': String(retryAfterSeconds) };
   return problemResponse(problem(kind, detail), Object.assign({}, headers, extra));
 }

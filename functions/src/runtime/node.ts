@@ -7,7 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import { s3LocationFromEnv, summarize, type ImageReader, type ModelRegistry } from '@imf/contract';
 import { readModelRepository } from '@imf/contract/models/node';
 import { filesystemStore, nodeS3Store } from '@imf/contract/storage/node';
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer } from 'node:http';
+import { getRequestListener, type ServerType } from '@hono/node-server';
 import { createEdgeApp, type EdgeDeps } from '../app.js';
 import { envKeyStore } from '../auth/index.js';
 import { memoryCache } from '../cache/adapters/memory.js';
@@ -15,7 +16,7 @@ import { readConfig, type EnvRecord } from '../config/index.js';
 import { buildRegistry, registry as bundledRegistry } from '../models/registry.js';
 import { WorkerPool } from '../pool/index.js';
 import { memoryRateLimiter } from '../rate-limit/adapters/memory.js';
-import { answerClientErrors } from './node-client-errors.js';
+import { answerClientErrors, refuseMissingHost, requestErrorResponse } from './node-client-errors.js';
 import { nodeWorkerFetch } from './node-worker-fetch.js';
 
 /**
@@ -54,7 +55,7 @@ export function nodeDeps(env: EnvRecord): EdgeDeps {
     clientAddress: (c) => (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress,
     cache: memoryCache(config.cache),
     store: storeFromEnv(env),
-    pool: new WorkerPool({ workerUrls: config.workerUrls, secret: config.workerSecret, ...config.pool, fetch: nodeWorkerFetch() }),
+    pool: new WorkerPool({ workerUrls: config.workerUrls, secret: config.workerSecret, headers: config.workerHeaders, ...config.pool, fetch: nodeWorkerFetch() }),
   };
 }
 
@@ -64,18 +65,47 @@ export interface RunningEdge {
   close(): Promise<void>;
 }
 
+/**
+ * How long Node's server waits for a client: the headers (HEADERS_TIMEOUT_MS, 10 s) and the whole
+ * request (REQUEST_TIMEOUT_MS, 30 s), checked every second, so a silent or trickling connection is
+ * answered 408 and closed in bounded time (Node's defaults held one for 60–90 s); an idle
+ * keep-alive connection closes after 5 s.
+ */
+export function nodeServerTimeouts(env: EnvRecord): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number; keepAliveTimeout: number } {
+  const ms = (name: string, fallback: number) => {
+    const raw = typeof env[name] === 'string' ? (env[name] as string).trim() : '';
+    const value = raw === '' ? fallback : Number(raw);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number of milliseconds, got "${raw}"`);
+    return value;
+  };
+  const headersTimeout = ms('HEADERS_TIMEOUT_MS', 10_000);
+  // Node requires requestTimeout ≥ headersTimeout.
+  const requestTimeout = Math.max(headersTimeout, ms('REQUEST_TIMEOUT_MS', 30_000));
+  return { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout), keepAliveTimeout: 5000 };
+}
+
 /** Starts the edge on Node; port 0 picks a free one. */
 export function startNodeEdge(options: { env: EnvRecord; port?: number; hostname?: string; deps?: Partial<EdgeDeps> }): Promise<RunningEdge> {
   const app = createEdgeApp({ ...nodeDeps(options.env), ...options.deps });
   const hostname = options.hostname ?? '127.0.0.1';
+  const timeouts = nodeServerTimeouts(options.env);
+  // A request that cannot become a Request (RequestError) is answered 400 by errorHandler; anything
+  // else that reaches it escaped the app's own error handling and is a 500 problem.
+  const listener = getRequestListener(app.fetch, { hostname, errorHandler: requestErrorResponse });
+  // requireHostHeader: false lets a request without Host reach refuseMissingHost (Node's own
+  // refusal is a bare 400).
+  const server = createServer({ ...timeouts, requireHostHeader: false }, (req, res) => {
+    if (!refuseMissingHost(req, res)) void listener(req, res);
+  });
+  answerClientErrors(server);
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname }, (info) => {
+    server.listen(options.port ?? 8787, hostname, () => {
+      const address = server.address();
       resolve({
-        url: `http://${hostname}:${info.port}`,
+        url: `http://${hostname}:${typeof address === 'object' && address ? address.port : options.port}`,
         server,
         close: () => new Promise<void>((done) => server.close(() => done())),
       });
     });
-    answerClientErrors(server);
   });
 }

@@ -44,7 +44,7 @@ export function workersDeps(env: WorkersEnv): EdgeDeps {
       cacheApiCache(caches.default),
     ),
     store,
-    pool: new WorkerPool({ workerUrls: config.workerUrls, secret: config.workerSecret, ...config.pool }),
+    pool: new WorkerPool({ workerUrls: config.workerUrls, secret: config.workerSecret, headers: config.workerHeaders, ...config.pool }),
   };
 }
 

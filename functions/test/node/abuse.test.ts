@@ -5,7 +5,8 @@ import { connect } from 'node:net';
 import { describe, expect, inject, it } from 'vitest';
 import { hashApiKey } from '../../src/auth/index.js';
 import { registry } from '../../src/models/registry.js';
-import { startNodeEdge, type RunningEdge } from '../../src/runtime/node.js';
+import { type RunningEdge } from '../../src/runtime/node.js';
+import { startTestNodeEdge } from '../support/node-edge.js';
 import { s3ObjectWriter } from '../../src/storage/adapters/test-objects.js';
 import { abuseSuite } from '../abuse.js';
 import { SIGNING_KEYS } from '../support/env.js';
@@ -15,7 +16,7 @@ const s3 = { S3_ENDPOINT: env.s3.endpoint, S3_BUCKET: env.s3.bucket, S3_ACCESS_K
 
 abuseSuite('Node', env, async (overrides) => {
   const logs: Record<string, unknown>[] = [];
-  const edge = await startNodeEdge({ env: { ...s3, ...overrides }, port: 0, deps: { log: (line) => logs.push(line) } });
+  const edge = await startTestNodeEdge({ ...s3, ...overrides }, { log: (line) => logs.push(line) });
   return { fetch: (path, init) => fetch(edge.url + path, init), writeObject: s3ObjectWriter(env.s3), logs, close: edge.close };
 });
 
@@ -24,11 +25,7 @@ const KEY = 'imf_test_key_node_abuse_0123456';
 
 async function withNodeEdge(overrides: Record<string, string>, run: (edge: RunningEdge, logs: Record<string, unknown>[]) => Promise<void>) {
   const logs: Record<string, unknown>[] = [];
-  const edge = await startNodeEdge({
-    env: { ...s3, SIGNING_KEYS, API_KEY_HASHES: await hashApiKey(KEY), WORKER_URLS: env.upstreams.ok, WORKER_SECRET: env.workerSecret, ...overrides },
-    port: 0,
-    deps: { log: (line) => logs.push(line) },
-  });
+  const edge = await startTestNodeEdge({ ...s3, SIGNING_KEYS, API_KEY_HASHES: await hashApiKey(KEY), WORKER_URLS: env.upstreams.ok, WORKER_SECRET: env.workerSecret, ...overrides }, { log: (line) => logs.push(line) });
   try {
     await run(edge, logs);
   } finally {
@@ -89,6 +86,55 @@ describe('abuse resistance, Node only', () => {
       expect(statusOf(answer)).toBe(302);
       expect(answer).not.toContain('evil.example');
       expect(answer).toMatch(/\r\nlocation: \/v1\/images\//i);
+    }));
+
+  it('builds no URL for an allowed host on another port: an entry without a port is the default port only', () =>
+    withNodeEdge({ ALLOWED_HOSTS: '127.0.0.1' }, async (edge) => {
+      // The harness allows 127.0.0.1 on the edge's own port; any other port gets a relative URL.
+      const answer = await raw(edge.url, `GET /v1/images/${model.id}/3.png?seed=5 HTTP/1.1\r\nhost: 127.0.0.1:6666\r\nauthorization: Bearer ${KEY}\r\nconnection: close\r\n\r\n`);
+      expect(statusOf(answer)).toBe(302);
+      expect(answer).not.toContain(':6666');
+      expect(answer).toMatch(/\r\nlocation: \/v1\/images\//i);
+      const own = await raw(edge.url, `GET /v1/images/${model.id}/3.png?seed=5 HTTP/1.1\r\nhost: ${new URL(edge.url).host}\r\nauthorization: Bearer ${KEY}\r\nconnection: close\r\n\r\n`);
+      expect(own).toMatch(new RegExp(`\\r\\nlocation: ${edge.url.replace(/\./g, '\\.')}/v1/images/`, 'i'));
+    }));
+
+  it.each([
+    ['a backslash in the path', 'GET /v1\\models HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n'],
+    ['an asterisk target', 'GET * HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n'],
+    ['no Host header', 'GET /v1/models HTTP/1.1\r\nconnection: close\r\n\r\n'],
+  ])('answers a request with %s with a 400 problem+json and the security headers', (_name, request) =>
+    withNodeEdge({}, async (edge) => {
+      const answer = await raw(edge.url, request);
+      const head = answer.slice(0, answer.indexOf('\r\n\r\n')).toLowerCase();
+      expect(statusOf(answer)).toBe(400);
+      expect(head).toContain('content-type: application/problem+json');
+      expect(head).toContain('x-content-type-options: nosniff');
+      expect(head).toContain('strict-transport-security: max-age=');
+      expect(JSON.parse(bodyOf(answer))).toMatchObject({ status: 400, detail: expect.any(String) });
+    }),
+  );
+
+  it('closes a silent connection within its headers timeout, with a 408 problem', () =>
+    withNodeEdge({ HEADERS_TIMEOUT_MS: '1000' }, async (edge) => {
+      const started = Date.now();
+      const answer = await raw(edge.url, '');
+      const waited = Date.now() - started;
+      // Node checks its timeouts once a second: the connection ends between 1 and about 2 s.
+      expect(waited).toBeGreaterThanOrEqual(900);
+      expect(waited).toBeLessThan(4000);
+      if (answer !== '') {
+        expect(statusOf(answer)).toBe(408);
+        expect(answer.toLowerCase()).toContain('content-type: application/problem+json');
+      }
+    }));
+
+  it('closes a connection that sends its headers too slowly', () =>
+    withNodeEdge({ HEADERS_TIMEOUT_MS: '1000' }, async (edge) => {
+      const started = Date.now();
+      const answer = await raw(edge.url, 'GET /v1/models HTTP/1.1\r\nhost: 127.0.0.1\r\n');
+      expect(Date.now() - started).toBeLessThan(4000);
+      expect(statusOf(answer)).toBe(408);
     }));
 
   it('takes the client address from the socket: rotating X-Forwarded-For or CF-Connecting-IP buys no new budget', () =>

@@ -33,7 +33,7 @@ it('answers from the files the workers wrote when STORAGE_DIR is set, checking t
     const body = new Uint8Array([82, 73, 70, 70, 1, 2, 3, 4]);
     for (const [req, tag] of [[tagged, true], [untagged, false]] as const) {
       const object = objectKey(req, model.version, await imageKey(req, model.version));
-      await store.putIfAbsent(object, { body, contentType: 'image/webp', metadata: tag ? { [INTEGRITY_METADATA]: await integrityTag(INTEGRITY_KEY, object, body) } : {} });
+      await store.putIfAbsent(object, { body, contentType: 'image/webp', metadata: tag ? { [INTEGRITY_METADATA]: await integrityTag(INTEGRITY_KEY, object, { body, contentType: 'image/webp' }) } : {} });
     }
     const get = (req: ImageRequest) => fetch(edge.url + canonicalPath(req), { headers: { authorization: `Bearer ${API_KEY}` } });
 

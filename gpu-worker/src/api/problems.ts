@@ -1,6 +1,6 @@
 // The worker's problems (RFC 9457, through the contract's one builder): each WorkerError kind and
 // the API's own refusals, with the status the edge acts on. Their type URIs are urn:imf:worker:<kind>.
-import { problemBuilder, problemResponse, type ParamIssue, type ProblemCatalogue } from '@imf/contract';
+import { problemBuilder, problemResponse, WORKER_PROBLEM_TYPE_PREFIX, type ParamIssue, type ProblemCatalogue } from '@imf/contract';
 import type { WorkerError, WorkerErrorKind } from '../errors.js';
 
 type WorkerProblemKind = WorkerErrorKind | 'unauthorized' | 'payload-too-large' | 'not-found';
@@ -20,7 +20,7 @@ const KINDS: ProblemCatalogue<WorkerProblemKind> = {
   'not-found': [404, 'No such route'],
 };
 
-const problem = problemBuilder(KINDS, (kind) => `urn:imf:worker:${kind}`);
+const problem = problemBuilder(KINDS, (kind) => `${WORKER_PROBLEM_TYPE_PREFIX}${kind}`);
 
 /** A problem response; `headers` adds what the route needs (Connection: close, …). */
 export function workerProblem(kind: WorkerProblemKind, detail: string, headers: Record<string, string> = {}, errors?: ParamIssue[]): Response {

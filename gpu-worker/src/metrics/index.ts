@@ -65,6 +65,12 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
 
+  readonly unreadableObjects = new Counter({
+    name: 'imf_worker_storage_unreadable_total',
+    help: 'Stored objects the store could not produce (5xx for the key: a lost volume): treated as absent, regenerated and written over',
+    registers: [this.registry],
+  });
+
   readonly requests = new Counter({
     name: 'imf_worker_http_requests_total',
     help: 'HTTP requests answered, per route and status',

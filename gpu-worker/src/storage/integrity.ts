@@ -1,5 +1,5 @@
 // Integrity tags on the objects this worker writes (contract/src/integrity.ts): each put carries an
-// HMAC over the object key and bytes in its metadata, and each read checks it, so bytes that reached
+// HMAC over the object key, bytes, content type and metadata in its metadata, and each read checks it, so bytes that reached
 // storage around the workers (the storage server's own ports) are neither served by this worker nor
 // left in place: an object that fails its check is a miss, regenerated, and written over.
 import { INTEGRITY_METADATA, integrityMatches, integrityTag, type ImageObject, type ImageStore, type PutOutcome, type StoredObject } from '@imf/contract';
@@ -10,7 +10,7 @@ export function withIntegrity(store: ImageStore, secret: string, onMismatch: (ob
   const failed = new Set<string>();
   const withTag = async (objectKey: string, image: ImageObject): Promise<ImageObject> => ({
     ...image,
-    metadata: { ...image.metadata, [INTEGRITY_METADATA]: await integrityTag(secret, objectKey, image.body) },
+    metadata: { ...image.metadata, [INTEGRITY_METADATA]: await integrityTag(secret, objectKey, image) },
   });
   return {
     kind: store.kind,
@@ -19,7 +19,7 @@ export function withIntegrity(store: ImageStore, secret: string, onMismatch: (ob
       const stored = await store.get(objectKey);
       if (!stored) return undefined;
       const tag = stored.metadata[INTEGRITY_METADATA];
-      if (await integrityMatches(secret, objectKey, stored.body, tag)) return stored;
+      if (await integrityMatches(secret, objectKey, stored)) return stored;
       if (failed.size > 10_000) failed.clear();
       failed.add(objectKey);
       onMismatch(objectKey, tag !== undefined);

@@ -15,6 +15,8 @@ export interface StackService {
 }
 
 export interface TestStack {
+  /** The stack's data folder (secrets, SeaweedFS's data and certificates). */
+  dataDir: string;
   // each worker also carries its child process as service.child (fault tests kill one)
   url: string;
   apiKey: string;
@@ -28,9 +30,11 @@ export interface TestStack {
     secretAccessKey?: string;
     service?: StackService;
     /** SeaweedFS's own ports (master, volume, filer, S3 and their gRPC ports). */
-    ports?: { master: number; volume: number; filer: number; s3: number };
-    /** The keys SeaweedFS checks its own write paths with (the security tests write around the workers with them). */
-    jwt?: { volumeWrite: string; filerWrite: string; filerRead: string };
+    ports?: { master: number; masterGrpc: number; volume: number; volumeGrpc: number; filer: number; filerGrpc: number; s3: number };
+    /** The keys SeaweedFS checks its own HTTP paths with (the security tests write around the workers with them). */
+    jwt?: { volumeWrite: string; volumeRead: string; filerWrite: string; filerRead: string };
+    /** The gRPC certificate authority and certificate SeaweedFS's components (and its operator) present. */
+    certificates?: { ca: string; cert: string; key: string };
   };
   restartEdge(): Promise<unknown>;
   /** Starts storage again on its folder and ports (after a fault test stopped or killed it). */
