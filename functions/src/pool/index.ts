@@ -145,7 +145,9 @@ export class WorkerPool {
         running.add(attempt);
         // Runs before anyone awaiting the attempt resumes: a settled attempt is never raced again.
         void attempt.finally(() => running.delete(attempt));
-        const settled = await this.firstOf(running, Math.min(attemptMs, deadline - this.now()));
+        // The attempt's own deadline, or what is left of the whole one if that comes first.
+        const waitMs = Math.min(attemptMs, deadline - this.now());
+        const settled = await this.firstOf(running, waitMs);
         if (settled === 'late') {
           // The attempt outlived its deadline: a hung or slow worker. It counts against the worker
           // (enough of them open its circuit, as for a dead one), but it keeps running: if it still
@@ -153,7 +155,7 @@ export class WorkerPool {
           tally.timedOut += 1;
           late.passed = true;
           breaker.failure(this.now());
-          this.log({ event: 'worker-attempt-late', worker: url, key: key.slice(0, 12), after_ms: attemptMs });
+          this.log({ event: 'worker-attempt-late', worker: url, key: key.slice(0, 12), after_ms: Math.max(0, Math.round(waitMs)) });
           lastFailed = false;
           continue;
         }
