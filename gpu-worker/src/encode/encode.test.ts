@@ -5,8 +5,8 @@ import { decode } from 'fast-png';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_QUALITY, IMAGE_FORMATS, isLossy, type ImageFormat } from '@imf/contract';
-import { DownscaleThreads } from './downscale-threads.js';
-import { downscale, encodeImage, scaleFactor, toPixels, type EncodeTarget } from './index.js';
+import { PixelThreads } from './pixel-threads.js';
+import { downscale, encodeImage, scaleFactor, toPixels, toPixelsOffLoop, type EncodeTarget } from './index.js';
 
 const shape = { channels: 1, height: 28, width: 28 };
 const gradient = () => {
@@ -149,17 +149,23 @@ describe('encodeImage', () => {
   });
 });
 
-describe('downscale threads', () => {
+describe('pixel threads', () => {
   it('give each of many concurrent jobs its own block means, on no more threads than asked for', async () => {
-    const threads = new DownscaleThreads(2);
+    const threads = new PixelThreads(2);
     try {
       const images = Array.from({ length: 12 }, (_, i) => photoLike(64).map((v) => (v + i * 11) & 255));
-      const out = await Promise.all(images.map((image, i) => threads.downscale(image, rgbShapeOf(64), i % 2 ? 2 : 4)));
+      const out = await Promise.all(images.map((image, i) => threads.run({ kind: 'downscale', pixels: image, shape: rgbShapeOf(64), divisor: i % 2 ? 2 : 4 })));
       out.forEach((result, i) => expect(Buffer.from(result).equals(Buffer.from(downscale(images[i]!, rgbShapeOf(64), i % 2 ? 2 : 4)))).toBe(true));
       expect((threads as unknown as { threads: unknown[] }).threads.length).toBe(2);
     } finally {
       await threads.close();
     }
+  });
+
+  it('round floats to the same pixels as toPixels on the event loop would', async () => {
+    const image = Float32Array.from({ length: 3 * 32 * 32 }, (_, i) => Math.sin(i) * 1.1);
+    const shape32 = rgbShapeOf(32);
+    expect(Buffer.from(await toPixelsOffLoop(image, shape32)).equals(Buffer.from(toPixels(image, shape32)))).toBe(true);
   });
 });
 

@@ -1,42 +1,16 @@
 // Encoding: the model's float image → 8-bit pixels (exactly as the Python reference rounds them;
 // a latent model's decoder gives the 8-bit pixels itself) → PNG, WebP or JPEG at the canonical
-// request's size and quality. No pixel work runs on the event loop past toPixels: a downscale (the
-// mean of whole blocks) runs in the downscale threads, and the nearest-neighbour upscale and the
-// encoders run in libvips (sharp) on its own thread pool. encodeImage is the one step from pixels
-// to a file's bytes.
+// request's size and quality. No pixel work runs on the event loop: the float-to-8-bit rounding and
+// a downscale (the mean of whole blocks) run in the pixel threads, and the nearest-neighbour
+// upscale and the encoders in libvips (sharp), on libuv's thread pool. encodeImage is the one step
+// from pixels to a file's bytes.
 import sharp from 'sharp';
 import { DEFAULT_QUALITY, isLossy, type ImageRequest } from '@imf/contract';
-import { DownscaleThreads } from './downscale-threads.js';
+import { PixelThreads } from './pixel-threads.js';
 import { scaleFactor, type ImageShape } from './scale.js';
 
 export { downscale, scaleFactor, type ImageShape } from './scale.js';
-
-/** Rounds half to even, as torch.round does: the reference pixels were made with it. */
-function roundHalfEven(value: number): number {
-  const floor = Math.floor(value);
-  const fraction = value - floor;
-  if (fraction > 0.5) return floor + 1;
-  if (fraction < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
-
-/**
- * C×H×W floats in [-1, 1] → H×W×C bytes by round(clamp((x + 1) * 127.5, 0, 255)), each step in
- * float32 like the reference (torch on a float32 tensor), so a tie lands where it lands there.
- */
-export function toPixels(image: Float32Array, shape: ImageShape): Uint8Array {
-  const { channels, height, width } = shape;
-  const plane = height * width;
-  const out = new Uint8Array(plane * channels);
-  for (let c = 0; c < channels; c++) {
-    for (let p = 0; p < plane; p++) {
-      const x = Math.min(1, Math.max(-1, image[c * plane + p]!));
-      const scaled = Math.fround(Math.fround(x + 1) * 127.5);
-      out[p * channels + c] = Math.min(255, Math.max(0, roundHalfEven(scaled)));
-    }
-  }
-  return out;
-}
+export { toPixels } from './to-pixels.js';
 
 /** What an encode needs of a request: the format, the output edge and, for a lossy format, the quality. */
 export type EncodeTarget = Pick<ImageRequest, 'format' | 'size' | 'quality'>;
@@ -55,14 +29,19 @@ export const ENCODER_SETTINGS = {
   jpeg: { chromaSubsampling: '4:2:0', optimiseCoding: true, progressive: false, trellisQuantisation: false, overshootDeringing: false, optimiseScans: false, mozjpeg: false },
 } as const;
 
-const downscaleThreads = new DownscaleThreads();
+const pixelThreads = new PixelThreads();
+
+/** toPixels in a pixel thread: the image is copied there, the pixels handed back. */
+export function toPixelsOffLoop(image: Float32Array, shape: ImageShape): Promise<Uint8Array> {
+  return pixelThreads.run({ kind: 'to-pixels', image, shape });
+}
 
 /** H×W×C pixels at the model's native size → the file's bytes for `target`. */
 export async function encodeImage(nativePixels: Uint8Array, nativeShape: ImageShape, target: EncodeTarget): Promise<Uint8Array> {
   const { format, size } = target;
   const { up, down } = scaleFactor(nativeShape, size);
   const shape = { ...nativeShape, height: nativeShape.height / down, width: nativeShape.width / down };
-  const pixels = down === 1 ? nativePixels : await downscaleThreads.downscale(nativePixels, nativeShape, down);
+  const pixels = down === 1 ? nativePixels : await pixelThreads.run({ kind: 'downscale', pixels: nativePixels, shape: nativeShape, divisor: down });
   let pipeline = sharp(pixels, { raw: { width: shape.width, height: shape.height, channels: shape.channels as 1 | 3 | 4 } });
   // An integer factor with the nearest kernel is libvips' zoom: each pixel becomes an up × up block.
   if (up > 1) pipeline = pipeline.resize(shape.width * up, shape.height * up, { kernel: 'nearest' });

@@ -1,6 +1,6 @@
 // The integer scalings behind `size`: how the native image becomes the requested edge, and the
 // block-mean downscale (integer arithmetic, so its bytes are the same on every machine). It runs
-// in the downscale threads (downscale-threads.ts); upscaling is libvips' nearest-neighbour zoom.
+// in the pixel threads (pixel-threads.ts); upscaling is libvips' nearest-neighbour zoom.
 export interface ImageShape {
   channels: number;
   height: number;

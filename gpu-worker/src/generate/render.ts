@@ -2,7 +2,7 @@
 // a latent model, its latent's place in a decoder batch), 8-bit pixels, PNG, WebP or JPEG at the
 // requested size, and one write-once put with the generation parameters beside it.
 import { CONTENT_TYPES, type ImageRequest, type ImageStore } from '@imf/contract';
-import { encodeImage, toPixels } from '../encode/index.js';
+import { encodeImage, toPixelsOffLoop } from '../encode/index.js';
 import type { WorkerMetrics } from '../metrics/index.js';
 import type { KeyedWork } from './check.js';
 import type { ServedModel } from './served-model.js';
@@ -38,7 +38,7 @@ async function nativePixels(req: ImageRequest, served: ServedModel, waitMs: numb
   const started = performance.now();
   const out = await served.batcher.submit({ seed: req.seed, classIndex: req.class, guidance: req.guidance, tmin: req.tmin, tmax: req.tmax }, Math.max(1, waitMs));
   const generatorMs = performance.now() - started;
-  if (!served.decoder) return { pixels: toPixels(out, served.manifest.image), generatorMs, decoderMs: 0 };
+  if (!served.decoder) return { pixels: await toPixelsOffLoop(out, served.manifest.image), generatorMs, decoderMs: 0 };
   const pixels = await served.decoder.submit(out, Math.max(1, waitMs - generatorMs));
   return { pixels, generatorMs, decoderMs: performance.now() - started - generatorMs };
 }

@@ -1,15 +1,15 @@
-// The downscale threads: as many as the machine has cores, started when first needed and never
-// holding the process open, each taking the next job when it has the fewest in hand. A job's
-// pixels are copied over (the caller keeps its own) and the result is handed back without a copy.
+// The pixel threads (pixel-thread.ts): as many as the machine has cores, started when first needed
+// and never holding the process open while idle, each taking the next job when it has the fewest in
+// hand. A job's input is copied once and moved over (the caller keeps its own, which may be a view
+// of a whole batch); the result comes back without a copy.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { DownscaleJob, DownscaleReply } from './downscale-thread.js';
-import type { ImageShape } from './scale.js';
+import type { PixelJob, PixelReply, PixelWork } from './pixel-thread.js';
 
-/** The thread's entry beside this file: downscale-thread.js once built; from sources, behind tsx's bootstrap. */
+/** The thread's entry beside this file: pixel-thread.js once built; from sources, behind tsx's bootstrap. */
 function threadEntry(): { url: URL; workerData?: { entry: string } } {
   const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './downscale-thread.ts' : './downscale-thread.js', import.meta.url);
+  const entry = new URL(fromSource ? './pixel-thread.ts' : './pixel-thread.js', import.meta.url);
   return fromSource ? { url: new URL('../inference/thread-from-source.mjs', import.meta.url), workerData: { entry: entry.href } } : { url: entry };
 }
 
@@ -18,19 +18,22 @@ interface Thread {
   jobs: Map<number, { resolve(pixels: Uint8Array): void; reject(error: Error): void }>;
 }
 
-export class DownscaleThreads {
+export class PixelThreads {
   private readonly threads: Thread[] = [];
   private nextId = 0;
 
   constructor(readonly size = availableParallelism()) {}
 
-  downscale(pixels: Uint8Array, shape: ImageShape, divisor: number): Promise<Uint8Array> {
+  run(work: PixelWork): Promise<Uint8Array> {
     const thread = this.pick();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       thread.jobs.set(id, { resolve, reject });
       if (thread.jobs.size === 1) thread.worker.ref();
-      thread.worker.postMessage({ id, pixels, shape, divisor } satisfies DownscaleJob);
+      // A view of a batch's buffer would clone the whole buffer: send a copy of the view alone.
+      const input = work.kind === 'to-pixels' ? work.image.slice() : work.pixels.slice();
+      const sent: PixelWork = work.kind === 'to-pixels' ? { ...work, image: input as Float32Array } : { ...work, pixels: input as Uint8Array };
+      thread.worker.postMessage({ id, work: sent } satisfies PixelJob, [input.buffer as ArrayBuffer]);
     });
   }
 
@@ -53,12 +56,12 @@ export class DownscaleThreads {
     const worker = new Worker(url, workerData ? { workerData } : {});
     const thread: Thread = { worker, jobs: new Map() };
     worker.unref();
-    worker.on('message', (reply: DownscaleReply) => {
+    worker.on('message', (reply: PixelReply) => {
       const job = thread.jobs.get(reply.id);
       if (!job) return;
       thread.jobs.delete(reply.id);
       if (thread.jobs.size === 0) worker.unref();
-      if ('error' in reply) job.reject(new Error(`downscale failed: ${reply.error}`));
+      if ('error' in reply) job.reject(new Error(`pixel work failed: ${reply.error}`));
       else job.resolve(reply.pixels);
     });
     const fail = (error: Error) => {
@@ -68,7 +71,7 @@ export class DownscaleThreads {
       thread.jobs.clear();
     };
     worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`a downscale thread exited (${code})`)));
+    worker.on('exit', (code) => fail(new Error(`a pixel thread exited (${code})`)));
     this.threads.push(thread);
     return thread;
   }
