@@ -28,6 +28,8 @@ export interface SamplerOptions {
   executionProvider: ExecutionProviderChoice;
   intraOpThreads: number;
   interOpThreads: number;
+  /** Which GPU the CUDA provider runs on (CUDA_DEVICE_ID): one worker per GPU. */
+  cudaDeviceId?: number;
 }
 
 /** Where onnxruntime-node keeps its native libraries; the CUDA provider is an optional file there. */
@@ -44,7 +46,7 @@ export function cudaProviderInstalled(): boolean {
 
 function sessionOptions(options: SamplerOptions, provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
   return {
-    executionProviders: [provider],
+    executionProviders: [provider === 'cuda' ? { name: 'cuda', deviceId: options.cudaDeviceId ?? 0 } : 'cpu'],
     intraOpNumThreads: options.intraOpThreads,
     interOpNumThreads: options.interOpThreads,
     graphOptimizationLevel: 'all',
