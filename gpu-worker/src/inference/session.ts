@@ -9,7 +9,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { DECODER_INPUTS, DECODER_OUTPUTS, LATENT_OUTPUTS, SAMPLER_INPUTS, SAMPLER_OUTPUTS, type SamplerInputName } from '@imf/contract';
-import { fillNormals } from '../noise/index.js';
+import { NoiseThreads } from '../noise/noise-threads.js';
+
+/** The noise of every batch, made on every core (one pool per inference thread). */
+const noiseThreads = new NoiseThreads();
 
 export type ExecutionProvider = 'cuda' | 'cpu';
 
@@ -141,14 +144,13 @@ export class SamplerSession {
   /** Runs the generator on one batch: B × C×H×W floats (the image in [-1, 1], or the latent), request order. */
   async run(requests: readonly SampleRequest[]): Promise<Float32Array> {
     const b = requests.length;
-    const noise = new Float32Array(b * this.imageSize);
+    // Each image's noise depends on its own seed only, so a batch gives what each request gives alone.
+    const noise = await noiseThreads.fill(requests.map((r) => r.seed), this.imageSize);
     const classes = new BigInt64Array(b);
     const guidance = new Float32Array(b);
     const tmin = new Float32Array(b);
     const tmax = new Float32Array(b);
     requests.forEach((r, i) => {
-      // Each image's noise depends on its own seed only, so a batch gives what each request gives alone.
-      fillNormals(r.seed, noise, i * this.imageSize, this.imageSize);
       classes[i] = BigInt(r.classIndex);
       guidance[i] = r.guidance;
       tmin[i] = r.tmin;
