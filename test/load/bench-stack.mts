@@ -8,7 +8,8 @@
 //   - the storage client's CPU per call against the stack's SeaweedFS.
 // Options: --seconds N (each load phase, default 20), --concurrency N (default 64), --quick.
 // --model DIR: the host-ceiling benchmark instead (host-ceiling/run.ts): the stack serving that
-// model folder alone, per format and size against the encoder alone on the same pixels.
+// model folder alone, per format and size against the encoder alone on the same pixels;
+// --model host-ceiling builds the bench-only folder for it (host-ceiling/build_model.py).
 import '../../gpu-worker/src/encode/thread-pool-size.js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

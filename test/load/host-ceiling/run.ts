@@ -4,6 +4,7 @@
 // pixels using every core (the ceiling the stack should approach). Meant for the bench-only folder
 // test/load/host-ceiling/build_model.py makes, whose inference costs next to nothing, so what is
 // measured is the host side: noise, HTTP, encoding, storage.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -20,12 +21,25 @@ const SIZES = [256, 512, 1024];
 
 const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(1)} ms`);
 
+const repoRoot = join(import.meta.dirname, '..', '..', '..');
+
+/** `--model host-ceiling`: the bench-only folder, built now into a temporary folder. */
+function buildBenchModel(into: string): string {
+  const dir = join(into, 'bench-host-ceiling');
+  const result = spawnSync(join(repoRoot, '.venv', 'bin', 'python'), [join(import.meta.dirname, 'build_model.py'), dir], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`building the bench-only model failed: ${result.stderr}`);
+  return dir;
+}
+
 export async function runHostCeiling(modelDir: string, options: { seconds: number; concurrency: number; quick: boolean }): Promise<void> {
-  const dir = resolve(modelDir);
+  const built = modelDir === 'host-ceiling' ? mkdtempSync(join(tmpdir(), 'imf-bench-model-')) : undefined;
+  const dir = built ? buildBenchModel(built) : resolve(modelDir);
   const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ModelManifest;
   // The stack serves a folder holding this model alone: the edge lists nothing else.
   const modelsDir = mkdtempSync(join(tmpdir(), 'imf-host-ceiling-'));
   symlinkSync(dir, join(modelsDir, basename(dir)));
+  // Thousands of 10–340 KB images: SeaweedFS gets room for them (the stack's default is 256 MB).
+  process.env.SEAWEEDFS_VOLUME_MAX ??= '96';
   const stack = await startTestStack({ modelsDir, env: { RATE_LIMIT_PER_MINUTE: '10000000', RATE_LIMIT_BURST: '1000000' } });
   try {
     const worker = stack.workers[0]!.url;
@@ -111,5 +125,6 @@ export async function runHostCeiling(modelDir: string, options: { seconds: numbe
   } finally {
     await stack.cleanup();
     rmSync(modelsDir, { recursive: true, force: true });
+    if (built) rmSync(built, { recursive: true, force: true });
   }
 }
