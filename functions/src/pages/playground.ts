@@ -62,6 +62,7 @@ export const PLAYGROUND_STYLE = `body{font:16px/1.5 system-ui,sans-serif;margin:
 main{max-width:44rem;margin:2rem auto;padding:0 1rem}
 form{display:grid;grid-template-columns:1fr 1fr;gap:.75rem 1.5rem}
 label{display:flex;flex-direction:column;gap:.25rem;font-weight:600}
+[hidden]{display:none!important}
 output{font-weight:400}
 input[type=range]{width:100%}
 figure{margin:1.5rem 0;text-align:center}
