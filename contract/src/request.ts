@@ -22,7 +22,7 @@ export const QUALITY_MAX = 100;
 /**
  * The quality a lossy image gets when the request names none: the highest at which the format's
  * encoder stays under 40 ms of CPU per image at every size up to 1024 px on photo-like pixels
- * (gpu-worker/bench/encoders.ts measures it: WebP q80 28 ms, JPEG q90 12 ms at 1024 px), and
+ * (`npm run bench:encoders` in gpu-worker/ measures it: WebP q80 27 ms, JPEG q90 11 ms at 1024 px), and
  * where neither shows blocks at 256 px.
  */
 export const DEFAULT_QUALITY: Readonly<Record<LossyFormat, number>> = { webp: 80, jpeg: 90 };

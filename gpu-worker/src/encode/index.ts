@@ -17,11 +17,11 @@ export type EncodeTarget = Pick<ImageRequest, 'format' | 'size' | 'quality'>;
 
 /**
  * The encoders' settings, fixed so the bytes depend on the pixels and the request alone (every
- * libvips thread count gives the same bytes: encode.test.ts). Chosen by gpu-worker/bench/encoders.ts
- * on photo-like 256-px pixels upscaled to 1024: PNG zlib level 6 without adaptive filtering
- * (9 ms at 1024 px; level 1 saves 1 ms for three times the bytes); WebP at effort 0 (28 ms at
- * 1024 px and q80, where effort 2 takes 55 ms and the default 4 takes 99 ms, for bytes within 10%);
- * JPEG with 4:2:0 chroma and optimised Huffman tables, no progressive scans (12 ms at 1024 px).
+ * libvips thread count gives the same bytes: encode.test.ts). Chosen with `npm run bench:encoders`
+ * on photo-like 256-px pixels up to 1024 px: PNG zlib level 6 without adaptive filtering (9 ms
+ * and 233 KiB at 1024 px; level 1 saves 1 ms for 2.9 times the bytes); WebP at effort 0 (27 ms at
+ * 1024 px and q80, where effort 2 takes 51 ms and the default 4 takes 95 ms, for bytes within
+ * 10%); JPEG with 4:2:0 chroma and optimised Huffman tables, no progressive scans (11 ms at 1024 px).
  */
 export const ENCODER_SETTINGS = {
   png: { compressionLevel: 6, adaptiveFiltering: false, palette: false },
