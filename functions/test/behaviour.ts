@@ -3,6 +3,7 @@
 // with the Node adapters (test/node/). Upstreams and S3 are real servers from global-setup.ts.
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_QUALITY,
   allowedSizes,
   canonicalPath,
   imageKey,
@@ -89,6 +90,8 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
               guidance: model.guidance,
               interval: model.interval.default,
               nfe: model.nfe,
+              formats: ['png', 'webp', 'jpeg'],
+              quality: { formats: ['webp', 'jpeg'], min: 1, max: 100, default: DEFAULT_QUALITY },
             }),
           );
         }));
@@ -122,6 +125,16 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
           expect(seedOf(first)).not.toBe(seedOf(second));
         }));
 
+      it("redirects a lossy image without a quality to its format's default quality, a part of its key", () =>
+        withEdge({}, async (edge) => {
+          const req = image({ format: 'jpeg' });
+          const response = await edge.fetch(`/v1/images/${model.id}/${req.class}.jpg?seed=${req.seed}`, { headers: auth, redirect: 'manual' });
+          expect(response.status).toBe(302);
+          const location = new URL(response.headers.get('location')!);
+          expect(location.pathname + location.search).toBe(canonicalPath(req));
+          expect(location.searchParams.get('quality')).toBe(String(DEFAULT_QUALITY.jpeg));
+        }));
+
       it('serves the canonical URL itself', () =>
         withEdge({}, async (edge) => {
           const response = await edge.fetch(canonicalPath(image()), { headers: auth });
@@ -138,9 +151,17 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
         ['seed beyond 32 bits', 'seed=4294967296', 'seed', 'range'],
         ['size outside the allowed set', 'size=100', 'size', 'enum'],
         ['an unknown parameter', 'steps=4', 'steps', 'unknown'],
+        ['a quality with lossless PNG', 'quality=80', 'quality', 'unknown'],
       ])('answers 400 naming the parameter for %s', (_name, query, parameter, rule) =>
         withEdge({}, async (edge) => {
           await expectProblem(await edge.fetch(`/v1/images/${model.id}/3.png?${query}`, { headers: auth }), 400, parameter, rule);
+        }),
+      );
+
+      it.each(['0', '101', '75.5', 'best'])('answers 400 naming quality for quality=%s', (quality) =>
+        withEdge({}, async (edge) => {
+          await expectProblem(await edge.fetch(`/v1/images/${model.id}/3.webp?quality=${quality}`, { headers: auth }), 400, 'quality', 'range');
+          await expectProblem(await edge.fetch('/v1/images', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ model: model.id, class: 3, format: 'jpeg', quality: Number(quality) || 0 }) }), 400, 'quality', 'range');
         }),
       );
 
@@ -546,6 +567,8 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
           const doc = (await (await edge.fetch('/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
           expect(doc.openapi).toBe('3.1.0');
           expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/readyz', '/v1/images', '/v1/images/{model}/{file}', '/v1/models', '/v1/models/{model}/classes', '/v1/sign']);
+          const imageParams = (doc.paths['/v1/images/{model}/{file}']!.get as { parameters: { name: string; description?: string }[] }).parameters;
+          expect(imageParams.find((p) => p.name === 'quality')?.description).toMatch(/WebP and JPEG only/);
           for (const [path, methods] of Object.entries(doc.paths)) {
             for (const method of Object.keys(methods)) {
               const concrete = path.replace('{model}', model.id).replace('{file}', '3.png');

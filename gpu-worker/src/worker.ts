@@ -90,7 +90,7 @@ export class GpuWorker implements WorkerState {
       try {
         const thread = await InferenceThread.open(
           model,
-          { executionProvider: config.executionProvider, intraOpThreads: config.intraOpThreads, interOpThreads: config.interOpThreads },
+          { executionProvider: config.executionProvider, intraOpThreads: config.intraOpThreads, interOpThreads: config.interOpThreads, cudaDeviceId: config.cudaDeviceId },
           (reason) => log.warn({ model: model.manifest.id }, reason),
         );
         this.threads.push(thread);

@@ -27,7 +27,7 @@ import type { NotCanonical, ResolvedImage } from '../images/resolve.js';
 import { carriesSignature, requestTarget } from '../images/target.js';
 import { TIER_HEADER, type ImageLookup } from '../images/tiers.js';
 import { documented } from '../openapi/document.js';
-import { bearer, problems, TIERS } from '../openapi/schemas.js';
+import { bearer, problems, QUALITY_DESCRIPTION, TIERS } from '../openapi/schemas.js';
 import { keyId, keyIdentity } from '../access/index.js';
 import type { RouteContext, TierVars } from './context.js';
 import { lookupFailure, parseFailure } from './failures.js';
@@ -57,7 +57,10 @@ export const getImage = createRoute({
         example: '3.png',
       }),
     }),
-    query: imageQuerySchema.extend(Object.fromEntries(SIGNATURE_PARAMS.map((name) => [name, z.string().optional().describe(SIGNATURE_DESCRIPTIONS[name])]))),
+    query: imageQuerySchema.extend({
+      quality: z.string().optional().describe(QUALITY_DESCRIPTION),
+      ...Object.fromEntries(SIGNATURE_PARAMS.map((name) => [name, z.string().optional().describe(SIGNATURE_DESCRIPTIONS[name])])),
+    }),
     headers: z.object({ 'if-none-match': z.string().optional() }),
   },
   responses: {

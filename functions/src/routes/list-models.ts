@@ -2,7 +2,7 @@
 // a model with many classes (ImageNet's 1000) lists them on GET /v1/models/{model}/classes, which
 // also searches them by name (the playground's type-ahead).
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { allowedSizes, classSlug, findModel, IMAGE_FORMATS, type ModelSummary, type ParamIssue } from '@imf/contract';
+import { allowedSizes, classSlug, DEFAULT_QUALITY, findModel, IMAGE_FORMATS, LOSSY_FORMATS, QUALITY_MAX, QUALITY_MIN, type ModelSummary, type ParamIssue } from '@imf/contract';
 import { invalidParameters, problem, problemResponse } from '../problem/index.js';
 import { documented } from '../openapi/document.js';
 import { problems } from '../openapi/schemas.js';
@@ -30,6 +30,14 @@ const modelSchema = z
     nfe: z.number().int(),
     sizes: z.array(z.number().int()).describe('Allowed output sizes'),
     formats: z.array(z.enum(IMAGE_FORMATS)),
+    quality: z
+      .object({
+        formats: z.array(z.enum(LOSSY_FORMATS)),
+        min: z.number().int(),
+        max: z.number().int(),
+        default: z.object({ webp: z.number().int(), jpeg: z.number().int() }),
+      })
+      .describe('The quality parameter: lossy WebP and JPEG take it (higher is larger and closer); PNG is lossless and takes none'),
     seconds_per_image: z.number().optional().describe("Seconds per image at batch 1 where the model was imported (noise to pixels); the deadline grows with it"),
   })
   .openapi('Model');
@@ -117,6 +125,7 @@ export function registerListModels(app: OpenAPIHono, { registry }: RouteContext)
     nfe: m.nfe,
     sizes: allowedSizes(m),
     formats: [...IMAGE_FORMATS],
+    quality: { formats: [...LOSSY_FORMATS], min: QUALITY_MIN, max: QUALITY_MAX, default: { ...DEFAULT_QUALITY } },
     ...(m.seconds_per_image === undefined ? {} : { seconds_per_image: m.seconds_per_image }),
   }));
   documented(app, listModels, (c) => c.json({ models }));

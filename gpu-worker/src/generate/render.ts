@@ -28,6 +28,7 @@ function objectMetadata(req: ImageRequest, version: string, key: string): Record
     seed: String(req.seed),
     format: req.format,
     size: String(req.size),
+    ...(req.quality === undefined ? {} : { quality: String(req.quality) }),
     'image-key': key,
   };
 }
@@ -39,7 +40,7 @@ export async function renderImage(work: KeyedWork, served: ServedModel, waitMs: 
   const started = performance.now();
   const pixels = await served.batcher.submit({ seed: req.seed, classIndex: req.class, guidance: req.guidance, tmin: req.tmin, tmax: req.tmax }, Math.max(1, waitMs));
   const encodeStarted = performance.now();
-  const body = await encodeImage(pixels, shape, req.format, req.size);
+  const body = await encodeImage(pixels, shape, req);
   const encodeMs = performance.now() - encodeStarted;
   metrics.encodeSeconds.observe({ format: req.format }, encodeMs / 1000);
   const contentType = CONTENT_TYPES[req.format];
