@@ -259,6 +259,21 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
           await expectProblem(await edge.fetch(await signPath(canonicalPath(req), parseSigningKeys(RETIRED_SIGNING_KEY), Math.floor(Date.now() / 1000) + 60, by)), 403, 'kid');
         }));
 
+      it('gives the same image signed again within a window one URL, living at least the TTL', () =>
+        withEdge({ SIGNED_URL_TTL_SECONDS: '60', SIGNED_URL_WINDOW_SECONDS: '86400' }, async (edge) => {
+          const seed = uniqueSeed();
+          const sign = async () => (await (await edge.fetch('/v1/sign', json({ model: model.id, class: 4, seed }))).json()) as { url: string; expires: number };
+          const first = await sign();
+          await new Promise((resolve) => setTimeout(resolve, 1100)); // a later second: an exact expiry would differ
+          const second = await sign();
+          const batch = (await (await edge.fetch('/v1/images', json({ model: model.id, class: 4, seed }))).json()) as { images: { signed_url: string }[] };
+          expect(second.url).toBe(first.url);
+          expect(batch.images[0]!.signed_url).toBe(first.url);
+          expect(first.expires % 86400).toBe(0);
+          expect(first.expires - Date.now() / 1000).toBeGreaterThanOrEqual(59);
+          expect((await edge.fetch(new URL(first.url).pathname + new URL(first.url).search)).status).toBe(200);
+        }));
+
       it('accepts URLs signed with an older key still in the ring (rotation)', () =>
         withEdge({}, async (edge) => {
           const older = parseSigningKeys(SIGNING_KEYS).filter((k) => k.kid === 'k1');

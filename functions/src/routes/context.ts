@@ -1,7 +1,7 @@
 // What the route modules share: the deployment's configuration and models, the caller checks, the
 // resolver and the tiers, and the per-request helpers every route needs. Built once per app.
 import type { Context } from 'hono';
-import { canonicalPath, signPath, type ImageReader, type ImageRequest, type ModelRegistry } from '@imf/contract';
+import { canonicalPath, signPath, windowedExpiry, type ImageReader, type ImageRequest, type ModelRegistry } from '@imf/contract';
 import { KEY_SIGNER, keyIdentity, PLAYGROUND_SIGNER, type Access } from '../access/index.js';
 import { problem, problemResponse } from '../problem/index.js';
 import { clientAddress, type RuntimeAddress } from '../access/client.js';
@@ -39,8 +39,11 @@ export interface RouteContext {
    * playground token, its generation budget and the client's). Undefined to go on, or the refusal.
    */
   admitSignedGeneration(c: Context, signer: string): Promise<Response | undefined>;
-  /** A signed URL for the request's canonical path, valid for `ttlSeconds`, charged to `signer`. */
-  signedUrl(c: Context, request: ImageRequest, ttlSeconds: number, signer: string): Promise<{ url: string; expires: number }>;
+  /**
+   * A signed URL for the request's canonical path, valid for at least `ttlSeconds` (its expiry rounded
+   * up to a multiple of `windowSeconds`, see windowedExpiry), charged to `signer`.
+   */
+  signedUrl(c: Context, request: ImageRequest, ttlSeconds: number, signer: string, windowSeconds?: number): Promise<{ url: string; expires: number }>;
 }
 
 /** Whether `host` (`name` or `name:port`) is allowed: an entry without a port allows every port. */
@@ -85,8 +88,8 @@ export function routeContext(parts: Omit<RouteContext, 'origin' | 'client' | 'de
         void work; // Node: no execution context.
       }
     },
-    async signedUrl(c, request, ttlSeconds, signer) {
-      const expires = parts.nowSeconds() + ttlSeconds;
+    async signedUrl(c, request, ttlSeconds, signer, windowSeconds = 0) {
+      const expires = windowedExpiry(parts.nowSeconds(), ttlSeconds, windowSeconds);
       return { url: origin(c) + (await signPath(canonicalPath(request), parts.config.signingKeys, expires, signer)), expires };
     },
   };

@@ -60,7 +60,7 @@ export function registerCreateImages(app: OpenAPIHono, ctx: RouteContext): void 
     }
     const entries = await Promise.all(
       images.map(async (image, i) => {
-        const signed = await ctx.signedUrl(c, image.request, config.signedUrlTtlSeconds, keySigner(caller.key.hash));
+        const signed = await ctx.signedUrl(c, image.request, config.signedUrlTtlSeconds, keySigner(caller.key.hash), config.signedUrlWindowSeconds);
         const tier = (results[i] as Extract<ImageLookup, { ok: true }>).tier;
         return { url: ctx.origin(c) + canonicalPath(image.request), signed_url: signed.url, expires: signed.expires, seed: image.request.seed, key: image.key, tier };
       }),
