@@ -274,6 +274,24 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
           expect((await edge.fetch(new URL(first.url).pathname + new URL(first.url).search)).status).toBe(200);
         }));
 
+      it('serves what a revoked key signed from storage, and refuses to generate for it', () =>
+        withEdge({}, async (edge) => {
+          const ring = parseSigningKeys(SIGNING_KEYS);
+          const revoked = keySigner(await hashApiKey('imf_test_key_revoked_0123456')); // not in API_KEY_HASHES
+          const expires = Math.floor(Date.now() / 1000) + 60;
+          const stored = image({ format: 'webp' });
+          await edge.writeObject(objectKey(stored, model.version, await imageKey(stored, model.version)), { body: new Uint8Array([82, 73, 70, 70, 9]), contentType: 'image/webp' });
+          const served = await edge.fetch(await signPath(canonicalPath(stored), ring, expires, revoked));
+          expect(served.status).toBe(200);
+          expect(served.headers.get('x-image-tier')).toBe('storage');
+          const fresh = image();
+          const refused = await expectProblem(await edge.fetch(await signPath(canonicalPath(fresh), ring, expires, revoked)), 403, 'by');
+          expect(refused.detail).toMatch(/no longer valid/);
+          expect(await callsFor(env, 'ok', fresh.seed)).toBe(0);
+          // The same URL signed by a valid key generates.
+          expect((await edge.fetch(await signPath(canonicalPath(fresh), ring, expires, keySigner(await hashApiKey(API_KEY))))).status).toBe(200);
+        }));
+
       it('accepts URLs signed with an older key still in the ring (rotation)', () =>
         withEdge({}, async (edge) => {
           const older = parseSigningKeys(SIGNING_KEYS).filter((k) => k.kid === 'k1');

@@ -50,6 +50,8 @@ export interface Access {
   charge(identity: string, policy: BucketPolicy, cost?: number): Promise<Charged>;
   /** The same for a bucket of the client limiter (an address, a playground token). */
   chargeClient(identity: string, policy: BucketPolicy, cost?: number): Promise<Charged>;
+  /** Whether an API key with this id (keyId) is still valid: a revoked key's signed URLs generate nothing. */
+  keyIdValid(id: string): Promise<boolean>;
   /** identify, then charge: a route whose price is known before it reads the request. */
   admit(c: Context, policy: BucketPolicy, cost?: number): Promise<Charged>;
   /** A signed URL verified before and not yet expired; no work beyond a lookup. */
@@ -79,6 +81,7 @@ export function createAccess(options: AccessOptions): Access {
     identify,
     charge,
     chargeClient: (identity, policy, cost = 1) => take(clientLimiter, identity, policy, cost),
+    keyIdValid: (id) => keys.hasKeyId(id),
     async admit(c, policy, cost = 1) {
       const caller = await identify(c);
       return caller.ok ? charge(keyIdentity(keyId(caller.key.hash)), policy, cost) : caller;

@@ -1,7 +1,7 @@
 // What the route modules share: the deployment's configuration and models, the caller checks, the
 // resolver and the tiers, and the per-request helpers every route needs. Built once per app.
 import type { Context } from 'hono';
-import { canonicalPath, signPath, windowedExpiry, type ImageReader, type ImageRequest, type ModelRegistry } from '@imf/contract';
+import { canonicalPath, signPath, SIGNER_PARAM, windowedExpiry, type ImageReader, type ImageRequest, type ModelRegistry } from '@imf/contract';
 import { KEY_SIGNER, keyIdentity, PLAYGROUND_SIGNER, type Access } from '../access/index.js';
 import { problem, problemResponse } from '../problem/index.js';
 import { clientAddress, type RuntimeAddress } from '../access/client.js';
@@ -46,6 +46,8 @@ export interface RouteContext {
   signedUrl(c: Context, request: ImageRequest, ttlSeconds: number, signer: string, windowSeconds?: number): Promise<{ url: string; expires: number }>;
 }
 
+const REVOKED_SIGNER = 'the API key that signed this URL is no longer valid: the URL serves images already generated, and generates none';
+
 /** Whether `host` (`name` or `name:port`) is allowed: an entry without a port allows every port. */
 export function hostAllowed(host: string, allowed: readonly string[]): boolean {
   const name = host.toLowerCase();
@@ -69,7 +71,10 @@ export function routeContext(parts: Omit<RouteContext, 'origin' | 'client' | 'de
     client,
     async admitSignedGeneration(c, signer) {
       if (signer.startsWith(KEY_SIGNER)) {
-        const charged = await access.charge(keyIdentity(signer.slice(KEY_SIGNER.length)), config.rateLimit);
+        const id = signer.slice(KEY_SIGNER.length);
+        // Revocation reaches the URLs a key signed: they keep serving what exists, and generate nothing.
+        if (!(await access.keyIdValid(id))) return problemResponse(problem('generation-refused', REVOKED_SIGNER, { errors: [{ parameter: SIGNER_PARAM, rule: 'format', detail: REVOKED_SIGNER }] }));
+        const charged = await access.charge(keyIdentity(id), config.rateLimit);
         return charged.ok ? undefined : charged.response;
       }
       if (signer.startsWith(PLAYGROUND_SIGNER)) {
