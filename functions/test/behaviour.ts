@@ -578,7 +578,7 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
         withEdge({}, async (edge) => {
           const doc = (await (await edge.fetch('/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
           expect(doc.openapi).toBe('3.1.0');
-          expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/readyz', '/v1/images', '/v1/images/{model}/{file}', '/v1/models', '/v1/models/{model}/classes', '/v1/sign']);
+          expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/readyz', '/v1/images', '/v1/images/{model}/{file}', '/v1/models', '/v1/models/{model}/classes', '/v1/sign', '/v1/usage']);
           for (const [path, methods] of Object.entries(doc.paths)) {
             for (const method of Object.keys(methods)) {
               const concrete = path.replace('{model}', model.id).replace('{file}', '3.png');
