@@ -64,7 +64,7 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
     nowSeconds,
     counters,
     runtimeAddress: deps.clientAddress ?? (() => undefined),
-    access: createAccess({ keys, limiter, clientLimiter: deps.clientLimiter ?? memoryRateLimiter(), signingKeys: config.signingKeys, nowSeconds }),
+    access: createAccess({ keys, limiter, clientLimiter: deps.clientLimiter ?? memoryRateLimiter(Date.now, 100_000, false), signingKeys: config.signingKeys, nowSeconds }),
     resolver: createImageResolver(registry),
     lookup: createImageLookup({ cache, store, pool, log, registry, integrityKey: config.integrityKey, counters }),
   });

@@ -61,8 +61,8 @@ export class RateLimiterObject extends DurableObject {
   }
 }
 
-/** The limiter of one isolate: leases from the identity's object, spends locally. */
-export function durableObjectRateLimiter(namespace: DurableObjectNamespace<RateLimiterObject>, now: () => number = Date.now): RateLimiter {
+/** The limiter of one isolate: leases from the identity's object, spends locally; `books`: keep usage books. */
+export function durableObjectRateLimiter(namespace: DurableObjectNamespace<RateLimiterObject>, now: () => number = Date.now, books = true): RateLimiter {
   const stub = (identity: string) => namespace.get(namespace.idFromName(identity));
   return leasingRateLimiter(
     {
@@ -70,5 +70,7 @@ export function durableObjectRateLimiter(namespace: DurableObjectNamespace<RateL
       usage: (identity, pending) => stub(identity).usage(pending),
     },
     now,
+    10_000,
+    books,
   );
 }

@@ -43,12 +43,14 @@ interface Lease {
   renewing?: Promise<void>;
 }
 
-export function leasingRateLimiter(owner: LeaseSource | LeaseOwner, now: () => number = Date.now, maxIdentities = 10_000): RateLimiter {
+/** `books`: whether spending is booked for usage reads (off for buckets nobody reads, e.g. client addresses). */
+export function leasingRateLimiter(owner: LeaseSource | LeaseOwner, now: () => number = Date.now, maxIdentities = 10_000, books = true): RateLimiter {
   const source = typeof owner === 'function' ? owner : owner.lease;
   const leases = new Map<string, Lease>();
   /** Usage not yet sent to the owner, per identity. */
   const pending = new Map<string, UsageDelta[]>();
   const book = (identity: string, delta: UsageDelta) => {
+    if (!books) return;
     const list = pending.get(identity);
     if (list) list.push(delta);
     else pending.set(identity, [delta]);

@@ -10,7 +10,8 @@ interface Entry {
   book: UsageBook;
 }
 
-export function memoryRateLimiter(now: () => number = Date.now, maxIdentities = 100_000): RateLimiter {
+/** `books`: whether spending is booked for usage reads (off for buckets nobody reads, e.g. client addresses). */
+export function memoryRateLimiter(now: () => number = Date.now, maxIdentities = 100_000, books = true): RateLimiter {
   const entries = new Map<string, Entry>();
   /** The identity's entry, moved to the end (most recently used); the least recent goes past the bound. */
   const touch = (identity: string): Entry => {
@@ -27,7 +28,7 @@ export function memoryRateLimiter(now: () => number = Date.now, maxIdentities = 
       const at = now();
       const { state, decision } = takeTokens(entry.bucket, policy, cost, at);
       entry.bucket = state;
-      if (decision.allowed) {
+      if (decision.allowed && books) {
         entry.book.add(usageDelta(line, cost, at));
         entry.book.prune(at);
       }
@@ -37,7 +38,7 @@ export function memoryRateLimiter(now: () => number = Date.now, maxIdentities = 
       const entry = touch(identity);
       const at = now();
       entry.bucket = refundTokens(entry.bucket, policy, tokens, at);
-      entry.book.add(usageDelta(line, tokens, at, true));
+      if (books) entry.book.add(usageDelta(line, tokens, at, true));
     },
     async usage(identity) {
       const at = now();
