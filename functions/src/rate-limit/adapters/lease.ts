@@ -5,8 +5,9 @@
 // quarter of it), so near the limit every request asks and the limit is exact where it matters.
 // What a lease held back is never spent twice: it leaves the bucket when leased and unspent tokens
 // go back with the next lease; only an isolate that dies holding a lease loses it (≤ MAX_LEASE).
-// What the isolate spent goes to the owner's usage book the same way: with the next ask (a lease,
-// a refund, a usage read), so the book lags the bucket by at most one lease per isolate.
+// What the isolate spent goes to the owner's usage book: a generation's charge or refund at once
+// (one more round trip on a path that waits for a worker anyway), the rest with the next ask (a
+// lease, a refund, a usage read), so other isolates' one-token answers lag by at most a lease each.
 import type { BucketPolicy, RateDecision, RateLimiter } from '../types.js';
 import { NO_IMAGE, usageDelta, type UsageDelta, type UsageReport } from '../usage.js';
 
@@ -62,6 +63,17 @@ export function leasingRateLimiter(owner: LeaseSource | LeaseOwner, now: () => n
     pending.delete(identity);
     return { taken, restore: () => taken.forEach((d) => book(identity, d)) };
   };
+  /** Sends the identity's unsent usage (and `refund` tokens) to the owner now. */
+  const send = async (identity: string, policy: BucketPolicy, refund: number) => {
+    const usage = drain(identity);
+    if (usage.taken.length === 0 && refund === 0) return;
+    try {
+      await source(identity, policy, { cost: 0, want: 0, refund, usage: usage.taken });
+    } catch (error) {
+      usage.restore();
+      throw error;
+    }
+  };
 
   async function renew(identity: string, policy: BucketPolicy, cost: number, old: Lease | undefined): Promise<{ decision: RateDecision; lease: Lease }> {
     const stale = old !== undefined && now() >= old.expiresAt;
@@ -96,6 +108,7 @@ export function leasingRateLimiter(owner: LeaseSource | LeaseOwner, now: () => n
           lease.tokens -= cost;
           lease.used += cost;
           book(identity, usageDelta(line, cost, now()));
+          if (books && line.generations > 0) await send(identity, policy, 0);
           return { ...lease.decision, allowed: true, remaining: lease.decision.remaining + Math.floor(lease.tokens), retryAfterSeconds: 0 };
         }
         // One renewal per identity at a time: concurrent requests wait for it, then spend from it.
@@ -109,6 +122,7 @@ export function leasingRateLimiter(owner: LeaseSource | LeaseOwner, now: () => n
           fresh.tokens -= cost;
           fresh.used += cost;
           book(identity, usageDelta(line, cost, now()));
+          if (books && line.generations > 0) await send(identity, policy, 0);
           return { ...decision, remaining: decision.remaining + Math.floor(fresh.tokens) };
         } catch (error) {
           if (leases.get(identity) === placeholder) leases.delete(identity);
@@ -127,17 +141,9 @@ export function leasingRateLimiter(owner: LeaseSource | LeaseOwner, now: () => n
       }
       book(identity, usageDelta(line, tokens, now(), true));
       // A live lease takes the tokens back and returns them with its next ask; without one, the owner does now.
-      if (lease && now() < lease.expiresAt) {
-        lease.tokens += tokens;
-        return;
-      }
-      const usage = drain(identity);
-      try {
-        await source(identity, policy, { cost: 0, want: 0, refund: tokens, usage: usage.taken });
-      } catch (error) {
-        usage.restore();
-        throw error;
-      }
+      const live = lease !== undefined && now() < lease.expiresAt;
+      if (live) lease!.tokens += tokens;
+      if (!live || (books && line.generations > 0)) await send(identity, policy, live ? 0 : tokens);
     },
     async usage(identity) {
       if (typeof owner === 'function') throw new Error('this limiter keeps no usage book');
