@@ -9,11 +9,11 @@ const three: ImageRequest = { model: 'imf-mnist', class: 3, guidance: 3, tmin: 0
 const unconditional: ImageRequest = { model: 'imf-mnist', class: 10, guidance: 2.5, tmin: 0.1, tmax: 0.9, seed: 4294967295, format: 'webp', size: 224, quality: 80 };
 
 describe('image key', () => {
-  it('is the SHA-256 of "imf-image/1", the version and the canonical path, one per line', async () => {
-    // printf 'imf-image/1\n0123456789abcdef\n/v1/images/imf-mnist/3.png?guidance=3&tmin=0&tmax=1&seed=42&size=28' | sha256sum
-    expect(await imageKey(three, version)).toBe('bd865bc359a2a21560c587a2db921dc80e52bb700647d9dac91c58be33ecccc9');
-    // printf 'imf-image/1\n0123456789abcdef\n/v1/images/imf-mnist/10.webp?guidance=2.5&tmin=0.1&tmax=0.9&seed=4294967295&size=224&quality=80' | sha256sum
-    expect(await imageKey(unconditional, version)).toBe('7d3c75b07ae4bf9b9eaa2967b38433384bc02372d91cccecb7b242145c005302');
+  it('is the SHA-256 of "imf-image/2", the version and the canonical path, one per line', async () => {
+    // printf 'imf-image/2\n0123456789abcdef\n/v1/images/imf-mnist/3.png?guidance=3&tmin=0&tmax=1&seed=42&size=28' | sha256sum
+    expect(await imageKey(three, version)).toBe('c61fcf05b3313e4317588b237293f82678398dee74e540c03df051170c318e3f');
+    // printf 'imf-image/2\n0123456789abcdef\n/v1/images/imf-mnist/10.webp?guidance=2.5&tmin=0.1&tmax=0.9&seed=4294967295&size=224&quality=80' | sha256sum
+    expect(await imageKey(unconditional, version)).toBe('a5c5064cdcdf7855ae3a81d7d11052fa6c2a230e6cdc1cd5cb0f477b23bb50ed');
   });
 
   it('changes with the model version and with each field', async () => {

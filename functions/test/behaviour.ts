@@ -280,6 +280,39 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
           await expectProblem(await edge.fetch(await signPath(canonicalPath(req), parseSigningKeys(RETIRED_SIGNING_KEY), Math.floor(Date.now() / 1000) + 60, by)), 403, 'kid');
         }));
 
+      it('gives the same image signed again within a window one URL, living at least the TTL', () =>
+        withEdge({ SIGNED_URL_TTL_SECONDS: '60', SIGNED_URL_WINDOW_SECONDS: '86400' }, async (edge) => {
+          const seed = uniqueSeed();
+          const sign = async () => (await (await edge.fetch('/v1/sign', json({ model: model.id, class: 4, seed }))).json()) as { url: string; expires: number };
+          const first = await sign();
+          await new Promise((resolve) => setTimeout(resolve, 1100)); // a later second: an exact expiry would differ
+          const second = await sign();
+          const batch = (await (await edge.fetch('/v1/images', json({ model: model.id, class: 4, seed }))).json()) as { images: { signed_url: string }[] };
+          expect(second.url).toBe(first.url);
+          expect(batch.images[0]!.signed_url).toBe(first.url);
+          expect(first.expires % 86400).toBe(0);
+          expect(first.expires - Date.now() / 1000).toBeGreaterThanOrEqual(59);
+          expect((await edge.fetch(new URL(first.url).pathname + new URL(first.url).search)).status).toBe(200);
+        }));
+
+      it('serves what a revoked key signed from storage, and refuses to generate for it', () =>
+        withEdge({}, async (edge) => {
+          const ring = parseSigningKeys(SIGNING_KEYS);
+          const revoked = keySigner(await hashApiKey('imf_test_key_revoked_0123456')); // not in API_KEY_HASHES
+          const expires = Math.floor(Date.now() / 1000) + 60;
+          const stored = image({ format: 'webp' });
+          await edge.writeObject(objectKey(stored, model.version, await imageKey(stored, model.version)), { body: new Uint8Array([82, 73, 70, 70, 9]), contentType: 'image/webp' });
+          const served = await edge.fetch(await signPath(canonicalPath(stored), ring, expires, revoked));
+          expect(served.status).toBe(200);
+          expect(served.headers.get('x-image-tier')).toBe('storage');
+          const fresh = image();
+          const refused = await expectProblem(await edge.fetch(await signPath(canonicalPath(fresh), ring, expires, revoked)), 403, 'by');
+          expect(refused.detail).toMatch(/no longer valid/);
+          expect(await callsFor(env, 'ok', fresh.seed)).toBe(0);
+          // The same URL signed by a valid key generates.
+          expect((await edge.fetch(await signPath(canonicalPath(fresh), ring, expires, keySigner(await hashApiKey(API_KEY))))).status).toBe(200);
+        }));
+
       it('accepts URLs signed with an older key still in the ring (rotation)', () =>
         withEdge({}, async (edge) => {
           const older = parseSigningKeys(SIGNING_KEYS).filter((k) => k.kid === 'k1');
@@ -566,7 +599,7 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
         withEdge({}, async (edge) => {
           const doc = (await (await edge.fetch('/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
           expect(doc.openapi).toBe('3.1.0');
-          expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/readyz', '/v1/images', '/v1/images/{model}/{file}', '/v1/models', '/v1/models/{model}/classes', '/v1/sign']);
+          expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/readyz', '/v1/images', '/v1/images/{model}/{file}', '/v1/models', '/v1/models/{model}/classes', '/v1/sign', '/v1/usage']);
           const imageParams = (doc.paths['/v1/images/{model}/{file}']!.get as { parameters: { name: string; description?: string }[] }).parameters;
           expect(imageParams.find((p) => p.name === 'quality')?.description).toMatch(/WebP and JPEG only/);
           for (const [path, methods] of Object.entries(doc.paths)) {

@@ -112,7 +112,7 @@ export class GpuWorker implements WorkerState {
           this.log.warn({ event: 'storage-integrity-mismatch', objectKey, tagged }, 'stored object failed its integrity check; regenerating it');
         })
       : storeFor(config.storage);
-    this.currentGenerator = new ImageGenerator(served, store, this.metrics, { requestTimeoutMs: config.requestTimeoutMs });
+    this.currentGenerator = new ImageGenerator(served, store, this.metrics, { requestTimeoutMs: config.requestTimeoutMs, marking: { parameters: config.xmpParameters } });
     this.currentPhase = 'ready';
     log.info({ models: served.map((m) => m.manifest.id) }, 'ready');
   }

@@ -27,6 +27,8 @@ export interface WorkerConfig {
   logLevel: string;
   shutdownTimeoutMs: number;
   maxBodyBytes: number;
+  /** XMP_PARAMETERS: whether each image's XMP holds its generation parameters (the source type and model version always do). */
+  xmpParameters: boolean;
 }
 
 export class ConfigError extends Error {
@@ -133,6 +135,7 @@ export function readConfig(env: Env = process.env): WorkerConfig {
     logLevel: oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
     shutdownTimeoutMs: number('SHUTDOWN_TIMEOUT_MS', 30_000, 0, 3_600_000),
     maxBodyBytes: number('MAX_BODY_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    xmpParameters: flag('XMP_PARAMETERS', true),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
