@@ -42,3 +42,9 @@ if ! command -v chromium >/dev/null; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium
 fi
+
+# exiftool: the independent XMP reader the marking tests read images back with (Debian's package).
+if ! command -v exiftool >/dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq libimage-exiftool-perl
+fi

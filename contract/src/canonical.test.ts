@@ -13,6 +13,7 @@ import {
   parseImageBody,
   parseImagePath,
   parseImageTarget,
+  DEFAULT_QUALITY,
   type ImageRequest,
 } from './index.js';
 
@@ -76,7 +77,7 @@ describe('canonical request', () => {
   });
 
   it('is a fixed point: parsing the canonical path gives the same path', () => {
-    const req: ImageRequest = { model: model.id, class: 4, guidance: model.guidance.max, tmin: 0.1, tmax: 0.9, seed: 4294967295, format: 'webp', size: allowedSizes(model)[2]! };
+    const req: ImageRequest = { model: model.id, class: 4, guidance: model.guidance.max, tmin: 0.1, tmax: 0.9, seed: 4294967295, format: 'webp', size: allowedSizes(model)[2]!, quality: 55 };
     const again = fromUrl(canonicalPath(req));
     expect(again.ok && again.value.request).toEqual(req);
   });
@@ -95,6 +96,7 @@ describe('canonical request', () => {
     ['seed', 'seed=-1', 'range'],
     ['size', 'size=100', 'enum'],
     ['colour', 'colour=red', 'unknown'],
+    ['quality', 'quality=90', 'unknown'],
   ])('rejects %s (%s) by rule %s', (parameter, query, rule) => {
     const parsed = fromUrl(`/v1/images/${model.id}/1.png?${query}`);
     expect(parsed.ok).toBe(false);
@@ -117,7 +119,7 @@ describe('canonical request', () => {
 
 describe('request target', () => {
   it('parses a target as its path and query', () => {
-    const req: ImageRequest = { model: model.id, class: 1, guidance: model.guidance.default, tmin: 0, tmax: 0.5, seed: 99, format: 'webp', size: model.image.width };
+    const req: ImageRequest = { model: model.id, class: 1, guidance: model.guidance.default, tmin: 0, tmax: 0.5, seed: 99, format: 'webp', size: model.image.width, quality: 80 };
     const parsed = parseImageTarget(registry, canonicalPath(req));
     expect(parsed.ok && parsed.value.request).toEqual(req);
   });
@@ -182,7 +184,7 @@ describe('JSON body', () => {
 describe('named classes', () => {
   const named = summarize(modelManifestSchema.parse(latentManifestExample()));
   const namedRegistry = { [named.id]: named };
-  const parse = (file: string) => parseImagePath(namedRegistry, { model: named.id, file, query: new URLSearchParams('seed=1') });
+  const parse = (file: string, query = '') => parseImagePath(namedRegistry, { model: named.id, file, query: new URLSearchParams(`seed=1${query ? `&${query}` : ''}`) });
   const classOf = (file: string) => {
     const parsed = parse(file);
     return parsed.ok ? parsed.value.request.class : parsed.issues;
@@ -219,6 +221,32 @@ describe('named classes', () => {
     const parsed = parseImagePath({ [named.id]: many }, { model: named.id, file: 'zebra.png', query: new URLSearchParams() });
     expect(!parsed.ok && parsed.issues[0]!.detail).toMatch(/GET \/v1\/models\/imf-tiny-rgb\/classes lists them/);
     expect(!parsed.ok && parsed.issues[0]!.detail.length).toBeLessThan(300);
+  });
+
+  it('gives a lossy format its default quality, last in the canonical URL, and a PNG none', () => {
+    const webp = parse('1.webp');
+    expect(webp.ok && webp.value.request.quality).toBe(DEFAULT_QUALITY.webp);
+    expect(webp.ok && canonicalPath(webp.value.request)).toMatch(new RegExp(`&size=\\d+&quality=${DEFAULT_QUALITY.webp}$`));
+    const jpeg = parse('1.jpeg', 'quality=35');
+    expect(jpeg.ok && jpeg.value.request.quality).toBe(35);
+    const png = parse('1.png');
+    expect(png.ok && 'quality' in png.value.request).toBe(false);
+    expect(png.ok && canonicalPath(png.value.request)).not.toMatch(/quality/);
+  });
+
+  it.each(['0', '101', '80.5', 'high', '-5', '1e2'])('rejects quality=%s', (quality) => {
+    const parsed = parse('1.jpeg', `quality=${quality}`);
+    expect(!parsed.ok && parsed.issues).toContainEqual(expect.objectContaining({ parameter: 'quality', rule: 'range' }));
+  });
+
+  it('takes quality in a JSON body, and refuses it for PNG', () => {
+    const body = { model: named.id, class: 1, format: 'webp', quality: 60 };
+    const ok = parseImageBody({ [named.id]: named }, body);
+    expect(ok.ok && ok.value.request.quality).toBe(60);
+    const png = parseImageBody({ [named.id]: named }, { ...body, format: 'png' });
+    expect(!png.ok && png.issues).toContainEqual(expect.objectContaining({ parameter: 'quality', rule: 'unknown' }));
+    const wrong = parseImageBody({ [named.id]: named }, { ...body, quality: 0 });
+    expect(!wrong.ok && wrong.issues).toContainEqual(expect.objectContaining({ parameter: 'quality', rule: 'range' }));
   });
 
   it('takes .jpg as JPEG, whose canonical extension is .jpeg', () => {

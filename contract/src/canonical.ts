@@ -5,16 +5,16 @@ import { z } from 'zod';
 import { issuesFromZod, type ParamIssue, type ParseResult } from './issues.js';
 import { allowedSizes, defaultSize, findModel, type ModelRegistry, type ModelSummary } from './manifest.js';
 import { formatNumber, freshSeed, parseDecimal, parseSeed, quantize, UINT32_MAX } from './numbers.js';
-import { FORMAT_ALIASES, IMAGE_FORMATS, MAX_IMAGES_PER_REQUEST, NULL_CLASS_NAMES, type ImageFormat, type ImageRequest } from './request.js';
+import { DEFAULT_QUALITY, FORMAT_ALIASES, IMAGE_FORMATS, isLossy, LOSSY_FORMATS, MAX_IMAGES_PER_REQUEST, NULL_CLASS_NAMES, QUALITY_MAX, QUALITY_MIN, type ImageFormat, type ImageRequest } from './request.js';
 
 /** The path of every image URL up to the model id. */
 export const IMAGE_PATH_PREFIX = '/v1/images/';
 
 /**
  * The query parameters of an image URL, in canonical order; anything else is rejected by name. Each
- * is the request field of the same name.
+ * is the request field of the same name. `quality` is in the canonical URL of a lossy format only.
  */
-export const IMAGE_QUERY_PARAMS = ['guidance', 'tmin', 'tmax', 'seed', 'size'] as const satisfies readonly (keyof ImageRequest)[];
+export const IMAGE_QUERY_PARAMS = ['guidance', 'tmin', 'tmax', 'seed', 'size', 'quality'] as const satisfies readonly (keyof ImageRequest)[];
 export type ImageQueryParam = (typeof IMAGE_QUERY_PARAMS)[number];
 
 /** The query of GET /v1/images/{model}/{class}.{format}, as strings before model-specific checks. */
@@ -32,6 +32,8 @@ export const imageBodySchema = z.strictObject({
   n: z.number().int().optional(),
   format: z.enum(IMAGE_FORMATS).optional(),
   size: z.number().int().optional(),
+  // Any number: validate() says why a fraction or one out of range is not a quality.
+  quality: z.number().optional(),
 });
 
 export type ImageBody = z.infer<typeof imageBodySchema>;
@@ -112,6 +114,7 @@ interface LooseRequest {
   seed?: number | string;
   format: string;
   size?: number | string;
+  quality?: number | string;
 }
 
 /** The names the interval's ends go by in errors: query parameters in a URL, `interval[i]` in a body. */
@@ -155,6 +158,18 @@ function validate(model: ModelSummary, loose: LooseRequest, names: IntervalNames
     issues.push({ parameter: 'format', rule: 'enum', detail: `format must be one of ${IMAGE_FORMATS.join(', ')}` });
   }
 
+  let quality: number | undefined;
+  if ((IMAGE_FORMATS as readonly string[]).includes(format)) {
+    const known = format as ImageFormat;
+    if (loose.quality === undefined) quality = isLossy(known) ? DEFAULT_QUALITY[known] : undefined;
+    else if (!isLossy(known)) issues.push({ parameter: 'quality', rule: 'unknown', detail: `quality applies to ${LOSSY_FORMATS.join(' and ')} only; ${known} is lossless` });
+    else {
+      const parsed = typeof loose.quality === 'number' ? loose.quality : /^\d{1,3}$/.test(loose.quality) ? Number(loose.quality) : NaN;
+      if (Number.isInteger(parsed) && parsed >= QUALITY_MIN && parsed <= QUALITY_MAX) quality = parsed;
+      else issues.push({ parameter: 'quality', rule: 'range', detail: `quality must be a whole number from ${QUALITY_MIN} to ${QUALITY_MAX}` });
+    }
+  }
+
   const sizes = allowedSizes(model);
   let size = defaultSize(model);
   if (loose.size !== undefined) {
@@ -168,7 +183,7 @@ function validate(model: ModelSummary, loose: LooseRequest, names: IntervalNames
   return {
     ok: true,
     value: {
-      request: { model: model.id, class: cls as number, guidance: g, tmin, tmax, seed: seed ?? drawSeed(), format: format as ImageFormat, size },
+      request: { model: model.id, class: cls as number, guidance: g, tmin, tmax, seed: seed ?? drawSeed(), format: format as ImageFormat, size, ...(quality === undefined ? {} : { quality }) },
       seedDrawn,
     },
   };
@@ -216,7 +231,7 @@ export function parseImagePath(
   const q = shape.data!;
   return validate(
     model,
-    { class: parts.file.slice(0, dot), format: parts.file.slice(dot + 1), guidance: q.guidance, tmin: q.tmin, tmax: q.tmax, seed: q.seed, size: q.size },
+    { class: parts.file.slice(0, dot), format: parts.file.slice(dot + 1), guidance: q.guidance, tmin: q.tmin, tmax: q.tmax, seed: q.seed, size: q.size, quality: q.quality },
     QUERY_NAMES,
     options.drawSeed ?? freshSeed,
   );
@@ -263,7 +278,7 @@ export function parseImageBody(
     n < 1 || n > MAX_IMAGES_PER_REQUEST ? [{ parameter: 'n', rule: 'range', detail: `n must be between 1 and ${MAX_IMAGES_PER_REQUEST}` }] : [];
   const parsed = validate(
     model,
-    { class: b.class, guidance: b.guidance, tmin: b.interval?.[0], tmax: b.interval?.[1], seed: b.seed, format: b.format ?? 'png', size: b.size },
+    { class: b.class, guidance: b.guidance, tmin: b.interval?.[0], tmax: b.interval?.[1], seed: b.seed, format: b.format ?? 'png', size: b.size, quality: b.quality },
     { tmin: 'interval[0]', tmax: 'interval[1]' },
     options.drawSeed ?? freshSeed,
   );
@@ -274,13 +289,16 @@ export function parseImageBody(
 
 /**
  * The one path (with query) of an image: every parameter present, in IMAGE_QUERY_PARAMS order, each
- * number in its canonical text (integers, the seed and size, are their own canonical text).
+ * number in its canonical text (integers, the seed, size and quality, are their own canonical text).
+ * A PNG has no quality, so its URL (and key) has none.
  */
 export function canonicalPath(req: ImageRequest): string {
   let path = `${IMAGE_PATH_PREFIX}${req.model}/${req.class}.${req.format}`;
   for (let i = 0; i < IMAGE_QUERY_PARAMS.length; i++) {
     const name = IMAGE_QUERY_PARAMS[i]!;
-    path += `${i === 0 ? '?' : '&'}${name}=${formatNumber(req[name])}`;
+    const value = req[name];
+    if (value === undefined) continue;
+    path += `${i === 0 ? '?' : '&'}${name}=${formatNumber(value)}`;
   }
   return path;
 }

@@ -6,14 +6,14 @@ import { IMMUTABLE_CACHE_CONTROL, imageEtag, imageKey, objectKey, type ImageRequ
 
 const version = '0123456789abcdef';
 const three: ImageRequest = { model: 'imf-mnist', class: 3, guidance: 3, tmin: 0, tmax: 1, seed: 42, format: 'png', size: 28 };
-const unconditional: ImageRequest = { model: 'imf-mnist', class: 10, guidance: 2.5, tmin: 0.1, tmax: 0.9, seed: 4294967295, format: 'webp', size: 224 };
+const unconditional: ImageRequest = { model: 'imf-mnist', class: 10, guidance: 2.5, tmin: 0.1, tmax: 0.9, seed: 4294967295, format: 'webp', size: 224, quality: 80 };
 
 describe('image key', () => {
-  it('is the SHA-256 of "imf-image/1", the version and the canonical path, one per line', async () => {
-    // printf 'imf-image/1\n0123456789abcdef\n/v1/images/imf-mnist/3.png?guidance=3&tmin=0&tmax=1&seed=42&size=28' | sha256sum
-    expect(await imageKey(three, version)).toBe('bd865bc359a2a21560c587a2db921dc80e52bb700647d9dac91c58be33ecccc9');
-    // printf 'imf-image/1\n0123456789abcdef\n/v1/images/imf-mnist/10.webp?guidance=2.5&tmin=0.1&tmax=0.9&seed=4294967295&size=224' | sha256sum
-    expect(await imageKey(unconditional, version)).toBe('dbb06e651edbaf1e2bb993a308902fca5c6b4a9340752374368ab12c508f9cb6');
+  it('is the SHA-256 of "imf-image/2", the version and the canonical path, one per line', async () => {
+    // printf 'imf-image/2\n0123456789abcdef\n/v1/images/imf-mnist/3.png?guidance=3&tmin=0&tmax=1&seed=42&size=28' | sha256sum
+    expect(await imageKey(three, version)).toBe('c61fcf05b3313e4317588b237293f82678398dee74e540c03df051170c318e3f');
+    // printf 'imf-image/2\n0123456789abcdef\n/v1/images/imf-mnist/10.webp?guidance=2.5&tmin=0.1&tmax=0.9&seed=4294967295&size=224&quality=80' | sha256sum
+    expect(await imageKey(unconditional, version)).toBe('a5c5064cdcdf7855ae3a81d7d11052fa6c2a230e6cdc1cd5cb0f477b23bb50ed');
   });
 
   it('changes with the model version and with each field', async () => {
@@ -22,6 +22,8 @@ describe('image key', () => {
     for (const change of [{ class: 2 }, { guidance: 3.5 }, { tmin: 0.1 }, { tmax: 0.9 }, { seed: 43 }, { format: 'webp' as const }, { size: 56 }]) {
       expect(await imageKey({ ...three, ...change }, version)).not.toBe(key);
     }
+    const lossy = await imageKey(unconditional, version);
+    expect(await imageKey({ ...unconditional, quality: 81 }, version)).not.toBe(lossy);
   });
 
   it('stores images under images/<model>/<version>/<key>.<format>', () => {

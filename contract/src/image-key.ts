@@ -4,10 +4,14 @@ import { canonicalPath } from './canonical.js';
 import { sha256Hex } from './digest.js';
 import type { ImageRequest } from './request.js';
 
-/** Version tag of the key derivation; bump it only if the canonical form itself changes. */
-export const IMAGE_KEY_SCHEME = 'imf-image/1';
+/**
+ * Version tag of the key derivation; bump it when the canonical form changes or when the same
+ * request's bytes do (2: the canonical form carries a lossy format's quality, and every image
+ * carries its XMP marking), so no cache or store ever holds two byte strings under one key.
+ */
+export const IMAGE_KEY_SCHEME = 'imf-image/2';
 
-/** Hex SHA-256 of `imf-image/1\n<model version>\n<canonical path and query>`. */
+/** Hex SHA-256 of `imf-image/2\n<model version>\n<canonical path and query>`. */
 export async function imageKey(req: ImageRequest, modelVersion: string): Promise<string> {
   return sha256Hex(`${IMAGE_KEY_SCHEME}\n${modelVersion}\n${canonicalPath(req)}`);
 }

@@ -14,3 +14,4 @@ export * from './problem.js';
 export * from './storage/types.js';
 export * from './storage/s3-api.js';
 export * from './storage/memory.js';
+export * from './price.js';

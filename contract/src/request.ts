@@ -11,6 +11,31 @@ export const FORMAT_ALIASES: Readonly<Record<string, ImageFormat>> = { jpg: 'jpe
 
 export const CONTENT_TYPES: Record<ImageFormat, string> = { png: 'image/png', webp: 'image/webp', jpeg: 'image/jpeg' };
 
+/** The formats that take a `quality`; PNG is lossless and takes none. */
+export const LOSSY_FORMATS = ['webp', 'jpeg'] as const satisfies readonly ImageFormat[];
+export type LossyFormat = (typeof LOSSY_FORMATS)[number];
+
+/** The range of `quality`, as libwebp and libjpeg define it. */
+export const QUALITY_MIN = 1;
+export const QUALITY_MAX = 100;
+
+/**
+ * The quality a lossy image gets when the request names none: the highest at which the format's
+ * encoder stays under 40 ms of CPU per image at every size up to 1024 px on photo-like pixels
+ * (`npm run bench:encoders` in gpu-worker/ measures it: WebP q80 27 ms, JPEG q90 11 ms at 1024 px), and
+ * where neither shows blocks at 256 px.
+ */
+export const DEFAULT_QUALITY: Readonly<Record<LossyFormat, number>> = { webp: 80, jpeg: 90 };
+
+export function isLossy(format: ImageFormat): format is LossyFormat {
+  return (LOSSY_FORMATS as readonly string[]).includes(format);
+}
+
+/** The quality field of a canonical request in `format` that names none: the default, or none for PNG. */
+export function defaultQuality(format: ImageFormat): { quality?: number } {
+  return isLossy(format) ? { quality: DEFAULT_QUALITY[format] } : {};
+}
+
 /** Most images one POST /v1/images may ask for, and most requests in one call to a worker. */
 export const MAX_IMAGES_PER_REQUEST = 16;
 
@@ -33,6 +58,8 @@ export const imageRequestSchema = z.strictObject({
   format: z.enum(IMAGE_FORMATS),
   /** Output edge length in pixels, one of allowedSizes(model). */
   size: z.number().int().positive(),
+  /** Encoder quality QUALITY_MIN..QUALITY_MAX: present exactly when the format is lossy (WebP, JPEG). */
+  quality: z.number().int().min(QUALITY_MIN).max(QUALITY_MAX).optional(),
 });
 
 export type ImageRequest = z.infer<typeof imageRequestSchema>;

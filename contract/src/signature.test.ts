@@ -1,7 +1,7 @@
 // Signed URLs: valid until expiry, broken by any change, verifiable with every key of the ring, and
 // accepted in exactly one spelling.
 import { describe, expect, it } from 'vitest';
-import { parseSigningKeys, signPath, verifyPath } from './index.js';
+import { parseSigningKeys, signPath, verifyPath, windowedExpiry } from './index.js';
 
 const path = '/v1/images/m/1.png?guidance=3&tmin=0&tmax=1&seed=5&size=28';
 const ring = parseSigningKeys('k2:second-secret-0123456789abcdef,k1:first-secret-0123456789abcdef');
@@ -69,5 +69,19 @@ describe('signed URLs', () => {
     expect(() => parseSigningKeys('no-colon')).toThrow();
     expect(() => parseSigningKeys('bad kid:secret')).toThrow();
     await expect(signPath(path, ring, now, 'a&b=c')).rejects.toThrow();
+  });
+
+  it('rounds expiries up to a window: signings within one window share an expiry, and none lives less than asked', () => {
+    const window = 3600;
+    const start = Math.ceil(now / window) * window; // a window boundary
+    expect(windowedExpiry(start - 3600 + 1, 3600, window)).toBe(start + 3600);
+    expect(windowedExpiry(start + 1, 3600, window)).toBe(windowedExpiry(start + 3599, 3600, window));
+    for (const at of [start, start + 1, start + 1800, start + 3599]) {
+      const expires = windowedExpiry(at, 3600, window);
+      expect(expires % window).toBe(0);
+      expect(expires - at).toBeGreaterThanOrEqual(3600);
+      expect(expires - at).toBeLessThan(3600 + window);
+    }
+    expect(windowedExpiry(now + 7, 60, 0)).toBe(now + 67);
   });
 });

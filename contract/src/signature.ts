@@ -27,6 +27,19 @@ export type SignatureParam = (typeof SIGNATURE_PARAMS)[number];
  */
 export const [SIGNER_PARAM, EXPIRES_PARAM, KEY_ID_PARAM, MAC_PARAM] = SIGNATURE_PARAMS;
 
+/**
+ * The expiry of a URL signed at `nowSeconds` to live at least `ttlSeconds`: rounded up to the next
+ * multiple of `windowSeconds`, so every signing of one image within a window writes the same `exp`,
+ * hence the same URL, and a CDN in front of the edge keeps one entry for it instead of one per
+ * signing. A URL lives between `ttlSeconds` and `ttlSeconds + windowSeconds`; a window of 0 or 1
+ * leaves the expiry exact.
+ */
+export function windowedExpiry(nowSeconds: number, ttlSeconds: number, windowSeconds: number): number {
+  const exact = Math.floor(nowSeconds) + Math.max(0, Math.floor(ttlSeconds));
+  const window = Math.floor(windowSeconds);
+  return window > 1 ? Math.ceil(exact / window) * window : exact;
+}
+
 /** What a signer id may be: URL-safe, short (e.g. `k.<16 hex>` for an API key). */
 const SIGNER = /^[A-Za-z0-9_.-]{1,64}$/;
 

@@ -29,6 +29,7 @@ import { registerListModels } from './routes/list-models.js';
 import { registerOperations } from './routes/operations.js';
 import { registerPlayground } from './routes/playground.js';
 import { registerSignImage } from './routes/sign-image.js';
+import { registerUsage } from './routes/usage.js';
 
 export interface EdgeDeps {
   config: EdgeConfig;
@@ -63,7 +64,7 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
     nowSeconds,
     counters,
     runtimeAddress: deps.clientAddress ?? (() => undefined),
-    access: createAccess({ keys, limiter, clientLimiter: deps.clientLimiter ?? memoryRateLimiter(), signingKeys: config.signingKeys, nowSeconds }),
+    access: createAccess({ keys, limiter, clientLimiter: deps.clientLimiter ?? memoryRateLimiter(Date.now, 100_000, false), signingKeys: config.signingKeys, nowSeconds }),
     resolver: createImageResolver(registry),
     lookup: createImageLookup({ cache, store, pool, log, registry, integrityKey: config.integrityKey, counters }),
   });
@@ -86,6 +87,7 @@ export function createEdgeApp(deps: EdgeDeps): OpenAPIHono {
   registerGetImage(app, ctx);
   registerCreateImages(app, ctx);
   registerSignImage(app, ctx);
+  registerUsage(app, ctx);
   registerOperations(app, ctx);
   registerSecuritySchemes(app);
   registerDocuments(app);

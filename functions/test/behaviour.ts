@@ -3,6 +3,7 @@
 // with the Node adapters (test/node/). Upstreams and S3 are real servers from global-setup.ts.
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_QUALITY,
   allowedSizes,
   canonicalPath,
   imageKey,
@@ -89,6 +90,8 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
               guidance: model.guidance,
               interval: model.interval.default,
               nfe: model.nfe,
+              formats: ['png', 'webp', 'jpeg'],
+              quality: { formats: ['webp', 'jpeg'], min: 1, max: 100, default: DEFAULT_QUALITY },
             }),
           );
         }));
@@ -122,6 +125,16 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
           expect(seedOf(first)).not.toBe(seedOf(second));
         }));
 
+      it("redirects a lossy image without a quality to its format's default quality, a part of its key", () =>
+        withEdge({}, async (edge) => {
+          const req = image({ format: 'jpeg' });
+          const response = await edge.fetch(`/v1/images/${model.id}/${req.class}.jpg?seed=${req.seed}`, { headers: auth, redirect: 'manual' });
+          expect(response.status).toBe(302);
+          const location = new URL(response.headers.get('location')!);
+          expect(location.pathname + location.search).toBe(canonicalPath(req));
+          expect(location.searchParams.get('quality')).toBe(String(DEFAULT_QUALITY.jpeg));
+        }));
+
       it('serves the canonical URL itself', () =>
         withEdge({}, async (edge) => {
           const response = await edge.fetch(canonicalPath(image()), { headers: auth });
@@ -138,9 +151,17 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
         ['seed beyond 32 bits', 'seed=4294967296', 'seed', 'range'],
         ['size outside the allowed set', 'size=100', 'size', 'enum'],
         ['an unknown parameter', 'steps=4', 'steps', 'unknown'],
+        ['a quality with lossless PNG', 'quality=80', 'quality', 'unknown'],
       ])('answers 400 naming the parameter for %s', (_name, query, parameter, rule) =>
         withEdge({}, async (edge) => {
           await expectProblem(await edge.fetch(`/v1/images/${model.id}/3.png?${query}`, { headers: auth }), 400, parameter, rule);
+        }),
+      );
+
+      it.each(['0', '101', '75.5', 'best'])('answers 400 naming quality for quality=%s', (quality) =>
+        withEdge({}, async (edge) => {
+          await expectProblem(await edge.fetch(`/v1/images/${model.id}/3.webp?quality=${quality}`, { headers: auth }), 400, 'quality', 'range');
+          await expectProblem(await edge.fetch('/v1/images', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ model: model.id, class: 3, format: 'jpeg', quality: Number(quality) || 0 }) }), 400, 'quality', 'range');
         }),
       );
 
@@ -257,6 +278,39 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
           await expectProblem(await edge.fetch(valid.replace(`seed=${req.seed}`, `seed=${(req.seed + 1) % 2 ** 32}`)), 403, 'sig');
           await expectProblem(await edge.fetch(await signPath(canonicalPath(req), ring, Math.floor(Date.now() / 1000) - 1, by)), 403, 'exp');
           await expectProblem(await edge.fetch(await signPath(canonicalPath(req), parseSigningKeys(RETIRED_SIGNING_KEY), Math.floor(Date.now() / 1000) + 60, by)), 403, 'kid');
+        }));
+
+      it('gives the same image signed again within a window one URL, living at least the TTL', () =>
+        withEdge({ SIGNED_URL_TTL_SECONDS: '60', SIGNED_URL_WINDOW_SECONDS: '86400' }, async (edge) => {
+          const seed = uniqueSeed();
+          const sign = async () => (await (await edge.fetch('/v1/sign', json({ model: model.id, class: 4, seed }))).json()) as { url: string; expires: number };
+          const first = await sign();
+          await new Promise((resolve) => setTimeout(resolve, 1100)); // a later second: an exact expiry would differ
+          const second = await sign();
+          const batch = (await (await edge.fetch('/v1/images', json({ model: model.id, class: 4, seed }))).json()) as { images: { signed_url: string }[] };
+          expect(second.url).toBe(first.url);
+          expect(batch.images[0]!.signed_url).toBe(first.url);
+          expect(first.expires % 86400).toBe(0);
+          expect(first.expires - Date.now() / 1000).toBeGreaterThanOrEqual(59);
+          expect((await edge.fetch(new URL(first.url).pathname + new URL(first.url).search)).status).toBe(200);
+        }));
+
+      it('serves what a revoked key signed from storage, and refuses to generate for it', () =>
+        withEdge({}, async (edge) => {
+          const ring = parseSigningKeys(SIGNING_KEYS);
+          const revoked = keySigner(await hashApiKey('imf_test_key_revoked_0123456')); // not in API_KEY_HASHES
+          const expires = Math.floor(Date.now() / 1000) + 60;
+          const stored = image({ format: 'webp' });
+          await edge.writeObject(objectKey(stored, model.version, await imageKey(stored, model.version)), { body: new Uint8Array([82, 73, 70, 70, 9]), contentType: 'image/webp' });
+          const served = await edge.fetch(await signPath(canonicalPath(stored), ring, expires, revoked));
+          expect(served.status).toBe(200);
+          expect(served.headers.get('x-image-tier')).toBe('storage');
+          const fresh = image();
+          const refused = await expectProblem(await edge.fetch(await signPath(canonicalPath(fresh), ring, expires, revoked)), 403, 'by');
+          expect(refused.detail).toMatch(/no longer valid/);
+          expect(await callsFor(env, 'ok', fresh.seed)).toBe(0);
+          // The same URL signed by a valid key generates.
+          expect((await edge.fetch(await signPath(canonicalPath(fresh), ring, expires, keySigner(await hashApiKey(API_KEY))))).status).toBe(200);
         }));
 
       it('accepts URLs signed with an older key still in the ring (rotation)', () =>
@@ -545,7 +599,9 @@ export function edgeBehaviour(runtime: string, env: EdgeTestEnv, startEdge: Star
         withEdge({}, async (edge) => {
           const doc = (await (await edge.fetch('/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
           expect(doc.openapi).toBe('3.1.0');
-          expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/readyz', '/v1/images', '/v1/images/{model}/{file}', '/v1/models', '/v1/models/{model}/classes', '/v1/sign']);
+          expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/readyz', '/v1/images', '/v1/images/{model}/{file}', '/v1/models', '/v1/models/{model}/classes', '/v1/sign', '/v1/usage']);
+          const imageParams = (doc.paths['/v1/images/{model}/{file}']!.get as { parameters: { name: string; description?: string }[] }).parameters;
+          expect(imageParams.find((p) => p.name === 'quality')?.description).toMatch(/WebP and JPEG only/);
           for (const [path, methods] of Object.entries(doc.paths)) {
             for (const method of Object.keys(methods)) {
               const concrete = path.replace('{model}', model.id).replace('{file}', '3.png');

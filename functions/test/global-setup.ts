@@ -18,11 +18,12 @@ export async function setup(project: TestProject): Promise<void> {
   const slow = await startFakeWorker({ mode: 'slow', secret: workerSecret, delayMs: 3000 });
   const otherVersion = await startFakeWorker({ mode: 'other-version', secret: workerSecret });
   const wrongKey = await startFakeWorker({ mode: 'wrong-key', secret: workerSecret });
-  workers.push(ok, busy, broken, slow, otherVersion, wrongKey);
+  const half = await startFakeWorker({ mode: 'half', secret: workerSecret, writeObject: s3ObjectWriter(s3) });
+  workers.push(ok, busy, broken, slow, otherVersion, wrongKey, half);
   const env: EdgeTestEnv = {
     s3: { endpoint: s3.endpoint, bucket: s3.bucket, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, region: s3.region },
     workerSecret,
-    upstreams: { ok: ok.url, busy: busy.url, broken: broken.url, slow: slow.url, otherVersion: otherVersion.url, wrongKey: wrongKey.url, refused: await refusedUrl() },
+    upstreams: { ok: ok.url, busy: busy.url, broken: broken.url, slow: slow.url, otherVersion: otherVersion.url, wrongKey: wrongKey.url, half: half.url, refused: await refusedUrl() },
   };
   project.provide('edge', env);
 }

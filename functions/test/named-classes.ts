@@ -3,7 +3,7 @@
 // the class list is searchable, guidance limits and the pool deadline come from the model. One
 // suite, run in workerd (test/workers/) and on Node (test/node/), like behaviour.ts.
 import { describe, expect, it } from 'vitest';
-import { canonicalPath, classSlug, type ImageRequest } from '@imf/contract';
+import { canonicalPath, defaultQuality, classSlug, type ImageRequest } from '@imf/contract';
 import { hashApiKey } from '../src/auth/index.js';
 import type { EdgeUnderTest } from './behaviour.js';
 import { namedModel } from './support/named-model.js';
@@ -16,7 +16,7 @@ const model = namedModel();
 const auth = { authorization: `Bearer ${API_KEY}` };
 
 function image(overrides: Partial<ImageRequest> = {}): ImageRequest {
-  return { model: model.id, class: 2, guidance: model.guidance.default, tmin: model.interval.default[0], tmax: model.interval.default[1], seed: crypto.getRandomValues(new Uint32Array(1))[0]!, format: 'png', size: model.image.width, ...overrides };
+  return { model: model.id, class: 2, guidance: model.guidance.default, tmin: model.interval.default[0], tmax: model.interval.default[1], seed: crypto.getRandomValues(new Uint32Array(1))[0]!, format: 'png', size: model.image.width, ...defaultQuality(overrides.format ?? 'png'), ...overrides };
 }
 
 async function problemOf(response: Response, status: number) {

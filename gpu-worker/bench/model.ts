@@ -71,9 +71,9 @@ const sizes = [m.image.width, Math.max(...allowedSizes(summarize(m)))];
 const encodeRows: string[] = [];
 for (const format of IMAGE_FORMATS) {
   for (const size of sizes) {
-    await encodeImage(pixels!, m.image, format, size);
+    await encodeImage(pixels!, m.image, { format, size });
     const started = performance.now();
-    const body = await encodeImage(pixels!, m.image, format, size);
+    const body = await encodeImage(pixels!, m.image, { format, size });
     encodeRows.push(`| ${format} ${size}×${size} | ${(performance.now() - started).toFixed(1)} | ${body.byteLength} |`);
   }
 }

@@ -49,13 +49,13 @@ table(`raw onnxruntime-node (${sampler.executionProvider} EP), median of each ba
 const [pixels] = await sampler.run([{ seed: 1, classIndex: 3, guidance: m.guidance.default, tmin: m.interval.default[0], tmax: m.interval.default[1] }]);
 const encodeRows: (string | number)[][] = [];
 for (const [format, size] of [['png', m.image.width], ['png', m.image.width * 8], ['webp', m.image.width], ['webp', m.image.width * 8]] as const) {
-  for (let i = 0; i < 20; i++) await encodeImage(pixels!, m.image, format, size); // JIT and sharp warm-up
+  for (let i = 0; i < 20; i++) await encodeImage(pixels!, m.image, { format, size }); // JIT and sharp warm-up
   let n = 0;
   let bytes = 0;
   const end = performance.now() + (SECONDS * 1000) / 4;
   const start = performance.now();
   while (performance.now() < end || n < 10) {
-    bytes = (await encodeImage(pixels!, m.image, format, size)).byteLength;
+    bytes = (await encodeImage(pixels!, m.image, { format, size })).byteLength;
     n++;
   }
   encodeRows.push([`${format} ${size}×${size}`, (((performance.now() - start) * 1000) / n).toFixed(0), bytes]);
@@ -64,7 +64,7 @@ await sampler.close();
 table('encode, per image', ['format', 'µs', 'bytes'], encodeRows);
 
 async function storageCost(store: ImageStore, label: string): Promise<(string | number)[]> {
-  const body = await encodeImage(pixels!, m.image, 'png', m.image.width);
+  const body = await encodeImage(pixels!, m.image, { format: 'png', size: m.image.width });
   const count = quick ? 20 : 200;
   const keys = Array.from({ length: count }, (_, i) => `bench/${Date.now()}-${i}.png`);
   let t = performance.now();

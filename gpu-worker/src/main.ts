@@ -1,4 +1,5 @@
 // Entry point: read the configuration, start the worker, drain on SIGTERM/SIGINT.
+import './encode/thread-pool-size.js';
 import { ConfigError, readConfig } from './config/index.js';
 import { createLogger } from './logging/index.js';
 import { GpuWorker } from './worker.js';

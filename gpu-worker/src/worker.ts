@@ -91,7 +91,7 @@ export class GpuWorker implements WorkerState {
       try {
         const thread = await InferenceThread.open(
           model,
-          { executionProvider: config.executionProvider, intraOpThreads: config.intraOpThreads, interOpThreads: config.interOpThreads },
+          { executionProvider: config.executionProvider, intraOpThreads: config.intraOpThreads, interOpThreads: config.interOpThreads, cudaDeviceId: config.cudaDeviceId },
           (reason) => log.warn({ model: model.manifest.id }, reason),
         );
         this.threads.push(thread);
@@ -117,7 +117,7 @@ export class GpuWorker implements WorkerState {
           this.log.warn({ event: 'storage-integrity-mismatch', objectKey, tagged }, 'stored object failed its integrity check; regenerating it');
         })
       : repairing;
-    this.currentGenerator = new ImageGenerator(served, store, this.metrics, { requestTimeoutMs: config.requestTimeoutMs });
+    this.currentGenerator = new ImageGenerator(served, store, this.metrics, { requestTimeoutMs: config.requestTimeoutMs, marking: { parameters: config.xmpParameters } });
     this.currentPhase = 'ready';
     log.info({ models: served.map((m) => m.manifest.id) }, 'ready');
   }

@@ -89,6 +89,23 @@ describe('POST /v1/generate', () => {
     expect(meta).toMatchObject({ format: 'webp', width: 112, height: 112 });
   });
 
+  it("encodes a lossy image at the request's quality, which names another image", async () => {
+    const high = await fresh({ format: 'jpeg', size: 112, quality: 95 });
+    const low = await workRequest(manifest, { ...high.request, quality: 20 });
+    expect(low.key).not.toBe(high.key);
+    const [highBytes, lowBytes] = await Promise.all([high, low].map(async (w) => Buffer.from(await (await generate(worker.url, w)).arrayBuffer())));
+    expect(lowBytes!.byteLength).toBeLessThan(highBytes!.byteLength);
+    expect(await sharp(lowBytes).metadata()).toMatchObject({ format: 'jpeg', width: 112, height: 112 });
+  });
+
+  it('refuses a quality with PNG, and a lossy request without its quality, as not canonical (400)', async () => {
+    const png = await fresh();
+    expect((await generate(worker.url, { ...png, request: { ...png.request, quality: 80 } })).status).toBe(400);
+    const webp = await fresh({ format: 'webp' });
+    const { quality: _, ...withoutQuality } = webp.request;
+    expect((await generate(worker.url, { ...webp, request: withoutQuality })).status).toBe(400);
+  });
+
   it('gives the same bytes for the same request, the second time from storage without inference', async () => {
     const work = await fresh();
     const first = Buffer.from(await (await generate(worker.url, work)).arrayBuffer());

@@ -20,6 +20,16 @@ export function weedBinary(repoRoot, env = process.env) {
   return bin;
 }
 
+/**
+ * Volumes of 32 MB the server may make: 8 (256 MB) by default, plenty for small models' images;
+ * SEAWEEDFS_VOLUME_MAX raises it for runs that store many large ones (the host-ceiling benchmark).
+ */
+function volumeMax(env) {
+  const max = Number(env.SEAWEEDFS_VOLUME_MAX ?? 8);
+  if (!Number.isInteger(max) || max < 1) throw new Error(`SEAWEEDFS_VOLUME_MAX must be a whole number of volumes, not ${env.SEAWEEDFS_VOLUME_MAX}`);
+  return max;
+}
+
 /** Starts SeaweedFS with one bucket and one access key; resolves once an object can be written and read. */
 export async function startSeaweed({ repoRoot, dir, s3Port = 8333, ports = 'fixed', bucket = 'images', accessKeyId, secretAccessKey, log, onSpawn, env = process.env }) {
   mkdirSync(join(dir, 'data'), { recursive: true });
@@ -49,7 +59,7 @@ export async function startSeaweed({ repoRoot, dir, s3Port = 8333, ports = 'fixe
     // the other components talk to it over gRPC, which wants the stack's certificate.
     '-disableHttp',
     `-master.port=${p.master}`, `-master.port.grpc=${p.masterGrpc}`, '-master.telemetry=false', '-master.volumeSizeLimitMB=32',
-    `-volume.port=${p.volume}`, `-volume.port.grpc=${p.volumeGrpc}`, '-volume.max=8',
+    `-volume.port=${p.volume}`, `-volume.port.grpc=${p.volumeGrpc}`, `-volume.max=${volumeMax(env)}`,
     '-filer', `-filer.port=${p.filer}`, '-filer.saveToFilerLimit=65536', `-filer.port.grpc=${p.filerGrpc}`,
     '-s3', `-s3.port=${p.s3}`, `-s3.port.grpc=${p.s3Grpc}`, '-s3.port.iceberg=0', '-s3.port.lance=0', `-s3.config=${config}`,
   ];

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalPath, type ImageRequest } from '@imf/contract';
+import { canonicalPath, defaultQuality, type ImageRequest } from '@imf/contract';
 import { comparePixels } from '../support/reference.js';
 import { buildTinyModel, offByOneAllowed, type TinyModel } from '../support/tiny-model.js';
 import { decodePng } from './support/png.js';
@@ -35,7 +35,7 @@ const get = async (path: string) => {
 
 function request(overrides: Partial<ImageRequest> = {}): ImageRequest {
   const m = tiny.manifest;
-  return { model: m.id, class: 207, guidance: m.guidance.default, tmin: m.interval.default[0], tmax: m.interval.default[1], seed: 0, format: 'png', size: m.image.width, ...overrides };
+  return { model: m.id, class: 207, guidance: m.guidance.default, tmin: m.interval.default[0], tmax: m.interval.default[1], seed: 0, format: 'png', size: m.image.width, ...defaultQuality(overrides.format ?? 'png'), ...overrides };
 }
 
 describe('a latent model on the whole stack', () => {

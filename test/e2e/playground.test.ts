@@ -4,7 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page, type Response } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { formatNumber } from '@imf/contract';
+import { DEFAULT_QUALITY, formatNumber } from '@imf/contract';
 import { shippedModel, startTestStack, type TestStack } from './support/stack.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -76,4 +76,18 @@ it('serves every shipped model: imf-fashion by class name', async () => {
   expect(answer.headers()['content-type']).toBe('image/png');
   await expect.poll(() => page.evaluate(() => { const img = document.getElementById('image') as HTMLImageElement; return img.complete && img.naturalWidth > 0 ? img.src : ''; })).toBe(answer.url());
   await page.screenshot({ path: join(ARTIFACTS, 'playground-fashion.png'), fullPage: true });
+});
+
+it('shows a lossy format at the quality its slider sets, the slider hidden for PNG', async () => {
+  await page.goto(stack.url + '/');
+  await page.locator('#image[src]').waitFor({ state: 'attached', timeout: 30_000 });
+  expect(await page.locator('#quality').isVisible()).toBe(false);
+  const jpeg = page.waitForResponse((r: Response) => /\.jpeg\?/.test(r.url()) && new URL(r.url()).searchParams.get('quality') === String(DEFAULT_QUALITY.jpeg), { timeout: 30_000 });
+  await page.locator('#format').selectOption('jpeg');
+  const first = await jpeg;
+  expect([first.status(), first.headers()['content-type']]).toEqual([200, 'image/jpeg']);
+  expect(await page.locator('#quality').isVisible()).toBe(true);
+  const lower = page.waitForResponse((r: Response) => /\.jpeg\?/.test(r.url()) && new URL(r.url()).searchParams.get('quality') === '40', { timeout: 30_000 });
+  await page.locator('#quality').fill('40');
+  expect((await lower).status()).toBe(200);
 });

@@ -1,6 +1,10 @@
 // The product through its front door: the real edge (Node), a real GPU worker on the shipped model,
 // real SeaweedFS. Each test names one promise of shared/PRODUCT.md; the worker's /metrics are the
 // witness for "no inference".
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalPath } from '@imf/contract';
 import { decodePng } from './support/png.js';
@@ -112,5 +116,30 @@ describe('signed URLs', () => {
     const answer = await get(url.toString(), false);
     expect(answer.status).toBe(403);
     expect(answer.type).toContain('application/problem+json');
+  });
+});
+
+describe('marking', () => {
+  // exiftool (scripts/setup.sh installs it): a reader that shares no code with the worker's marking.
+  const readXmp = (bytes: Uint8Array, format: string): Record<string, unknown> => {
+    const file = join(mkdtempSync(join(tmpdir(), 'imf-xmp-')), `image.${format}`);
+    writeFileSync(file, bytes);
+    try {
+      return (JSON.parse(execFileSync('exiftool', ['-j', '-G1', '-n', '-XMP:all', file], { encoding: 'utf8' })) as Record<string, unknown>[])[0]!;
+    } finally {
+      rmSync(dirname(file), { recursive: true, force: true });
+    }
+  };
+
+  it.each(['png', 'webp', 'jpeg'] as const)('says in the XMP of a fresh %s that it is generated, by which model version, with which seed', async (format) => {
+    const r = request({ format });
+    const answer = await get(canonicalPath(r));
+    expect(answer.tier).toBe('generated');
+    expect(readXmp(answer.bytes, format)).toMatchObject({
+      'XMP-iptcExt:DigitalSourceType': 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia',
+      'XMP-iptcExt:AISystemUsed': manifest.id,
+      'XMP-iptcExt:AISystemVersionUsed': manifest.version,
+      'XMP-imf:Seed': r.seed,
+    });
   });
 });

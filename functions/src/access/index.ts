@@ -7,7 +7,8 @@ import type { Context } from 'hono';
 import { authenticateBearer, authenticateSignature, hashApiKey, memoizedHasher, type ApiKeyStore, type AuthResult } from '../auth/index.js';
 import { Memo } from '../memo/index.js';
 import { rateLimitedResponse, rateLimitHeaders, type BucketPolicy, type RateLimiter } from '../rate-limit/index.js';
-import type { SigningKeyRing } from '@imf/contract';
+import { NO_IMAGE, type UsageLine, type UsageReport } from '../rate-limit/usage.js';
+import { generationTokens, type ImageRequest, type SigningKeyRing } from '@imf/contract';
 
 export type Refusal = { ok: false; response: Response };
 /** `headers`: the RateLimit headers for the response. */
@@ -34,6 +35,19 @@ export function keySigner(hash: string): string {
 export const KEY_SIGNER = 'k.';
 export const PLAYGROUND_SIGNER = 'p.';
 
+/**
+ * What one generated image costs from a bucket of `policy`: the contract's price by format and
+ * pixels, at most the bucket's burst, so that any image can be bought by a full bucket.
+ */
+export function generationPrice(request: Pick<ImageRequest, 'format' | 'size'>, policy: BucketPolicy): number {
+  return Math.min(generationTokens(request.format, request.size), Math.max(1, Math.floor(policy.burst)));
+}
+
+/** The usage line of `images` images of `request`, `generations` of them generated. */
+export function imageLine(request: Pick<ImageRequest, 'model' | 'format' | 'size'>, images: number, generations: number): UsageLine {
+  return { model: request.model, size: request.size, format: request.format, images, generations };
+}
+
 export interface AccessOptions {
   keys: ApiKeyStore;
   limiter: RateLimiter;
@@ -46,10 +60,18 @@ export interface AccessOptions {
 export interface Access {
   /** The caller's key from `Authorization: Bearer` (its hash is the rate-limit identity), or a 401. */
   identify(c: Context): Promise<AuthResult>;
-  /** Takes `cost` tokens from an API key's bucket (keyIdentity): the RateLimit headers, or a 429. */
-  charge(identity: string, policy: BucketPolicy, cost?: number): Promise<Charged>;
-  /** The same for a bucket of the client limiter (an address, a playground token). */
-  chargeClient(identity: string, policy: BucketPolicy, cost?: number): Promise<Charged>;
+  /** Takes `cost` tokens from an API key's bucket (keyIdentity), booked to `line`: the RateLimit headers, or a 429. */
+  charge(identity: string, policy: BucketPolicy, cost?: number, line?: UsageLine): Promise<Charged>;
+  /** Gives back tokens charged to `line` for work that was not done (a generation that failed). */
+  refund(identity: string, policy: BucketPolicy, tokens: number, line: UsageLine): Promise<void>;
+  /** What an API key's identity spent, from the limiter's own book. */
+  usage(identity: string): Promise<UsageReport>;
+  /** The same as charge for a bucket of the client limiter (an address, a playground token). */
+  chargeClient(identity: string, policy: BucketPolicy, cost?: number, line?: UsageLine): Promise<Charged>;
+  /** The same as refund for a bucket of the client limiter. */
+  refundClient(identity: string, policy: BucketPolicy, tokens: number, line: UsageLine): Promise<void>;
+  /** Whether an API key with this id (keyId) is still valid: a revoked key's signed URLs generate nothing. */
+  keyIdValid(id: string): Promise<boolean>;
   /** identify, then charge: a route whose price is known before it reads the request. */
   admit(c: Context, policy: BucketPolicy, cost?: number): Promise<Charged>;
   /** A signed URL verified before and not yet expired; no work beyond a lookup. */
@@ -68,17 +90,21 @@ export function createAccess(options: AccessOptions): Access {
     return authenticateBearer(c.req.header('authorization'), keys, hashKey);
   }
 
-  async function take(from: RateLimiter, identity: string, policy: BucketPolicy, cost: number): Promise<Charged> {
-    const decision = await from.take(identity, policy, cost);
-    if (!decision.allowed) return { ok: false, response: rateLimitedResponse(decision, policy) };
+  async function take(from: RateLimiter, identity: string, policy: BucketPolicy, cost: number, line: UsageLine): Promise<Charged> {
+    const decision = await from.take(identity, policy, cost, line);
+    if (!decision.allowed) return { ok: false, response: rateLimitedResponse(decision, policy, cost) };
     return { ok: true, headers: rateLimitHeaders(decision, policy) };
   }
-  const charge = (identity: string, policy: BucketPolicy, cost = 1) => take(limiter, identity, policy, cost);
+  const charge = (identity: string, policy: BucketPolicy, cost = 1, line = NO_IMAGE) => take(limiter, identity, policy, cost, line);
 
   return {
     identify,
     charge,
-    chargeClient: (identity, policy, cost = 1) => take(clientLimiter, identity, policy, cost),
+    refund: (identity, policy, tokens, line) => limiter.refund(identity, policy, tokens, line),
+    usage: (identity) => limiter.usage(identity),
+    chargeClient: (identity, policy, cost = 1, line = NO_IMAGE) => take(clientLimiter, identity, policy, cost, line),
+    refundClient: (identity, policy, tokens, line) => clientLimiter.refund(identity, policy, tokens, line),
+    keyIdValid: (id) => keys.hasKeyId(id),
     async admit(c, policy, cost = 1) {
       const caller = await identify(c);
       return caller.ok ? charge(keyIdentity(keyId(caller.key.hash)), policy, cost) : caller;

@@ -18,6 +18,14 @@ describe('API key store', () => {
     expect(await store.lookup(await hashApiKey('k'))).toBeDefined();
   });
 
+  it('knows whether a valid key has an id (the start of its hash), in each store of a chain', async () => {
+    const hash = await hashApiKey('k');
+    const store = chainKeyStores(envKeyStore([]), envKeyStore([hash]));
+    expect(await store.hasKeyId(hash.slice(0, 16))).toBe(true);
+    expect(await store.hasKeyId((await hashApiKey('revoked')).slice(0, 16))).toBe(false);
+    expect(await store.hasKeyId('')).toBe(false);
+  });
+
   it('compares strings fully', () => {
     expect(timingSafeEqual('abcd', 'abcd')).toBe(true);
     expect(timingSafeEqual('abcd', 'abce')).toBe(false);

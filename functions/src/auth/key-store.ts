@@ -13,6 +13,11 @@ export interface ApiKeyRecord {
 export interface ApiKeyStore {
   /** The record for this key hash (lower-case hex), or undefined. */
   lookup(hash: string): Promise<ApiKeyRecord | undefined>;
+  /**
+   * Whether a valid key has this id (the start of its hash, as signed URLs carry it in `by`): a URL
+   * signed by a key that has since been revoked must not generate on its account.
+   */
+  hasKeyId(id: string): Promise<boolean>;
 }
 
 export async function hashApiKey(key: string): Promise<string> {
@@ -35,12 +40,17 @@ export function envKeyStore(hashes: readonly string[]): ApiKeyStore {
       for (const stored of hashes) found = timingSafeEqual(stored, hash) || found;
       return found ? { hash, id: hash.slice(0, 8) } : undefined;
     },
+    async hasKeyId(id) {
+      // The id is public (it is in the URL): no need for constant time.
+      return id.length > 0 && hashes.some((stored) => stored.startsWith(id));
+    },
   };
 }
 
 /** Minimal KV surface, so this file needs no Workers types. */
 export interface KeyValueReader {
   get(key: string): Promise<string | null>;
+  list(options: { prefix: string; limit?: number }): Promise<{ keys: readonly { name: string }[] }>;
 }
 
 /**
@@ -52,6 +62,11 @@ export function kvKeyStore(kv: KeyValueReader): ApiKeyStore {
     async lookup(hash) {
       const entry = await kv.get(`key:${hash}`);
       return entry === null ? undefined : { hash, id: hash.slice(0, 8) };
+    },
+    async hasKeyId(id) {
+      // Only a signed URL's miss asks this (it is about to cost an inference): one list call is cheap beside it.
+      if (!/^[0-9a-f]{1,64}$/.test(id)) return false;
+      return (await kv.list({ prefix: `key:${id}`, limit: 1 })).keys.length > 0;
     },
   };
 }
@@ -65,6 +80,10 @@ export function chainKeyStores(...stores: ApiKeyStore[]): ApiKeyStore {
         if (record) return record;
       }
       return undefined;
+    },
+    async hasKeyId(id) {
+      for (const store of stores) if (await store.hasKeyId(id)) return true;
+      return false;
     },
   };
 }

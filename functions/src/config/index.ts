@@ -8,6 +8,11 @@ export interface EdgeConfig {
   signingKeys: SigningKeyRing;
   /** Lifetime of URLs minted by POST /v1/sign and returned by POST /v1/images. */
   signedUrlTtlSeconds: number;
+  /**
+   * Expiries of those URLs are rounded up to a multiple of this (SIGNED_URL_WINDOW_SECONDS), so the
+   * same image signed twice within a window is one URL, one CDN entry; 0: exact expiries.
+   */
+  signedUrlWindowSeconds: number;
   /** Lifetime of the playground's page token. */
   playgroundTtlSeconds: number;
   /** Lifetime of the image URLs the playground signs (never beyond its page token's). */
@@ -93,6 +98,7 @@ export function readConfig(env: EnvRecord): EdgeConfig {
     apiKeyHashes: list(env, 'API_KEY_HASHES').map((h) => h.toLowerCase()),
     signingKeys,
     signedUrlTtlSeconds: int(env, 'SIGNED_URL_TTL_SECONDS', 3600),
+    signedUrlWindowSeconds: int(env, 'SIGNED_URL_WINDOW_SECONDS', 3600),
     playgroundTtlSeconds: int(env, 'PLAYGROUND_TTL_SECONDS', 900),
     playgroundUrlTtlSeconds: int(env, 'PLAYGROUND_URL_TTL_SECONDS', 300),
     playground: playgroundMode(text(env, 'PLAYGROUND', 'on')),

@@ -2,7 +2,7 @@
 // Built with @hono/zod-openapi's zod so they carry OpenAPI names; the contract's own schemas are the
 // source of their fields.
 import { z } from '@hono/zod-openapi';
-import { imageBodySchema, MAX_IMAGES_PER_REQUEST } from '@imf/contract';
+import { DEFAULT_QUALITY, imageBodySchema, MAX_IMAGES_PER_REQUEST, QUALITY_MAX, QUALITY_MIN } from '@imf/contract';
 import type { Tier } from '../images/tiers.js';
 
 const problemSchema = z
@@ -39,7 +39,12 @@ export const problems = (...codes: number[]) =>
 
 // A fresh schema from the contract's shape: contract schemas may be created before
 // @hono/zod-openapi extends zod, so they need not carry .openapi() themselves.
-const bodySchema = z.object(imageBodySchema.shape).strict().openapi('ImageRequest', {
+/** What `quality` means, in the body and in the image URL's query alike. */
+export const QUALITY_DESCRIPTION =
+  `WebP and JPEG only: encoder quality ${QUALITY_MIN}..${QUALITY_MAX}, default ${DEFAULT_QUALITY.webp} for WebP and ${DEFAULT_QUALITY.jpeg} for JPEG; ` +
+  'part of the image key (the canonical URL of a lossy image carries it). PNG is lossless: a quality with it is a 400.';
+
+const bodySchema = z.object({ ...imageBodySchema.shape, quality: z.number().int().optional().describe(QUALITY_DESCRIPTION) }).strict().openapi('ImageRequest', {
   description: `One image request. Defaults come from the model; n (≤ ${MAX_IMAGES_PER_REQUEST}) images get consecutive seeds.`,
   example: { model: 'imf-mnist', class: 3, guidance: 3, interval: [0, 1], seed: 42, format: 'png', size: 112 },
 });

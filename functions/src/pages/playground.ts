@@ -1,8 +1,8 @@
 // The playground at /: pick a class (type-ahead search over its names), move the guidance slider,
-// interval, seed and size, and the image follows, grayscale or RGB. The page holds no API key: it
+// interval, seed, size, format and (WebP, JPEG) quality, and the image follows, grayscale or RGB. The page holds no API key: it
 // carries a short-lived page token and asks the edge
 // (POST /playground/sign) for a short-lived signed URL per image.
-import { allowedSizes, type ModelRegistry } from '@imf/contract';
+import { allowedSizes, DEFAULT_QUALITY, IMAGE_FORMATS, LOSSY_FORMATS, QUALITY_MAX, QUALITY_MIN, type ModelRegistry } from '@imf/contract';
 import { INLINE_CLASS_NAMES } from '../routes/list-models.js';
 import { escapeHtml, jsonForHtml } from './html.js';
 
@@ -20,6 +20,7 @@ export function playgroundPage(registry: ModelRegistry, token: string): string {
     interval: m.interval.default,
     sizes: allowedSizes(m),
   }));
+  const formats = { all: IMAGE_FORMATS, lossy: LOSSY_FORMATS, quality: { min: QUALITY_MIN, max: QUALITY_MAX, default: DEFAULT_QUALITY } };
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -38,6 +39,8 @@ export function playgroundPage(registry: ModelRegistry, token: string): string {
   <label><span>Class <output id="class-index"></output></span><input id="class" list="class-options" placeholder="name or index" spellcheck="false"><datalist id="class-options"></datalist></label>
   <label><span>Guidance ω = <output id="guidance-value"></output></span><input id="guidance" type="range" step="0.1"></label>
   <label><span>Size</span><select id="size"></select></label>
+  <label><span>Format</span><select id="format"></select></label>
+  <label><span>Quality <output id="quality-value"></output></span><input id="quality" type="range" step="1"></label>
   <label><span>t<sub>min</sub> = <output id="tmin-value"></output></span><input id="tmin" type="range" min="0" max="1" step="0.05"></label>
   <label><span>t<sub>max</sub> = <output id="tmax-value"></output></span><input id="tmax" type="range" min="0" max="1" step="0.05"></label>
   <label><span>Seed</span><input id="seed" type="number" min="0" max="4294967295" step="1"></label>
@@ -49,6 +52,7 @@ export function playgroundPage(registry: ModelRegistry, token: string): string {
 </figure>
 </main>
 <script type="application/json" id="models">${jsonForHtml(models)}</script>
+<script type="application/json" id="formats">${jsonForHtml(formats)}</script>
 <script src="/playground.js" defer></script>
 </body>
 </html>`;
@@ -58,6 +62,7 @@ export const PLAYGROUND_STYLE = `body{font:16px/1.5 system-ui,sans-serif;margin:
 main{max-width:44rem;margin:2rem auto;padding:0 1rem}
 form{display:grid;grid-template-columns:1fr 1fr;gap:.75rem 1.5rem}
 label{display:flex;flex-direction:column;gap:.25rem;font-weight:600}
+[hidden]{display:none!important}
 output{font-weight:400}
 input[type=range]{width:100%}
 figure{margin:1.5rem 0;text-align:center}
@@ -69,6 +74,7 @@ figcaption{font-size:.8rem;word-break:break-all;margin-top:.5rem}
 
 export const PLAYGROUND_SCRIPT = `// Playground: each change asks the edge for a short-lived signed URL and shows that image.
 const models = JSON.parse(document.getElementById('models').textContent);
+const formats = JSON.parse(document.getElementById('formats').textContent);
 const token = document.querySelector('meta[name=playground-token]').content;
 const $ = (id) => document.getElementById(id);
 const fill = (select, items) => { select.replaceChildren(...items.map(([value, text]) => new Option(text, value))); };
@@ -111,11 +117,19 @@ function showModel() {
   $('size').value = String(m.sizes.find((s) => s >= 224) || m.sizes[m.sizes.length - 1]);
 }
 
+/** Quality is a lossy format's: the slider shows that format's default and hides for PNG. */
+function showFormat() {
+  const format = $('format').value;
+  const lossy = formats.lossy.includes(format);
+  $('quality').closest('label').hidden = !lossy;
+  if (lossy) $('quality').value = formats.quality.default[format];
+}
+
 let timer, generation = 0;
 function schedule() { clearTimeout(timer); timer = setTimeout(update, 120); }
 
 async function update() {
-  for (const id of ['guidance', 'tmin', 'tmax']) $(id + '-value').textContent = $(id).value;
+  for (const id of ['guidance', 'tmin', 'tmax', 'quality']) $(id + '-value').textContent = $(id).value;
   const mine = ++generation;
   const body = {
     model: $('model').value,
@@ -124,7 +138,9 @@ async function update() {
     interval: [Number($('tmin').value), Number($('tmax').value)],
     seed: Number($('seed').value),
     size: Number($('size').value),
+    format: $('format').value,
   };
+  if (formats.lossy.includes(body.format)) body.quality = Number($('quality').value);
   const response = await fetch('/playground/sign', {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-playground-token': token },
@@ -140,9 +156,13 @@ async function update() {
 }
 
 fill($('model'), models.map((m) => [m.id, m.id + ' (' + m.version + ')']));
+fill($('format'), formats.all.map((f) => [f, f.toUpperCase()]));
+Object.assign($('quality'), { min: formats.quality.min, max: formats.quality.max });
 showModel();
+showFormat();
 $('seed').value = String(Math.floor(Math.random() * 2 ** 32));
 $('model').addEventListener('change', () => { showModel(); schedule(); });
+$('format').addEventListener('change', showFormat);
 $('controls').addEventListener('input', schedule);
 $('class').addEventListener('input', searchClasses);
 $('reseed').addEventListener('click', () => { $('seed').value = String(Math.floor(Math.random() * 2 ** 32)); schedule(); });

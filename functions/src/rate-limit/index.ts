@@ -4,6 +4,7 @@ import { problem, problemResponse } from '../problem/index.js';
 import type { BucketPolicy, RateDecision } from './types.js';
 
 export * from './types.js';
+export * from './usage.js';
 
 export function rateLimitHeaders(decision: RateDecision, policy: BucketPolicy): Record<string, string> {
   return {
@@ -14,9 +15,10 @@ export function rateLimitHeaders(decision: RateDecision, policy: BucketPolicy): 
   };
 }
 
-export function rateLimitedResponse(decision: RateDecision, policy: BucketPolicy): Response {
+export function rateLimitedResponse(decision: RateDecision, policy: BucketPolicy, cost = 1): Response {
+  const price = cost === 1 ? '' : `this costs ${cost} tokens; `;
   return problemResponse(
-    problem('rate-limited', `rate limit of ${policy.perMinute} requests per minute (burst ${policy.burst}) exceeded; retry in ${decision.retryAfterSeconds} s`),
+    problem('rate-limited', `rate limit of ${policy.perMinute} tokens per minute (burst ${policy.burst}) exceeded; ${price}retry in ${decision.retryAfterSeconds} s`),
     Object.assign(rateLimitHeaders(decision, policy), { 'retry-after': String(decision.retryAfterSeconds) }),
   );
 }

@@ -31,6 +31,11 @@ export function takeTokens(state: BucketState | undefined, policy: BucketPolicy,
   };
 }
 
+/** The bucket after `tokens` come back: refilled to now, plus them, never beyond the burst. */
+export function refundTokens(state: BucketState | undefined, policy: BucketPolicy, tokens: number, now: number): BucketState {
+  return { tokens: Math.min(policy.burst, refilledTokens(state, policy, now) + Math.max(0, tokens)), updatedAt: now };
+}
+
 /**
  * A lease: `refund` unspent tokens of an earlier lease go back first, then up to `want` tokens (never
  * fewer than `cost`, never more than the bucket holds) leave the bucket at once, to be spent by the

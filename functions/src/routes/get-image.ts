@@ -2,11 +2,13 @@
 // or a signed URL; the target resolves to a request and its key (or to the canonical URL, which a
 // bearer caller is redirected to); the ETag answers 304; then the tiers answer.
 //
-// What a bearer caller pays: one token when the route answers with an image, a 304 or a problem.
-// A redirect to the canonical URL is free: the request continues there and pays once, so following
-// a redirect costs what asking the canonical URL directly does. A signed URL costs nothing while an
-// edge cache or storage answers it; one that would generate is charged to its signer (`by`): the
-// API key's bucket, or the playground token's and the client's generation budgets.
+// What a bearer caller pays: one token when the route answers with an image, a 304 or a problem,
+// and for a miss the generation's price (by format and pixels, contract/src/price.ts) instead,
+// given back but for that token if the generation fails. A redirect to the canonical URL is free:
+// the request continues there and pays once, so following a redirect costs what asking the
+// canonical URL directly does. A signed URL costs nothing while an edge cache or storage answers
+// it; one that would generate is charged its price to its signer (`by`): the API key's bucket, or
+// the playground token's and the client's generation budgets.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import {
   CONTENT_TYPES,
@@ -27,9 +29,10 @@ import type { NotCanonical, ResolvedImage } from '../images/resolve.js';
 import { carriesSignature, requestTarget } from '../images/target.js';
 import { TIER_HEADER, type ImageLookup } from '../images/tiers.js';
 import { documented } from '../openapi/document.js';
-import { bearer, problems, TIERS } from '../openapi/schemas.js';
-import { keyId, keyIdentity } from '../access/index.js';
-import type { RouteContext, TierVars } from './context.js';
+import { bearer, problems, QUALITY_DESCRIPTION, TIERS } from '../openapi/schemas.js';
+import { generationPrice, imageLine, keyId, keyIdentity } from '../access/index.js';
+import { NO_IMAGE } from '../rate-limit/index.js';
+import type { Admission, RouteContext, TierVars } from './context.js';
 import { lookupFailure, parseFailure } from './failures.js';
 
 const SIGNATURE_DESCRIPTIONS: Record<SignatureParam, string> = {
@@ -57,7 +60,10 @@ export const getImage = createRoute({
         example: '3.png',
       }),
     }),
-    query: imageQuerySchema.extend(Object.fromEntries(SIGNATURE_PARAMS.map((name) => [name, z.string().optional().describe(SIGNATURE_DESCRIPTIONS[name])]))),
+    query: imageQuerySchema.extend({
+      quality: z.string().optional().describe(QUALITY_DESCRIPTION),
+      ...Object.fromEntries(SIGNATURE_PARAMS.map((name) => [name, z.string().optional().describe(SIGNATURE_DESCRIPTIONS[name])])),
+    }),
     headers: z.object({ 'if-none-match': z.string().optional() }),
   },
   responses: {
@@ -97,6 +103,16 @@ export function registerGetImage(app: OpenAPIHono, ctx: RouteContext): void {
     });
   }
 
+  /** A bearer key's generation: the price beyond the token the request paid, booked as a generation. */
+  async function chargeGeneration(identity: string, image: ResolvedImage): Promise<Admission & { headers?: Record<string, string> }> {
+    const extra = generationPrice(image.request, config.rateLimit) - 1;
+    const line = imageLine(image.request, 0, 1);
+    const charged = await access.charge(identity, config.rateLimit, extra, line);
+    if (!charged.ok) return charged;
+    // On failure the extra and the generation go back; the request's own token stays, for its problem.
+    return { ok: true, headers: charged.headers, refund: () => access.refund(identity, config.rateLimit, extra, line) };
+  }
+
   // One path through the handler for both callers, without a helper's extra promise per request:
   // the caller decides the image and the RateLimit headers, then the ETag and the tiers answer.
   documented(app, getImage, async (c) => {
@@ -105,6 +121,7 @@ export function registerGetImage(app: OpenAPIHono, ctx: RouteContext): void {
     let rateHeaders: Record<string, string> | undefined;
 
     let signer: string | undefined;
+    let identity: string | undefined;
     if (carriesSignature(received)) {
       let known = access.knownSignedPath(received);
       if (known === undefined) {
@@ -125,7 +142,8 @@ export function registerGetImage(app: OpenAPIHono, ctx: RouteContext): void {
       const pending = resolver.resolve(received);
       const resolved = pending instanceof Promise ? await pending : pending;
       if (resolved.kind === 'not-canonical') return redirect(c, resolved);
-      const charged = await access.charge(keyIdentity(keyId(caller.key.hash)), config.rateLimit);
+      identity = keyIdentity(keyId(caller.key.hash));
+      const charged = await access.charge(identity, config.rateLimit, 1, resolved.kind === 'invalid' ? NO_IMAGE : imageLine(resolved.request, 1, 0));
       if (!charged.ok) return charged.response;
       if (resolved.kind === 'invalid') return parseFailure(resolved.failure, resolved.instance, charged.headers);
       image = resolved;
@@ -136,9 +154,25 @@ export function registerGetImage(app: OpenAPIHono, ctx: RouteContext): void {
     if (etagMatches(c.req.header('if-none-match'), image.etag)) {
       return new Response(null, { status: 304, headers: Object.assign(bakedHeaders(c), rateHeaders, { etag: image.etag, 'cache-control': IMMUTABLE_CACHE_CONTROL }) });
     }
-    const by = signer;
-    const result = await lookup(image, ctx.defer(c), by === undefined ? undefined : () => ctx.admitSignedGeneration(c, by));
+    // A miss is a generation: it costs its price (the signer's, or the key's beyond the one token
+    // the request paid), given back if the generation fails.
+    let refund: (() => Promise<void>) | undefined;
+    const admit = async (): Promise<Response | undefined> => {
+      if (signer !== undefined) {
+        const admission = await ctx.admitSignedGeneration(c, signer, image.request);
+        if (!admission.ok) return admission.response;
+        refund = admission.refund;
+        return undefined;
+      }
+      const admission = await chargeGeneration(identity!, image);
+      if (!admission.ok) return admission.response;
+      refund = admission.refund;
+      rateHeaders = admission.headers; // what is left after the generation's price
+      return undefined;
+    };
+    const result = await lookup(image, ctx.defer(c), admit);
     if (result.ok) return imageResponse(c, image, result, Object.assign(bakedHeaders(c), rateHeaders));
+    if (refund) await refund();
     return 'refused' in result ? result.refused : lookupFailure(result, rateHeaders);
   });
 }

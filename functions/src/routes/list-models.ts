@@ -2,8 +2,9 @@
 // a model with many classes (ImageNet's 1000) lists them on GET /v1/models/{model}/classes, which
 // also searches them by name (the playground's type-ahead).
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { allowedSizes, classSlug, findModel, IMAGE_FORMATS, type ModelSummary, type ParamIssue } from '@imf/contract';
+import { allowedSizes, classSlug, DEFAULT_QUALITY, findModel, IMAGE_FORMATS, LOSSY_FORMATS, QUALITY_MAX, QUALITY_MIN, type ModelSummary, type ParamIssue } from '@imf/contract';
 import { invalidParameters, problem, problemResponse } from '../problem/index.js';
+import { generationPrice } from '../access/index.js';
 import { documented } from '../openapi/document.js';
 import { problems } from '../openapi/schemas.js';
 import type { RouteContext } from './context.js';
@@ -30,6 +31,17 @@ const modelSchema = z
     nfe: z.number().int(),
     sizes: z.array(z.number().int()).describe('Allowed output sizes'),
     formats: z.array(z.enum(IMAGE_FORMATS)),
+    quality: z
+      .object({
+        formats: z.array(z.enum(LOSSY_FORMATS)),
+        min: z.number().int(),
+        max: z.number().int(),
+        default: z.object({ webp: z.number().int(), jpeg: z.number().int() }),
+      })
+      .describe('The quality parameter: lossy WebP and JPEG take it (higher is larger and closer); PNG is lossless and takes none'),
+    prices: z
+      .record(z.enum(IMAGE_FORMATS), z.record(z.string(), z.number().int()))
+      .describe('Rate-limit tokens one generated image costs, by format and size (from the worker CPU it takes); an image a cache or storage answers costs one token by API key, none by signed URL'),
     seconds_per_image: z.number().optional().describe("Seconds per image at batch 1 where the model was imported (noise to pixels); the deadline grows with it"),
   })
   .openapi('Model');
@@ -100,7 +112,12 @@ function wholeNumber(name: string, raw: string | undefined, fallback: number, mi
   return value;
 }
 
-export function registerListModels(app: OpenAPIHono, { registry }: RouteContext): void {
+export function registerListModels(app: OpenAPIHono, { registry, config }: RouteContext): void {
+  const prices = (m: ModelSummary) =>
+    Object.fromEntries(IMAGE_FORMATS.map((format) => [format, Object.fromEntries(allowedSizes(m).map((size) => [String(size), generationPrice({ format, size }, config.rateLimit)]))])) as Record<
+      (typeof IMAGE_FORMATS)[number],
+      Record<string, number>
+    >;
   // The list is fixed for the deployment: build it once.
   const models: z.infer<typeof modelSchema>[] = Object.values(registry).map((m: ModelSummary) => ({
     id: m.id,
@@ -117,6 +134,8 @@ export function registerListModels(app: OpenAPIHono, { registry }: RouteContext)
     nfe: m.nfe,
     sizes: allowedSizes(m),
     formats: [...IMAGE_FORMATS],
+    quality: { formats: [...LOSSY_FORMATS], min: QUALITY_MIN, max: QUALITY_MAX, default: { ...DEFAULT_QUALITY } },
+    prices: prices(m),
     ...(m.seconds_per_image === undefined ? {} : { seconds_per_image: m.seconds_per_image }),
   }));
   documented(app, listModels, (c) => c.json({ models }));

@@ -80,6 +80,7 @@ export function registerPlayground(app: OpenAPIHono, ctx: RouteContext): void {
             return found.ok ? undefined : 'refused' in found ? found.refused : problemResponse(problem('generation-refused', 'the image is not stored'));
           }
         : undefined;
-    return signFromBody(ctx, c, ttl, charged.headers, '/playground/sign', signer, stored);
+    // No window: a playground URL must not outlive its page token, and it lives minutes anyway.
+    return signFromBody(ctx, c, { ttlSeconds: ttl, windowSeconds: 0 }, charged.headers, '/playground/sign', signer, stored);
   });
 }

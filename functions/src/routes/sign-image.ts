@@ -23,14 +23,20 @@ export const signImage = createRoute({
   },
 });
 
+/** How long a signed URL lives: at least `ttlSeconds`, its expiry rounded up to a multiple of `windowSeconds`. */
+export interface UrlLifetime {
+  ttlSeconds: number;
+  windowSeconds: number;
+}
+
 /**
- * The body's one image as a signed URL valid for `ttlSeconds`, charged to `signer`; `headers` go on
+ * The body's one image as a signed URL living `lifetime`, charged to `signer`; `headers` go on
  * every answer. `check`, when given, may refuse the request before it is signed.
  */
 export async function signFromBody(
   ctx: RouteContext,
   c: Context,
-  ttlSeconds: number,
+  lifetime: UrlLifetime,
   headers: Record<string, string>,
   instance: string,
   signer: string,
@@ -45,7 +51,7 @@ export async function signFromBody(
   }
   const refused = check ? await check(parsed.value.request) : undefined;
   if (refused) return refused;
-  return c.json(await ctx.signedUrl(c, parsed.value.request, ttlSeconds, signer), 200, headers);
+  return c.json(await ctx.signedUrl(c, parsed.value.request, lifetime.ttlSeconds, signer, lifetime.windowSeconds), 200, headers);
 }
 
 export function registerSignImage(app: OpenAPIHono, ctx: RouteContext): void {
@@ -54,6 +60,6 @@ export function registerSignImage(app: OpenAPIHono, ctx: RouteContext): void {
     if (!caller.ok) return caller.response;
     const charged = await ctx.access.charge(keyIdentity(keyId(caller.key.hash)), ctx.config.rateLimit);
     if (!charged.ok) return charged.response;
-    return signFromBody(ctx, c, ctx.config.signedUrlTtlSeconds, charged.headers, '/v1/sign', keySigner(caller.key.hash));
+    return signFromBody(ctx, c, { ttlSeconds: ctx.config.signedUrlTtlSeconds, windowSeconds: ctx.config.signedUrlWindowSeconds }, charged.headers, '/v1/sign', keySigner(caller.key.hash));
   });
 }

@@ -50,7 +50,7 @@ export function nodeDeps(env: EnvRecord): EdgeDeps {
     registry: registryFromEnv(env),
     keys: envKeyStore(config.apiKeyHashes),
     limiter: memoryRateLimiter(),
-    clientLimiter: memoryRateLimiter(),
+    clientLimiter: memoryRateLimiter(Date.now, 100_000, false), // nobody reads their usage: no books
     // The socket's peer; X-Forwarded-For counts only from TRUSTED_PROXIES (access/client.ts).
     clientAddress: (c) => (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress,
     cache: memoryCache(config.cache),

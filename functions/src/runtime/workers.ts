@@ -35,7 +35,8 @@ export function workersDeps(env: WorkersEnv): EdgeDeps {
     limiter: env.RATE_LIMITER ? durableObjectRateLimiter(env.RATE_LIMITER) : memoryRateLimiter(),
     // Addresses and playground tokens lease from objects of their own names, through a lease table
     // of their own, so a flood of addresses never pushes a key's lease out.
-    clientLimiter: env.RATE_LIMITER ? durableObjectRateLimiter(env.RATE_LIMITER) : memoryRateLimiter(),
+    // Nobody reads their usage: no books.
+    clientLimiter: env.RATE_LIMITER ? durableObjectRateLimiter(env.RATE_LIMITER, Date.now, false) : memoryRateLimiter(Date.now, 100_000, false),
     // Cloudflare sets CF-Connecting-IP to the connecting address, replacing any value the client sent.
     clientAddress: (c) => c.req.header('cf-connecting-ip'),
     // Hot images in the isolate's memory (bounded well below its 128 MB), then the Cache API.

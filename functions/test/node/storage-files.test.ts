@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, inject, it } from 'vitest';
-import { canonicalPath, imageKey, INTEGRITY_METADATA, integrityTag, objectKey, type ImageRequest } from '@imf/contract';
+import { canonicalPath, defaultQuality, imageKey, INTEGRITY_METADATA, integrityTag, objectKey, type ImageRequest } from '@imf/contract';
 import { filesystemStore } from '@imf/contract/storage/node';
 import { hashApiKey } from '../../src/auth/index.js';
 import { registry } from '../../src/models/registry.js';
@@ -19,7 +19,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function request(): ImageRequest {
   const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
-  return { model: model.id, class: 1, guidance: model.guidance.default, tmin: model.interval.default[0], tmax: model.interval.default[1], seed, format: 'webp', size: model.image.width };
+  return { model: model.id, class: 1, guidance: model.guidance.default, tmin: model.interval.default[0], tmax: model.interval.default[1], seed, format: 'webp', size: model.image.width, ...defaultQuality('webp') };
 }
 
 it('answers from the files the workers wrote when STORAGE_DIR is set, checking their integrity tags', async () => {

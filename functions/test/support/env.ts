@@ -3,7 +3,7 @@
 export interface EdgeTestEnv {
   s3: { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string; region: string };
   workerSecret: string;
-  upstreams: { ok: string; busy: string; broken: string; slow: string; otherVersion: string; wrongKey: string; refused: string };
+  upstreams: { ok: string; busy: string; broken: string; slow: string; otherVersion: string; wrongKey: string; half: string; refused: string };
 }
 
 declare module 'vitest' {

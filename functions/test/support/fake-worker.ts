@@ -10,9 +10,10 @@ import type { ObjectWriter } from '../../src/storage/adapters/test-objects.js';
 
 /**
  * 'other-version': serves another version of every model (409); 'wrong-key': answers the image with
- * a key that is not the request's, as a worker keying differently would.
+ * a key that is not the request's, as a worker keying differently would; 'half': generates for even
+ * seeds and is busy (503) for odd ones, so a batch fails part-way.
  */
-export type FakeWorkerMode = 'ok' | 'busy' | 'broken' | 'slow' | 'other-version' | 'wrong-key';
+export type FakeWorkerMode = 'ok' | 'busy' | 'broken' | 'slow' | 'other-version' | 'wrong-key' | 'half';
 
 export interface FakeWorker {
   url: string;
@@ -77,7 +78,7 @@ export function startFakeWorker(options: FakeWorkerOptions): Promise<FakeWorker>
       return;
     }
     if (req.method === 'GET' && url.pathname === WORKER_READY_PATH) {
-      res.writeHead(options.mode === 'ok' || options.mode === 'slow' ? 200 : 503).end();
+      res.writeHead(options.mode === 'ok' || options.mode === 'slow' || options.mode === 'half' ? 200 : 503).end();
       return;
     }
     if (req.method !== 'POST' || url.pathname !== WORKER_GENERATE_PATH) {
@@ -98,7 +99,7 @@ export function startFakeWorker(options: FakeWorkerOptions): Promise<FakeWorker>
       res.writeHead(400, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ title: 'bad request', status: 400 }));
       return;
     }
-    if (options.mode === 'busy') {
+    if (options.mode === 'busy' || (options.mode === 'half' && parsed.data.request.seed % 2 === 1)) {
       res.writeHead(503, { 'retry-after': '2' }).end();
       return;
     }

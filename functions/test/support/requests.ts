@@ -1,6 +1,6 @@
 // What the edge suites ask for: the first registered model's canonical request with its defaults
 // and a random seed, so runs against shared storage and caches never collide.
-import type { ImageRequest } from '@imf/contract';
+import { defaultQuality, type ImageRequest } from '@imf/contract';
 import { registry } from '../../src/models/registry.js';
 
 export const model = Object.values(registry)[0]!;
@@ -19,6 +19,7 @@ export function image(overrides: Partial<ImageRequest> = {}): ImageRequest {
     seed: uniqueSeed(),
     format: 'png',
     size: model.image.width,
+    ...defaultQuality(overrides.format ?? 'png'),
     ...overrides,
   };
 }

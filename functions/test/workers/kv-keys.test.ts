@@ -2,7 +2,7 @@
 import { createExecutionContext, env as bindings, waitOnExecutionContext } from 'cloudflare:test';
 import { expect, it } from 'vitest';
 import { createEdgeApp } from '../../src/app.js';
-import { hashApiKey } from '../../src/auth/index.js';
+import { hashApiKey, kvKeyStore } from '../../src/auth/index.js';
 import { workersDeps, type WorkersEnv } from '../../src/runtime/workers.js';
 import { registry } from '../../src/models/registry.js';
 import { SIGNING_KEYS } from '../support/env.js';
@@ -26,4 +26,13 @@ it('accepts a key whose hash is in KV and refuses one that is not', async () => 
   };
   expect((await call(key)).status).toBe(200);
   expect((await call('imf_kv_key_not_issued_000000')).status).toBe(401);
+});
+
+it('finds a KV key by its id (what signed URLs carry), and not once it is deleted', async () => {
+  const hash = await hashApiKey('imf_kv_key_revocable_0123456');
+  const store = kvKeyStore(cf.API_KEYS);
+  await cf.API_KEYS.put(`key:${hash}`, '{}');
+  expect(await store.hasKeyId(hash.slice(0, 16))).toBe(true);
+  await cf.API_KEYS.delete(`key:${hash}`);
+  expect(await store.hasKeyId(hash.slice(0, 16))).toBe(false);
 });

@@ -17,8 +17,14 @@ describe('readConfig', () => {
       intraOpThreads: 1,
       interOpThreads: 1,
       executionProvider: 'auto',
+      cudaDeviceId: 0,
       storage: { kind: 'filesystem' },
     });
+  });
+
+  it('runs on the GPU CUDA_DEVICE_ID names, and refuses one that is not an index', () => {
+    expect(readConfig({ WORKER_SECRET: secret, CUDA_DEVICE_ID: '3' }).cudaDeviceId).toBe(3);
+    expect(() => readConfig({ WORKER_SECRET: secret, CUDA_DEVICE_ID: 'gpu0' })).toThrow(/CUDA_DEVICE_ID/);
   });
 
   it('selects S3 storage when an endpoint is configured', () => {

@@ -22,9 +22,13 @@ export interface WorkerConfig {
   intraOpThreads: number;
   interOpThreads: number;
   executionProvider: ExecutionProviderChoice;
+  /** The GPU the CUDA provider runs on (CUDA_DEVICE_ID, default 0). */
+  cudaDeviceId: number;
   logLevel: string;
   shutdownTimeoutMs: number;
   maxBodyBytes: number;
+  /** XMP_PARAMETERS: whether each image's XMP holds its generation parameters (the source type and model version always do). */
+  xmpParameters: boolean;
 }
 
 export class ConfigError extends Error {
@@ -125,9 +129,13 @@ export function readConfig(env: Env = process.env): WorkerConfig {
     intraOpThreads: number('INTRA_OP_THREADS', 1, 0, 1024),
     interOpThreads: number('INTER_OP_THREADS', 1, 0, 1024),
     executionProvider: oneOf<ExecutionProviderChoice>('EXECUTION_PROVIDER', 'auto', ['auto', 'cuda', 'cpu']),
+    // One worker per GPU: the index among the GPUs this process sees (NVIDIA_VISIBLE_DEVICES may
+    // already narrow them to one, which is then 0).
+    cudaDeviceId: number('CUDA_DEVICE_ID', 0, 0, 1024),
     logLevel: oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
     shutdownTimeoutMs: number('SHUTDOWN_TIMEOUT_MS', 30_000, 0, 3_600_000),
     maxBodyBytes: number('MAX_BODY_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    xmpParameters: flag('XMP_PARAMETERS', true),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -32,8 +32,10 @@ export async function checkRequest(models: ReadonlyMap<string, ServedModel>, reg
   const parsed = parseImageTarget(registry, canonicalPath(req));
   if (!parsed.ok) throw new WorkerError('bad-request', parsed.issues.map((i) => i.detail).join('; '));
   const again = parsed.value.request;
-  if ((Object.keys(req) as (keyof ImageRequest)[]).some((field) => again[field] !== req[field])) {
-    throw new WorkerError('bad-request', 'the request is not in canonical form (numbers must be quantised to 0.001)');
+  // Both ways: a field the parser fills in (a lossy format's quality) must be there too.
+  const fields = new Set([...Object.keys(req), ...Object.keys(again)] as (keyof ImageRequest)[]);
+  if ([...fields].some((field) => again[field] !== req[field])) {
+    throw new WorkerError('bad-request', 'the request is not in canonical form (numbers must be quantised to 0.001; WebP and JPEG name their quality)');
   }
   const key = await imageKey(req, body.modelVersion);
   return { served, work: { ...body, key, objectKey: objectKey(req, body.modelVersion, key) } };

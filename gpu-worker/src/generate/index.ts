@@ -7,7 +7,7 @@ import { asWorkerError, WorkerError } from '../errors.js';
 import type { WorkerMetrics } from '../metrics/index.js';
 import type { ImageStore } from '@imf/contract';
 import { checkRequest, type CheckedWork, type KeyedWork } from './check.js';
-import { renderImage, type RenderedImage } from './render.js';
+import { renderImage, type Marking, type RenderedImage } from './render.js';
 import type { ServedModel } from './served-model.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -26,6 +26,8 @@ export interface GeneratorOptions {
    * allowance (the contract's modelTimeAllowanceMs: a few times its measured seconds per image).
    */
   requestTimeoutMs: number;
+  /** What each image's XMP marking holds beyond the source type and the model version (default: the parameters too). */
+  marking?: Marking;
 }
 
 export class ImageGenerator {
@@ -81,7 +83,7 @@ export class ImageGenerator {
         // miss. The put is write-once, so an object that got there meanwhile stays and counts as done.
         const stored = work.storageChecked ? undefined : await this.metrics.timeStorage('get', () => this.store.get(work.objectKey), (found) => (found ? 'hit' : 'miss'));
         if (stored) return { image: { key: work.key, objectKey: work.objectKey, contentType: stored.contentType, body: stored.body }, source: 'storage' as const };
-        const image = await renderImage(work, served, budget - (performance.now() - started), this.store, this.metrics);
+        const image = await renderImage(work, served, budget - (performance.now() - started), this.store, this.metrics, this.options.marking ?? { parameters: true });
         return { image, source: 'generated' as const };
       });
       const { image, source } = await this.withinBudget(flight.work, started, budget);

@@ -1,8 +1,9 @@
 // From a checked request to stored image bytes: its place in the model's batch, which gives its
-// 8-bit pixels, PNG, WebP or JPEG at the requested size, and one write-once put with the
-// generation parameters beside it.
+// 8-bit pixels, PNG, WebP or JPEG at the requested size and quality, marked as generated (XMP,
+// encode/xmp.ts), and one write-once put with the generation parameters beside it.
 import { CONTENT_TYPES, type ImageRequest, type ImageStore } from '@imf/contract';
 import { encodeImage } from '../encode/index.js';
+import { markImage, type Provenance } from '../encode/xmp.js';
 import type { WorkerMetrics } from '../metrics/index.js';
 import type { KeyedWork } from './check.js';
 import type { ServedModel } from './served-model.js';
@@ -28,18 +29,32 @@ function objectMetadata(req: ImageRequest, version: string, key: string): Record
     seed: String(req.seed),
     format: req.format,
     size: String(req.size),
+    ...(req.quality === undefined ? {} : { quality: String(req.quality) }),
     'image-key': key,
   };
 }
 
+/** What the image says about itself: model and version always, the request's parameters unless left out. */
+export interface Marking {
+  /** XMP_PARAMETERS: write the generation parameters (class, guidance, interval, seed, size, format, …). */
+  parameters: boolean;
+}
+
+/** The provenance of a request's image: every field of the canonical request but the model, which it names. */
+function provenance(req: ImageRequest, version: string, marking: Marking): Provenance {
+  if (!marking.parameters) return { model: req.model, version };
+  const { model, ...parameters } = req;
+  return { model, version, parameters };
+}
+
 /** Generates, encodes and stores one image; `waitMs` bounds its wait for batches. */
-export async function renderImage(work: KeyedWork, served: ServedModel, waitMs: number, store: ImageStore, metrics: WorkerMetrics): Promise<RenderedImage> {
+export async function renderImage(work: KeyedWork, served: ServedModel, waitMs: number, store: ImageStore, metrics: WorkerMetrics, marking: Marking): Promise<RenderedImage> {
   const req = work.request;
   const { image: shape } = served.manifest;
   const started = performance.now();
   const pixels = await served.batcher.submit({ seed: req.seed, classIndex: req.class, guidance: req.guidance, tmin: req.tmin, tmax: req.tmax }, Math.max(1, waitMs));
   const encodeStarted = performance.now();
-  const body = await encodeImage(pixels, shape, req.format, req.size);
+  const body = markImage(await encodeImage(pixels, shape, req), req.format, provenance(req, work.modelVersion, marking));
   const encodeMs = performance.now() - encodeStarted;
   metrics.encodeSeconds.observe({ format: req.format }, encodeMs / 1000);
   const contentType = CONTENT_TYPES[req.format];

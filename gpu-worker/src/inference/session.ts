@@ -8,7 +8,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { SAMPLER_INPUTS, SAMPLER_OUTPUTS, type SamplerInputName } from '@imf/contract';
-import { fillNormals } from '../noise/index.js';
+import { NoiseThreads } from '../noise/noise-threads.js';
+
+/** The noise of every batch, made on every core (one pool per inference thread). */
+const noiseThreads = new NoiseThreads();
 
 export type ExecutionProvider = 'cuda' | 'cpu';
 
@@ -27,6 +30,8 @@ export interface SamplerOptions {
   executionProvider: ExecutionProviderChoice;
   intraOpThreads: number;
   interOpThreads: number;
+  /** Which GPU the CUDA provider runs on (CUDA_DEVICE_ID): one worker per GPU. */
+  cudaDeviceId?: number;
 }
 
 /** Where onnxruntime-node keeps its native libraries; the CUDA provider is an optional file there. */
@@ -43,7 +48,7 @@ export function cudaProviderInstalled(): boolean {
 
 function sessionOptions(options: SamplerOptions, provider: ExecutionProvider): ort.InferenceSession.SessionOptions {
   return {
-    executionProviders: [provider],
+    executionProviders: [provider === 'cuda' ? { name: 'cuda', deviceId: options.cudaDeviceId ?? 0 } : 'cpu'],
     intraOpNumThreads: options.intraOpThreads,
     interOpNumThreads: options.interOpThreads,
     graphOptimizationLevel: 'all',
@@ -121,14 +126,13 @@ export class SamplerSession {
   /** Runs the graph on one batch: B × H×W×C bytes, in request order. */
   async run(requests: readonly SampleRequest[]): Promise<Uint8Array> {
     const b = requests.length;
-    const noise = new Float32Array(b * this.noiseSize);
+    // Each image's noise depends on its own seed only, so a batch gives what each request gives alone.
+    const noise = await noiseThreads.fill(requests.map((r) => r.seed), this.noiseSize);
     const classes = new BigInt64Array(b);
     const guidance = new Float32Array(b);
     const tmin = new Float32Array(b);
     const tmax = new Float32Array(b);
     requests.forEach((r, i) => {
-      // Each image's noise depends on its own seed only, so a batch gives what each request gives alone.
-      fillNormals(r.seed, noise, i * this.noiseSize, this.noiseSize);
       classes[i] = BigInt(r.classIndex);
       guidance[i] = r.guidance;
       tmin[i] = r.tmin;

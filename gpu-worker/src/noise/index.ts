@@ -46,16 +46,40 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
+/** The four state words SplitMix32 makes from a seed (Xoshiro128ss's constructor, as plain numbers). */
+function seedState(seed: number): [number, number, number, number] {
+  const state = new Xoshiro128ss(seed) as unknown as { s0: number; s1: number; s2: number; s3: number };
+  return [state.s0, state.s1, state.s2, state.s3];
+}
+
 /**
  * Writes `count` standard normals for `seed` into `out` at `offset` (float32 rounding happens on
  * store). Box–Muller in float64: u1 = (a + 1) / 2^32 ∈ (0, 1] so the log is finite, u2 = b / 2^32;
- * an odd count drops the last sine.
+ * an odd count drops the last sine. xoshiro128** runs inline on int32 locals here (nextU32's steps,
+ * unsigned only where a value leaves the generator): the same numbers at about 0.6 times the time,
+ * which matters at 196,608 normals per 256-pixel RGB image.
  */
 export function fillNormals(seed: number, out: Float32Array, offset = 0, count = out.length - offset): void {
-  const rng = new Xoshiro128ss(seed);
+  let [s0, s1, s2, s3] = seedState(seed);
   for (let i = 0; i < count; i += 2) {
-    const a = rng.nextU32();
-    const b = rng.nextU32();
+    let rotated = Math.imul(s1, 5);
+    const a = Math.imul((rotated << 7) | (rotated >>> 25), 9) >>> 0;
+    let t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+    rotated = Math.imul(s1, 5);
+    const b = Math.imul((rotated << 7) | (rotated >>> 25), 9) >>> 0;
+    t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
     const r = Math.sqrt(-2 * Math.log((a + 1) / TWO_POW_32));
     const theta = 2 * Math.PI * (b / TWO_POW_32);
     out[offset + i] = r * Math.cos(theta);

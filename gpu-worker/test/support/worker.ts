@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { imageKey, type ImageRequest, type ModelManifest, objectKey, type S3Location, WORKER_GENERATE_PATH, WORKER_SECRET_HEADER, type WorkerImageRequest } from '@imf/contract';
+import { defaultQuality, imageKey, type ImageRequest, type ModelManifest, objectKey, type S3Location, WORKER_GENERATE_PATH, WORKER_SECRET_HEADER, type WorkerImageRequest } from '@imf/contract';
 import { readConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/logging/index.js';
 import { WorkerMetrics } from '../../src/metrics/index.js';
@@ -74,6 +74,7 @@ export async function workRequest(manifest: ModelManifest, given: Partial<ImageR
     seed: 0,
     format: 'png',
     size: manifest.image.width,
+    ...defaultQuality(given.format ?? 'png'),
     ...given,
   };
   const key = await imageKey(request, manifest.version);

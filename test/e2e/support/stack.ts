@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultSize, type ImageRequest, type ModelManifest } from '@imf/contract';
+import { defaultQuality, defaultSize, type ImageRequest, type ModelManifest } from '@imf/contract';
 // @ts-expect-error plain ESM without types
 import { startStack } from '../../../infra/local/start-stack.mjs';
 
@@ -108,6 +108,7 @@ export function requestsFor(manifest: ModelManifest, firstSeed: number, defaultC
     seed: nextSeed++,
     format: 'png',
     size: defaultSize(manifest),
+    ...defaultQuality(overrides.format ?? 'png'),
     ...overrides,
   });
 }

@@ -22,3 +22,19 @@ it('two isolates leasing from one object stay within its bucket, asking it a fra
   expect(allowed).toBeGreaterThan(380);
   expect(asks).toBeLessThan(500 / 4);
 });
+
+it('keeps one usage book per identity in its object: generations reach it at once, one-token answers with the next ask', async () => {
+  const [a, b] = [durableObjectRateLimiter(bindings.RATE_LIMITER), durableObjectRateLimiter(bindings.RATE_LIMITER)];
+  const identity = `book-${crypto.randomUUID()}`;
+  const policy = { perMinute: 60, burst: 100 };
+  const generated = { model: 'm', size: 1024, format: 'webp', images: 1, generations: 1 };
+  const cached = { ...generated, generations: 0 };
+  await a.take(identity, policy, 7, generated);
+  await b.take(identity, policy, 3, { ...generated, size: 28, format: 'png' });
+  await b.take(identity, policy, 1, cached);
+  expect((await a.usage(identity)).last_24h).toMatchObject({ tokens: 10, generations: 2, images: 2 });
+  // b's one-token answer travels with b's next ask, here its own usage read.
+  expect((await b.usage(identity)).last_24h).toMatchObject({ tokens: 11, generations: 2, images: 3 });
+  await b.refund(identity, policy, 3, { ...generated, size: 28, format: 'png' });
+  expect((await a.usage(identity)).last_24h).toMatchObject({ tokens: 8, generations: 1, images: 2 });
+});
