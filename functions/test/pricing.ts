@@ -3,7 +3,7 @@
 // a batch pays only for what it delivered, and a signed URL's generation is charged to its signer.
 // One suite, run in workerd (test/workers/) and on Node (test/node/), like behaviour.ts.
 import { describe, expect, it } from 'vitest';
-import { allowedSizes, canonicalPath, generationTokens, type ImageRequest, type ModelSummary } from '@imf/contract';
+import { allowedSizes, canonicalPath, defaultQuality, generationTokens, type ImageRequest, type ModelSummary } from '@imf/contract';
 import { hashApiKey } from '../src/auth/index.js';
 import type { EdgeUnderTest } from './behaviour.js';
 import { largeModel } from './support/large-model.js';
@@ -16,8 +16,10 @@ export type StartLargeEdge = (env: Record<string, string>) => Promise<EdgeUnderT
 const large = largeModel();
 const BURST = 1000;
 
+/** A canonical request: a lossy format carries its default quality, as the edge's parser fills it in. */
 function request(of: ModelSummary, overrides: Partial<ImageRequest>): ImageRequest {
-  return { model: of.id, class: 1, guidance: of.guidance.default, tmin: of.interval.default[0], tmax: of.interval.default[1], seed: uniqueSeed(), format: 'png', size: of.image.width, ...overrides };
+  const format = overrides.format ?? 'png';
+  return { model: of.id, class: 1, guidance: of.guidance.default, tmin: of.interval.default[0], tmax: of.interval.default[1], seed: uniqueSeed(), format, size: of.image.width, ...defaultQuality(format), ...overrides };
 }
 
 interface UsageBody {
