@@ -54,3 +54,17 @@ def test_a_run_from_trained_weights_keeps_its_ema_as_it_is(tmp_path):
     ema = debiased_ema(b)
     for name, value in b.ema.items():  # no share of a random init is taken out
         assert torch.equal(ema[name], value), name
+
+
+def test_the_raw_weights_of_a_checkpoint_are_its_training_weights_not_its_ema(tmp_path):
+    from imf.evaluation.evaluate import load_raw
+
+    train(apply_overrides(PRESETS["smoke"], ["steps=4", "checkpoint_every=4"]), tmp_path, quiet=True)
+    state = ckpt.load(tmp_path / "last.safetensors")
+    net, _, step = load_raw(tmp_path / "last.safetensors")
+    assert step == 4
+    differs = False
+    for name, value in net.state_dict().items():
+        assert torch.equal(value, state.model[name]), name
+        differs |= not torch.equal(value, state.ema[name])
+    assert differs  # four steps at EMA 0.999 leave the EMA far from the weights

@@ -29,13 +29,13 @@ def describe(cfg) -> str:
             f"{m.shared_depth} shared + {m.head_depth}-block heads")
 
 
-def compare(runs: dict[str, Path], omega: float, t_min: float, t_max: float,
-            samples: int) -> tuple[list[dict], str]:
-    """One row per run, and the data set they were all trained on."""
+def compare(runs: dict[str, tuple[Path, bool]], omega: float, t_min: float, t_max: float,
+            samples: int) -> tuple[list[dict], str, dict]:
+    """One row per run (name -> (checkpoint, raw weights?)), the data set they were all trained
+    on, and what real held-out images score."""
     rows, scorer, dataset = [], None, None
-    for name, path in runs.items():
-        raw = str(path).startswith("raw:")  # the raw training weights, not the EMA
-        net, cfg, step = load_raw(Path(str(path)[4:])) if raw else load_ema(path)
+    for name, (path, raw) in runs.items():
+        net, cfg, step = load_raw(path) if raw else load_ema(path)
         if scorer is None:
             scorer, dataset = Scorer(cfg), cfg.dataset
         elif cfg.dataset != dataset:
@@ -91,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             name, sep, path = item.partition("=")
             if not sep:
                 raise ValueError(f"expected NAME=CHECKPOINT, got {item!r}")
-            raw = path.startswith("raw:")
-            runs[name] = Path("raw:" + str(user_path(path[4:]))) if raw else user_path(path)
+            raw = path.startswith("raw:")  # the raw training weights, not the EMA
+            runs[name] = (user_path(path[4:] if raw else path), raw)
         torch.set_num_threads(args.threads)
         rows, dataset, real = compare(runs, args.omega, args.t_min, args.t_max, args.samples)
     except (ValueError, DataError, ckpt.CheckpointError) as err:
