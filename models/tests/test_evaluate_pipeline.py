@@ -122,3 +122,36 @@ def test_a_folder_run_is_measured_on_its_pixels_against_its_own_held_out_images(
         assert name in real and name in ev["one_step"], name
         assert all(name in row for row in ev["guidance_grid"]), name
     assert 0 <= real["histogram_distance"] <= 1 and real["pixel_fd"] >= 0
+
+
+def test_the_output_levels_travel_from_the_evaluation_into_the_served_graph(pipeline):
+    """The evaluation fits levels at the chosen default; the export's graph applies exactly them
+    (its reference pixels are the curve of the network's pixels) and the card says so."""
+    import onnxruntime as ort
+    import torch
+
+    from imf.core.levels import apply_levels
+    from imf.evaluation.evaluate import load_ema
+    from imf.export.graphs import PixelSampler
+
+    ev, man = pipeline["eval"], pipeline["manifest"]
+    levels = np.asarray(ev["levels"]["curves"], dtype=np.uint8)
+    assert levels.shape == (1, 256) and (np.diff(levels.astype(int), axis=1) >= 0).all()
+    assert ev["levels"]["fitted_at"] == ev["guidance"]
+    assert "levels[c][round(clip(" in man["outputs"][0]["meaning"]
+    assert set(ev["one_step_raw"]) == set(ev["one_step"])
+    for row in ev["guidance_grid"]:
+        assert set(row["raw"]) == set(ev["one_step"])
+    net, _, _ = load_ema(pipeline["run"] / "last.safetensors")
+    session = ort.InferenceSession(str(pipeline["out"] / "model.onnx"), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(3)
+    feed = {"noise": rng.standard_normal((6, 1, 8, 8)).astype(np.float32),
+            "class": np.arange(6) % 3, "guidance": np.full(6, 2.0, np.float32),
+            "t_min": np.zeros(6, np.float32), "t_max": np.ones(6, np.float32)}
+    served = session.run(None, feed)[0]
+    with torch.no_grad():
+        plain = PixelSampler(net)(*(torch.from_numpy(v) for v in feed.values())).numpy()
+    want = np.moveaxis(apply_levels(np.moveaxis(plain, 3, 1), levels), 1, 3)
+    assert np.abs(served.astype(int) - want.astype(int)).max() <= 1
+    assert "## Output levels" in pipeline["card"]
+    assert "the network's pixels before the output levels" in pipeline["card"]

@@ -91,9 +91,10 @@ def test_card_shows_every_measure_beside_the_real_images_value(folder):
     real, one = man["evaluation"]["real"], man["evaluation"]["one_step"]
     card = (folder / "MODEL_CARD.md").read_text()
     assert "### Every measure beside the real images' value" in card
-    row = f"| pixels exactly 0 | {one['zero_fraction']:.3f} | {real['zero_fraction']:.3f} |"
-    assert row in card
-    assert f"| pixels in 10–59 | {one['haze_fraction']:.3f} | {real['haze_fraction']:.3f} |" in card
+    raw = man["evaluation"].get("one_step_raw")  # the network's pixels before its output levels
+    for label, key in (("pixels exactly 0", "zero_fraction"), ("pixels in 10–59", "haze_fraction")):
+        cells = [one[key], *([raw[key]] if raw else []), real[key]]
+        assert f"| {label} | " + " | ".join(f"{v:.3f}" for v in cells) + " |" in card
     assert "no pixel measure is further from the real value" in card  # the rule
 
 
@@ -128,8 +129,9 @@ def test_card_names_the_commands_that_rebuild_every_checkpoint_it_compares(folde
     if ev.get("mf_baseline"):
         assert "`npm run model:train-baseline` (`runs/mf-mnist/last.safetensors`)" in card
     if ev.get("ab"):
-        assert "`runs/imf-mnist/step-009200.safetensors`" in card
-        assert (MODELS / "imf-mnist" / "ab-continuation.json").is_file()
+        assert "models/README.md gives the commands" in card
+        readme = (MODELS / "README.md").read_text()
+        assert "npm run model:compare" in readme and "--init-from" in readme
 
 
 def test_no_training_state_is_tracked_in_git():

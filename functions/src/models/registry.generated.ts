@@ -39,7 +39,7 @@ export const manifests: readonly ModelSummary[] = [
   },
   {
     "id": "imf-mnist",
-    "version": "b6c78d8d2f5527a2",
+    "version": "45cb86e2ec64d944",
     "nfe": 1,
     "image": {
       "channels": 1,
@@ -62,12 +62,12 @@ export const manifests: readonly ModelSummary[] = [
     "guidance": {
       "min": 1,
       "max": 8,
-      "default": 4
+      "default": 2.5
     },
     "interval": {
       "default": [
-        0,
-        1
+        0.2,
+        0.8
       ]
     }
   }

@@ -10,7 +10,12 @@ Reports FID and class accuracy at 1-NFE and 2-NFE, the v-head Euler sampler at 1
 omega sweep (accuracy, diversity, FID), and the MF-objective baseline against the iMF model at the
 same number of training steps. Writes eval.json, samples.png (10 classes x 10 seeds) and
 omega-sweep.png (and guidance-tradeoff.png). Samples use the served noise generator: sample i has
-seed i and class i mod the number of classes."""
+seed i and class i mod the number of classes.
+
+Each grid point is scored as it would be served: its 1-NFE pixels through the output levels fitted
+at that point (core/levels.py; fitted on other seeds, against training images), with the network's
+own pixels kept beside them ("raw"); the chosen point's levels go into eval.json for the export.
+--no-levels scores and serves the network's pixels as they are."""
 
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ from imf.data.datasets import DataError, load, to_model_range
 from imf.core.method import sample_mean_flow, sample_mf_baseline, sample_one_step, sample_v_euler
 from imf.evaluation.metrics import class_accuracy, diversity, fid, gaussian_stats
 from imf.core.network import ImfDiT
+from imf.core.levels import FIT_SEED_BASE, apply_levels, channel_histograms, fit_levels
 from imf.core.noise import batch_noise
 from imf.evaluation.pixel_measures import PixelReference, no_pixel_measure_worse, pixel_rank, to_pixels
 from imf.paths import run_dir, user_path
@@ -76,12 +82,13 @@ def debiased_ema(state: ckpt.TrainState) -> dict:
 
 
 @torch.no_grad()
-def generate(sample_fn, net: ImfDiT, n: int, chunk: int = 500) -> tuple[Tensor, Tensor]:
-    """n images with seeds 0..n-1 and classes i mod num_classes."""
+def generate(sample_fn, net: ImfDiT, n: int, chunk: int = 500,
+             first_seed: int = 0) -> tuple[Tensor, Tensor]:
+    """n images with seeds first_seed.. and classes seed mod num_classes."""
     shape = (net.cfg.channels, net.cfg.image_size, net.cfg.image_size)
     images, labels = [], []
-    for start in range(0, n, chunk):
-        seeds = list(range(start, min(n, start + chunk)))
+    for start in range(first_seed, first_seed + n, chunk):
+        seeds = list(range(start, min(first_seed + n, start + chunk)))
         y = torch.tensor([s % net.cfg.num_classes for s in seeds])
         images.append(sample_fn(net, batch_noise(seeds, shape), y).clamp(-1, 1))
         labels.append(y)
@@ -105,16 +112,34 @@ class Scorer:
         _, feats = embed(self.classifier, train_images)
         self.reference = gaussian_stats(feats)
         self.pixels = PixelReference(to_pixels(train_images))
+        self.train_histograms = channel_histograms(to_pixels(train_images))
         test = load(cfg.dataset, "test", cfg)
         self.real = self(to_model_range(test.images), torch.from_numpy(test.labels))
 
-    def __call__(self, images: Tensor, labels: Tensor) -> dict:
+    def __call__(self, images: Tensor, labels: Tensor, levels=None) -> dict:
+        """The measures of images in [-1, 1]; with `levels`, of their 8-bit pixels through those
+        output levels, as a graph with them serves the images."""
+        if levels is not None:
+            images = served_images(images, levels)
         logits, feats = embed(self.classifier, images)
         return {"fid": round(fid(feats, self.reference), 3),
                 "accuracy": round(class_accuracy(logits, labels), 4),
                 "diversity": round(diversity(feats, labels), 4),
                 **self.pixels.measure(to_pixels(images), labels.numpy()),
                 "samples": len(labels)}
+
+
+def served_images(images: Tensor, levels) -> Tensor:
+    """Images in [-1, 1] as served with output levels: their 8-bit pixels through the curves, back
+    in [-1, 1] (every 8-bit value is exact there)."""
+    return torch.from_numpy(apply_levels(to_pixels(images), levels)).float() / 127.5 - 1.0
+
+
+def served_levels(sample_fn, net: ImfDiT, scorer: "Scorer", samples: int):
+    """The output levels [C, 256] for a sampler: fitted on `samples` images whose seeds start at
+    FIT_SEED_BASE (none of the scored ones), against the training images' histograms."""
+    images, _ = generate(sample_fn, net, samples, first_seed=FIT_SEED_BASE)
+    return fit_levels(to_pixels(images), scorer.train_histograms)
 
 
 def save_grid(path: Path, images: Tensor, rows: int, cols: int, scale: int = 2) -> None:
@@ -153,16 +178,25 @@ def save_sweep_plot(path: Path, sweep: list[dict]) -> None:
     plt.close(fig)
 
 
-def guidance_grid(net: ImfDiT, scorer: "Scorer", samples: int, note) -> list[dict]:
-    """1-NFE quality over GRID_OMEGAS x GRID_INTERVALS, every point on the same seeds."""
-    rows = []
+def guidance_grid(net: ImfDiT, scorer: "Scorer", samples: int, note,
+                  with_levels: bool = True) -> tuple[list[dict], list]:
+    """1-NFE quality over GRID_OMEGAS x GRID_INTERVALS, every point on the same seeds, and each
+    point's output levels (None without them). A row's measures are of the served pixels; its
+    "raw" ones, of the network's pixels before the levels."""
+    rows, levels = [], []
     for lo, hi in GRID_INTERVALS:
         for w in GRID_OMEGAS:
             fn = lambda n, z, y, w=w, lo=lo, hi=hi: sample_one_step(n, z, y, w, lo, hi)  # noqa: E731
-            row = {"omega": w, "t_min": lo, "t_max": hi, **scorer(*generate(fn, net, samples))}
+            images, labels = generate(fn, net, samples)
+            row = {"omega": w, "t_min": lo, "t_max": hi}
+            curve = served_levels(fn, net, scorer, samples // 2) if with_levels else None
+            row.update(scorer(images, labels, curve))
+            if with_levels:
+                row["raw"] = scorer(images, labels)
             rows.append(row)
+            levels.append(curve)
             note(f"guidance grid {row}")
-    return rows
+    return rows, levels
 
 
 DEFAULT_RULE = ("among the grid points with class accuracy >= min_accuracy (the most accurate "
@@ -219,10 +253,12 @@ def save_tradeoff_plot(path: Path, grid: list[dict], chosen: dict, min_accuracy:
 def evaluate(checkpoint: Path, out: Path, omega: float | None, t_min: float, t_max: float,
              samples: int, sweep_samples: int, baseline: Path | None,
              baseline_imf: Path | None, min_accuracy: float = 0.99, data_dir: Path | None = None,
-             ab: dict | None = None, command: str = "", log=sys.stderr) -> dict:
+             ab: dict | None = None, command: str = "", log=sys.stderr,
+             with_levels: bool = True) -> dict:
     """omega None: choose the default guidance (scale and interval) on the grid first. ab: an
     imf.compare result carried into the report (the card's A/B table); command: the command
-    that reproduces this evaluation, for the card."""
+    that reproduces this evaluation, for the card. with_levels: fit output levels at the default
+    and score the served 1-NFE pixels through them."""
     t0 = time.time()
     net, cfg, step = load_ema(checkpoint)
     if data_dir is not None:  # a folder run evaluated where its folder now lives
@@ -237,12 +273,14 @@ def evaluate(checkpoint: Path, out: Path, omega: float | None, t_min: float, t_m
               "real": scorer.real}
     if command:
         report["command"] = command
-    if omega is None:
+    levels, on_grid = None, omega is None
+    if on_grid:
         # the grid uses the headline's samples (same seeds), so the chosen point's headline
         # numbers are the grid's and the accuracy floor holds for what the card reports
-        grid = guidance_grid(net, scorer, samples, note)
+        grid, grid_levels = guidance_grid(net, scorer, samples, note, with_levels)
         chosen = choose_default(grid, min_accuracy, scorer.real)
         omega, t_min, t_max = chosen["omega"], chosen["t_min"], chosen["t_max"]
+        levels = grid_levels[grid.index(chosen)]
         report["guidance_grid"] = grid
         report["default_rule"] = {"min_accuracy": min_accuracy, "rule": DEFAULT_RULE}
         out.mkdir(parents=True, exist_ok=True)
@@ -251,8 +289,15 @@ def evaluate(checkpoint: Path, out: Path, omega: float | None, t_min: float, t_m
     report["guidance"] = {"omega": omega, "t_min": t_min, "t_max": t_max}
     one = lambda n, z, y: sample_one_step(n, z, y, omega, t_min, t_max)  # noqa: E731
     two = lambda n, z, y: sample_mean_flow(n, z, y, omega, t_min, t_max, 2)  # noqa: E731
+    if not on_grid and with_levels:
+        levels = served_levels(one, net, scorer, samples // 2)
+    if levels is not None:
+        report["levels"] = {"curves": levels.tolist(), "fitted_at": dict(report["guidance"]),
+                            "samples": samples // 2, "first_seed": FIT_SEED_BASE}
     images, labels = generate(one, net, samples)
-    report["one_step"] = scorer(images, labels)
+    report["one_step"] = scorer(images, labels, levels)
+    if levels is not None:
+        report["one_step_raw"] = scorer(images, labels)
     note(f"1-NFE {report['one_step']}")
     report["two_step"] = scorer(*generate(two, net, samples))
     note(f"2-NFE {report['two_step']}")
@@ -267,7 +312,7 @@ def evaluate(checkpoint: Path, out: Path, omega: float | None, t_min: float, t_m
     report["omega_sweep"] = []
     for w in OMEGA_SWEEP:
         fn = lambda n, z, y, w=w: sample_one_step(n, z, y, w, t_min, t_max)  # noqa: E731
-        row = {"omega": w, **scorer(*generate(fn, net, sweep_samples))}
+        row = {"omega": w, **scorer(*generate(fn, net, sweep_samples), levels)}
         report["omega_sweep"].append(row)
         note(f"omega sweep {row}")
 
@@ -300,7 +345,9 @@ def evaluate(checkpoint: Path, out: Path, omega: float | None, t_min: float, t_m
     with torch.no_grad():
         z = torch.cat([batch_noise(seeds, shape) for _ in range(classes)])
         y = torch.arange(classes).repeat_interleave(len(seeds))
-        save_grid(out / "samples.png", grid_fn(net, z, y).clamp(-1, 1), classes, len(seeds))
+        shown = grid_fn(net, z, y).clamp(-1, 1)
+        save_grid(out / "samples.png", shown if levels is None else served_images(shown, levels),
+                  classes, len(seeds))
     save_sweep_plot(out / "omega-sweep.png", report["omega_sweep"])
     report["seconds"] = round(time.time() - t0, 1)
     (out / "eval.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -337,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="the iMF checkpoint at the baseline's step (a kept snapshot)")
     p.add_argument("--ab", type=Path,
                    help="an imf.compare result (JSON) to carry into the report and the model card")
+    p.add_argument("--no-levels", action="store_true",
+                   help="no output levels: score and serve the network's 8-bit pixels as they are")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args(argv)
     try:
@@ -359,7 +408,8 @@ def main(argv: list[str] | None = None) -> int:
                  args.t_max, args.samples, args.sweep_samples,
                  args.baseline and user_path(args.baseline),
                  args.baseline_imf and user_path(args.baseline_imf), args.min_accuracy,
-                 args.data and user_path(args.data), ab, reproducing_command(args, argv))
+                 args.data and user_path(args.data), ab, reproducing_command(args, argv),
+                 with_levels=not args.no_levels)
     except (ValueError, DataError, ckpt.CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

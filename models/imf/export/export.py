@@ -7,7 +7,9 @@ checks.py, manifest.py).
 
     npm run model:export -- --id ID    # runs/ID/last.safetensors + runs/ID/eval -> models/ID/
 
-The default guidance is the one the evaluation chose (--omega/--t-min/--t-max override it)."""
+The default guidance is the one the evaluation chose (--omega/--t-min/--t-max override it), and the
+graph ends with the output levels the evaluation fitted there (eval.json "levels", core/levels.py),
+if it fitted any."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from imf.training import checkpoint as ckpt
@@ -26,7 +29,7 @@ from imf.evaluation.evaluate import load_ema
 from imf.paths import MODELS_DIR, run_dir, user_path
 from imf.export import checks
 from imf.export import onnx_io
-from imf.export.graphs import INPUTS, OUTPUTS, PixelSampler, served_parameters
+from imf.export.graphs import INPUTS, OUTPUTS, TO_PIXELS, WITH_LEVELS, PixelSampler, served_parameters
 from imf.export.manifest import build_manifest
 from imf.export.model_card import write_card
 
@@ -35,10 +38,16 @@ PARITY_BATCHES = (1, 7, 64)
 
 def export_model(net, cfg, step: int, out: Path, model_id: str, omega: float, interval,
                  evaluation: dict, train_command: str) -> dict:
-    """Writes model.onnx, reference.json and model.json into `out`; returns the manifest."""
+    """Writes model.onnx, reference.json and model.json into `out`; returns the manifest. The
+    graph ends with the evaluation's output levels when it has them."""
     m = cfg.model
     shape = (m.channels, m.image_size, m.image_size)
-    sampler = PixelSampler(net).eval()
+    curves = evaluation.get("levels", {}).get("curves")
+    levels = None if curves is None else np.asarray(curves, dtype=np.uint8)
+    if levels is not None and levels.shape != (m.channels, 256):
+        raise ValueError(f"the evaluation's levels have shape {levels.shape}, the model has "
+                         f"{m.channels} channels")
+    sampler = PixelSampler(net, levels=levels).eval()
     gen = torch.Generator().manual_seed(1)
     example = checks.random_requests(2, shape, m.num_classes, 1.0 + cfg.s_max, gen)
     files = onnx_io.export_graph(sampler, tuple(example.values()), out, "model.onnx", INPUTS,
@@ -59,6 +68,7 @@ def export_model(net, cfg, step: int, out: Path, model_id: str, omega: float, in
         guidance={"min": 1.0, "max": defaults["guidance_max"], "default": omega},
         interval=interval, nfe=1,
         method="improved MeanFlow (arXiv 2512.02012), one network evaluation",
+        pixels=TO_PIXELS if levels is None else WITH_LEVELS,
         parameters=served_parameters(sampler),
         reference="reference.json",
         parity={**parity, "reference": reference_parity},

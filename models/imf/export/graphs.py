@@ -1,7 +1,8 @@
 """The one graph every served model is: noise, class, guidance, t_min, t_max in; 8-bit pixels
-[B, H, W, C] out. A pixel model's graph is its sampler then the pixel rounding; a latent model's
-is the sampler in latent space, the latent de-normalisation, the VAE decoder, then the same
-rounding. The samplers are method.py's; the v head is left out.
+[B, H, W, C] out. A pixel model's graph is its sampler, the pixel rounding, then its output levels
+(core/levels.py: a per-channel tone curve fitted by the evaluation; none for a model without one);
+a latent model's is the sampler in latent space, the latent de-normalisation, the VAE decoder,
+then the same rounding. The samplers are method.py's; the v head is left out.
 
 The inputs and output are the manifest's (contract/manifest.schema.json, whose TypeScript source
 is contract/src/manifest.ts): same names, order and element types; the exporters' tests check the
@@ -25,6 +26,8 @@ INPUT_SPECS = [
 INPUTS = [name for name, _, _ in INPUT_SPECS]
 OUTPUTS = ["image"]
 TO_PIXELS = "round(clip((x + 1) / 2 * 255, 0, 255))"
+# levels: the per-channel output levels the evaluation fitted (manifest evaluation.levels.curves).
+WITH_LEVELS = f"levels[c][{TO_PIXELS}]"
 
 
 def to_pixels(images: Tensor) -> Tensor:
@@ -47,17 +50,27 @@ def check_nfe(nfe: int) -> int:
     return nfe
 
 
-class PixelSampler(nn.Module):
-    """A pixel model's graph: the sampler, then the pixels."""
+def through_levels(pixels: Tensor, levels: Tensor) -> Tensor:
+    """uint8 [B, H, W, C] through the per-channel curve levels [C, 256]: one Gather on the
+    flattened curves, channel c's entries starting at c * 256."""
+    offsets = torch.arange(levels.shape[0], dtype=torch.int64) * levels.shape[1]
+    return levels.reshape(-1)[pixels.to(torch.int64) + offsets]
 
-    def __init__(self, net: nn.Module, nfe: int = 1):
+
+class PixelSampler(nn.Module):
+    """A pixel model's graph: the sampler, then the pixels, then the output levels if it has any
+    (uint8 [C, 256], core/levels.py)."""
+
+    def __init__(self, net: nn.Module, nfe: int = 1, levels=None):
         super().__init__()
         self.net = net
         self.nfe = check_nfe(nfe)
+        self.levels = None if levels is None else torch.as_tensor(levels, dtype=torch.uint8)
 
     def forward(self, noise: Tensor, label: Tensor, guidance: Tensor, t_min: Tensor,
                 t_max: Tensor) -> Tensor:
-        return to_pixels(sample(self.net, noise, label, guidance, t_min, t_max, self.nfe))
+        pixels = to_pixels(sample(self.net, noise, label, guidance, t_min, t_max, self.nfe))
+        return pixels if self.levels is None else through_levels(pixels, self.levels)
 
 
 class LatentSampler(nn.Module):

@@ -22,14 +22,14 @@ def tensor(name: str, dtype: str, shape: list, meaning: str, **extra) -> dict:
     return {"name": name, "dtype": dtype, "shape": shape, "meaning": meaning, **extra}
 
 
-def sampler_tensors(noise_shape: list[int], image_hwc: list[int], image_meaning: str
-                    ) -> tuple[list[dict], list[dict]]:
+def sampler_tensors(noise_shape: list[int], image_hwc: list[int], image_meaning: str,
+                    pixels: str = TO_PIXELS) -> tuple[list[dict], list[dict]]:
     """The graph's inputs (noise [batch, *noise_shape], the rest [batch]) and its one output,
-    8-bit pixels [batch, H, W, C]."""
+    8-bit pixels [batch, H, W, C] (`pixels`: how they are made from x)."""
     inputs = [tensor(name, dtype, ["batch", *noise_shape] if name == "noise" else ["batch"], meaning)
               for name, dtype, meaning in INPUT_SPECS]
     outputs = [tensor("image", "uint8", ["batch", *image_hwc],
-                      f"8-bit pixels, {TO_PIXELS} of {image_meaning}", layout="NHWC")]
+                      f"8-bit pixels, {pixels} of {image_meaning}", layout="NHWC")]
     return inputs, outputs
 
 
@@ -57,13 +57,14 @@ def sha256_file(path: Path) -> str:
 def build_manifest(*, model_id: str, folder: Path, files: list[str], noise_shape: list[int],
                    channels: int, height: int, width: int, image_meaning: str, classes: list[str],
                    null_class: int, guidance: dict, interval: list[float], nfe: int, method: str,
-                   **extra) -> dict:
+                   pixels: str = TO_PIXELS, **extra) -> dict:
     """The whole manifest. `files` names the graph first, then its external data; they are hashed
     here. `extra` adds the optional fields (parity, training, evaluation, source, ...)."""
     if not files or not files[0].endswith(".onnx"):
         raise ValueError("the files must start with the .onnx graph")
     entries, content = hash_files(folder, files)
-    inputs, outputs = sampler_tensors(list(noise_shape), [height, width, channels], image_meaning)
+    inputs, outputs = sampler_tensors(list(noise_shape), [height, width, channels], image_meaning,
+                                      pixels)
     return {
         "schema": SCHEMA,
         "id": model_id,

@@ -75,7 +75,7 @@ def _guidance_grid(ev: dict) -> list[str]:
         "## The default guidance, chosen by measurement",
         "",
         f"Every ω × interval point below was sampled at 1-NFE on the same seeds "
-        f"({grid[0]['samples']} images each). The served default is the {rule['rule']} "
+        f"({grid[0]['samples']} images each). How the served default is chosen: {rule['rule']} "
         f"(floor {_pct(rule['min_accuracy'])}): **ω = {gd['omega']} on [{gd['t_min']}, "
         f"{gd['t_max']}]**. Each cell is FID / class accuracy.",
         "",
@@ -91,8 +91,10 @@ def _guidance_grid(ev: dict) -> list[str]:
             row.append(f"**{text}**" if chosen else text)
         lines.append(f"| [{lo:g}, {hi:g}] | " + " | ".join(row) + " |")
     if "pixel_fd" in grid[0]:
-        lines += ["", "The same points on their pixels (the background measures the rule guards): "
-                  "share of pixels exactly 0 / share in 10–59 / pixel FD.", "",
+        served = ("each point's served pixels, through the output levels fitted at that point"
+                  if "raw" in grid[0] else "each point's pixels")
+        lines += ["", "The same points on their pixels (the background measures the rule guards; "
+                  f"{served}): share of pixels exactly 0 / share in 10–59 / pixel FD.", "",
                   "| interval | " + " | ".join(f"ω {w:g}" for w in omegas) + " |",
                   "| --- |" + " ---: |" * len(omegas)]
         for lo, hi in intervals:
@@ -159,19 +161,59 @@ PIXEL_ROWS = [
 
 
 def _pixel_measures(ev: dict) -> list[str]:
-    """Every measure at the served default beside what real held-out images score."""
-    real, o = ev.get("real"), ev["one_step"]
+    """Every measure at the served default beside what real held-out images score (and, for a
+    model with output levels, what the network's own pixels score before them)."""
+    real, o, raw = ev.get("real"), ev["one_step"], ev.get("one_step_raw")
     if not real or "pixel_fd" not in o:
         return []
     lines = ["", "### Every measure beside the real images' value", "",
              "Against the training images; the real column is the held-out images measured the "
              "same way (what a perfect model would score). The pixel measures look at the served "
              "8-bit pixels themselves, so background haze that the classifier ignores shows here.",
-             "", "| measure | model, 1-NFE at the default | real held-out images |",
-             "| --- | ---: | ---: |"]
+             ""]
+    if raw:
+        lines += ["| measure | served, 1-NFE at the default | the network's pixels before the "
+                  "output levels | real held-out images |", "| --- | ---: | ---: | ---: |"]
+        for label, key, fmt in PIXEL_ROWS:
+            lines.append(f"| {label} | {fmt(o[key])} | {fmt(raw[key])} | {fmt(real[key])} |")
+        return lines
+    lines += ["| measure | model, 1-NFE at the default | real held-out images |",
+              "| --- | ---: | ---: |"]
     for label, key, fmt in PIXEL_ROWS:
         lines.append(f"| {label} | {fmt(o[key])} | {fmt(real[key])} |")
     return lines
+
+
+def _levels(ev: dict) -> list[str]:
+    """What the output levels are, where they were fitted and what they do to the pixels."""
+    lv = ev.get("levels")
+    if not lv:
+        return []
+    at = lv["fitted_at"]
+    curves = lv["curves"]
+    black = [next((v for v, out in enumerate(c) if out > 0), 256) for c in curves]
+    names = ["red", "green", "blue"] if len(curves) == 3 else [f"channel {i}" for i in range(len(curves))]
+    if len(curves) == 1:
+        where = f"levels 0–{black[0] - 1} become 0"
+    else:
+        where = "levels " + ", ".join(f"0–{b - 1} ({n})" for n, b in zip(names, black)) + " become 0"
+    return [
+        "## Output levels",
+        "",
+        "The graph ends with a per-channel tone curve on its 8-bit pixels (models/imf/core/"
+        "levels.py): histogram matching of the 1-NFE output onto the training images. The "
+        "network's estimate of a black background pixel scatters on both sides of black; the "
+        "rounding clips the half below to 0 and leaves the half above as grey speckle. The curve "
+        "sends each generated level to the real level at the same quantile, so that speckle "
+        "becomes black and the rest keeps its order (the curve is monotone).",
+        "",
+        f"Fitted at ω = {at['omega']} on [{at['t_min']}, {at['t_max']}] on {lv['samples']} samples "
+        f"with seeds from {lv['first_seed']} (none of the evaluated ones); {where}. Requests at "
+        "other guidance scales go through the same curve. `npm run model:evaluate -- --no-levels` "
+        "evaluates and exports without it; the table below shows the network's pixels before the "
+        "curve beside the served ones.",
+        "",
+    ]
 
 
 def _ab(ev: dict, man: dict) -> list[str]:
@@ -298,10 +340,8 @@ def _training_state(ev: dict) -> list[str]:
         ]
     if ev.get("ab"):
         lines += [
-            "The A/B table is `models/imf-mnist/ab-continuation.json`; its note names the runs",
-            "and the `npm run model:compare` that scored them (the common start is",
-            "`runs/imf-mnist/step-009200.safetensors`, which `npm run model:train` writes with",
-            "`--set keep_snapshots=3200,9200`).",
+            "The A/B's note (above) names its runs; `npm run model:compare` scored them",
+            "(models/README.md gives the commands).",
         ]
     return lines + [""]
 
@@ -315,7 +355,8 @@ def write_card(path: Path, man: dict) -> None:
         ev = man.get("evaluation") or {}
         lines = _header(man)
         if ev:
-            lines += _guidance_grid(ev) + _evaluation(ev, len(man["classes"])) + _ab(ev, man)
+            lines += _levels(ev) + _guidance_grid(ev) + _evaluation(ev, len(man["classes"]))
+            lines += _ab(ev, man)
             lines += _mf_baseline(ev)
         lines += _export(man) + _reproduce(man)
     Path(path).write_text("\n".join(lines))
