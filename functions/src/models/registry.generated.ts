@@ -5,7 +5,7 @@ import type { ModelSummary } from '@imf/contract';
 export const manifests: readonly ModelSummary[] = [
   {
     "id": "imf-fashion",
-    "version": "6974fcff1145bc8f",
+    "version": "54321493b888b512",
     "nfe": 1,
     "image": {
       "channels": 1,
@@ -28,12 +28,12 @@ export const manifests: readonly ModelSummary[] = [
     "guidance": {
       "min": 1,
       "max": 8,
-      "default": 1
+      "default": 1.5
     },
     "interval": {
       "default": [
-        0,
-        1
+        0.3,
+        0.7
       ]
     }
   },
