@@ -1,5 +1,6 @@
 """Half precision for an imported graph (`--precision fp16`): the float32 graph, once checked
-against PyTorch, rewritten so that the network and the VAE decoder compute in float16 on the GPU,
+against PyTorch, rewritten so that its weights are float16 and the network and the VAE decoder
+compute in float16 on the GPU (the pixel rounding and the normalisations' statistics stay float32),
 with the graph's inputs and output unchanged (float32 and int64 in, uint8 out), so the manifest's
 contract and the worker do not change; and the measure of its pixels against float32's.
 
@@ -20,16 +21,12 @@ from imf.export.checks import pixel_diff
 # --precision: the graph's compute type by its command-line name.
 PRECISIONS = {"fp32": "float32", "fp16": "float16"}
 
-# The nodes from the VAE decoder's output to the graph's uint8 image, the pixel rounding
-# (graphs.to_pixels), stay float32: they are a few element-wise ops on the image, and rounding to
-# 8 bits needs more than float16's 11 significant bits (its spacing is 0.125 from 128 to 255).
-# They are the nodes the exporter names outside every module ("/Round", not "/decoder/..."), met
-# walking back from the output until a module's node.
-
-# Op types kept float32 inside those modules: the normalisations' statistics (imfDiT's RMSNorm is
-# Pow, ReduceMean, Add, Sqrt, Div; the VAE's GroupNorm exports as InstanceNormalization), where a
-# sum of squares can overflow float16's 65504 when activations pass 256 — chosen by measurement
-# (models/README.md, "Half precision").
+# Op types kept float32 besides the pixel rounding (pixel_rounding): the normalisations'
+# statistics (imfDiT's RMSNorm exports as Pow, ReduceMean, Add, Sqrt, Div; the VAE's GroupNorm as
+# InstanceNormalization), where a sum of squares overflows float16's 65504 once activations pass
+# 256. Random weights cannot show that (their activations stay near 1; there, keeping them float32
+# moved slightly more values by one level: models/README.md, "Half precision"); a trained
+# network's residual stream can, and these few element-wise ops cost little.
 FLOAT32_OPS = ("Pow", "ReduceMean", "Sqrt", "InstanceNormalization")
 
 # The largest float16 difference an import accepts, on the reference requests' 8-bit pixels
@@ -42,8 +39,11 @@ class HalfPrecisionFailure(RuntimeError):
 
 
 def pixel_rounding(model) -> list[str]:
-    """Names of the nodes between the last module's output and the graph's output (with the
-    constants they take): the pixel rounding."""
+    """Names of the nodes from the VAE decoder's output to the graph's uint8 image (with the
+    constants they take), graphs.to_pixels, which stay float32: rounding to 8 bits needs more than
+    float16's 11 significant bits (its spacing is 0.125 from 128 to 255). They are the nodes the
+    exporter names outside every module ("/Round", not "/decoder/conv_out/Conv"), met walking back
+    from the output until a module's node."""
     producer = {out: node for node in model.graph.node for out in node.output}
     outside_modules = lambda node: node.name.count("/") <= 1  # noqa: E731 ("/Round", "Constant_7")
     found, todo = [], [producer[o.name] for o in model.graph.output if o.name in producer]
