@@ -1,8 +1,9 @@
 """What to keep in float32 in a float16 graph: a float32 import (a model folder as
 `npm run model:import` writes it) rewritten to float16 by imf/export/half.py with each candidate
-set of op types kept float32, its 8-bit pixels on the folder's reference requests (each alone)
-against the folder's reference pixels (the float32 PyTorch graph's), its weight file and its CPU
-seconds per image. The measurement behind half.FLOAT32_OPS (models/README.md, "Half precision").
+set of op types and modules kept float32, its 8-bit pixels on the folder's reference requests
+(each alone) against the folder's reference pixels (the float32 PyTorch graph's), the values that
+move when the same requests run in one batch, its weight file and its CPU seconds per image. The
+measurement behind half.FLOAT32_OPS and half.FLOAT32_MODULES (models/README.md, "Half precision").
 Prints a table.
 
     python bench/half_precision.py --model /tmp/imf-b2-random [--threads 2] [--provider cuda]
@@ -30,10 +31,12 @@ from imf.export import half  # noqa: E402
 from imf.export.checks import feeds_for  # noqa: E402
 from imf.export.onnx_io import cpu_name, session  # noqa: E402
 
+# name: (op types, modules) kept float32 besides the pixel rounding
 CANDIDATES = {
-    "none (all float16)": (),
-    "norm statistics (the import's)": half.FLOAT32_OPS,
-    "norm statistics, Softmax": (*half.FLOAT32_OPS, "Softmax"),
+    "none (all float16)": ((), ()),
+    "norm statistics": (half.FLOAT32_OPS, ()),
+    "scalar embeddings": ((), half.FLOAT32_MODULES),
+    "norm statistics, scalar embeddings (the import's)": (half.FLOAT32_OPS, half.FLOAT32_MODULES),
 }
 
 
@@ -55,24 +58,29 @@ def main(argv=None) -> int:
     data32 = next(f["bytes"] for f in man["files"] if f["name"].endswith(".data"))
 
     rows = []
-    for name, ops in CANDIDATES.items():
+    for name, (ops, modules) in CANDIDATES.items():
         with tempfile.TemporaryDirectory() as tmp:
-            half.write_float16(folder / man["graph"], Path(tmp), "model.onnx", ops)
+            half.write_float16(folder / man["graph"], Path(tmp), "model.onnx", ops, modules)
             graph = session(Path(tmp) / "model.onnx", args.threads, args.provider)
             pixels, seconds = [], []
             for f in feeds:
                 started = time.perf_counter()
                 pixels.append(graph.run(None, f)[0].ravel())
                 seconds.append(time.perf_counter() - started)
-            d = half.pixel_difference(np.stack(pixels), expected)
+            alone = np.stack(pixels)
+            batched = graph.run(None, {k: v.numpy() for k, v in feeds_for(ref, latent).items()})[0]
+            d = half.pixel_difference(alone, expected)
             data16 = (Path(tmp) / "model.onnx.data").stat().st_size
+        moved = int((batched.reshape(alone.shape) != alone).sum())
         rows.append([name, d["max"], f"{100 * d['share']:.2f}%", d["mean_abs"],
-                     d.get("psnr_db", "equal"), f"{data16 / 1e6:.1f} ({data32 / 1e6:.1f})",
+                     d.get("psnr_db", "equal"), f"{100 * moved / alone.size:.2f}%",
+                     f"{data16 / 1e6:.1f} ({data32 / 1e6:.1f})",
                      f"{statistics.median(seconds[1:]):.2f}"])
         print(f"{name}: {d}", file=sys.stderr, flush=True)
 
     head = ["kept float32", "max levels", "values differing", "mean levels", "PSNR dB",
-            "weights MB (float32)", f"s/image, {graph.get_providers()[0]}"]
+            "values moved in one batch", "weights MB (float32)",
+            f"s/image, {graph.get_providers()[0]}"]
     print(f"\n{man['id']}: float16 against the float32 PyTorch graph on {len(ref)} reference "
           f"requests; {cpu_name()}, {args.threads} thread(s)\n")
     print("| " + " | ".join(head) + " |")

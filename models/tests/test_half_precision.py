@@ -63,15 +63,20 @@ def typed_graph(folder):
     return model, types
 
 
-def test_float16_weights_take_half_the_bytes(both):
-    model = onnx.load(str(both["fp16"]["folder"] / "model.onnx"), load_external_data=False)
-    weight_bytes = {FLOAT: 0, FLOAT16: 0}
-    for t in model.graph.initializer:
-        if t.data_type in weight_bytes:
-            weight_bytes[t.data_type] += np.prod(t.dims) * (2 if t.data_type == FLOAT16 else 4)
-    assert weight_bytes[FLOAT16] > 100 * weight_bytes[FLOAT]
-    sizes = {p: {f["name"]: f["bytes"] for f in both[p]["manifest"]["files"]} for p in both}
-    assert 0.45 < sizes["fp16"]["model.onnx.data"] / sizes["fp32"]["model.onnx.data"] < 0.55
+def test_every_weight_is_float16_but_the_scalar_embeddings(both):
+    def initializers(imported):
+        model = onnx.load(str(imported["folder"] / "model.onnx"), load_external_data=False)
+        return {t.name: (t.data_type, list(t.dims)) for t in model.graph.initializer}
+
+    fp32, fp16 = initializers(both["fp32"]), initializers(both["fp16"])
+    embeddings = tuple(f"net.{m}." for m in half.FLOAT32_MODULES)
+    assert set(fp16) == set(fp32)
+    for name, (dtype, dims) in fp32.items():
+        assert dtype == FLOAT and fp16[name] == (FLOAT if name.startswith(embeddings) else FLOAT16,
+                                                 dims), name
+    bytes_of = lambda imported: {f["name"]: f["bytes"] for f in imported["manifest"]["files"]}  # noqa: E731
+    # the toy network's embeddings are a third of its weights; a B/2's, 2% (models/README.md)
+    assert bytes_of(both["fp16"])["model.onnx.data"] < 0.65 * bytes_of(both["fp32"])["model.onnx.data"]
 
 
 def test_inputs_and_output_are_the_float32_graphs(both):
@@ -97,6 +102,10 @@ def test_network_and_decoder_compute_in_float16_and_the_pixel_rounding_in_float3
     for op in half.FLOAT32_OPS:  # the normalisations' statistics
         assert set(by_op[op]) == {FLOAT}, op
     assert by_op["Round"] == [FLOAT] and by_op["Clip"] == [FLOAT]
+    embedders = [types.get(n.input[0]) for n in model.graph.node
+                 if n.name.startswith(tuple(f"/{m}/" for m in half.FLOAT32_MODULES))
+                 and n.op_type == "Gemm"]
+    assert embedders == [FLOAT] * 8  # two Linear layers in each of h, omega, t_min, t_max
 
 
 def test_the_difference_from_float32_is_recorded_measured_and_within_tolerance(both):
@@ -139,6 +148,20 @@ def test_the_card_states_the_precision_and_the_difference(both):
     assert f"mean difference {d['mean_abs']} levels, PSNR {d['psnr_db']} dB" in card
     assert "this float16 graph gives them on onnxruntime's CPU provider" in card
     assert "precision: float32 throughout" in (both["fp32"]["folder"] / "MODEL_CARD.md").read_text()
+
+
+def test_a_two_step_float16_graph_gives_a_request_the_same_pixels_in_any_batch(tmp_path):
+    """With its scalar embeddings in float16 it did not: the CPU provider's float16 Gemm depends
+    on the batch size, and about 6% of the values moved by one level."""
+    imported = tiny_import(tmp_path / "imf-tiny-2nfe-fp16", "--precision", "fp16", "--nfe", "2")
+    assert imported["manifest"]["nfe"] == 2
+    assert imported["manifest"]["parity"]["reference"]["one_batch"]["differing"] == 0
+    requests = requests_of(imported)
+    alone = run_alone(imported["folder"], requests)
+    assert np.array_equal(alone, reference_pixels(imported))
+    batched = session(imported["folder"] / "model.onnx", 1).run(
+        None, {k: v.numpy() for k, v in feeds_for(requests, LATENT).items()})[0]
+    assert np.array_equal(batched.reshape(len(requests), -1), alone)
 
 
 def test_an_import_further_from_float32_than_the_tolerance_is_refused(tmp_path, monkeypatch,

@@ -53,10 +53,10 @@ def pixel_diff(got: np.ndarray, expected: np.ndarray) -> dict:
     return {"max": int(d.max()), "differing": int((d > 0).sum()), "values": int(d.size)}
 
 
-def check_pixels(what: str, diff: dict) -> None:
+def check_pixels(what: str, diff: dict, against: str = "PyTorch's") -> None:
     if (diff["max"] > PIXEL_TOLERANCE["max"]
             or diff["differing"] > PIXEL_TOLERANCE["share"] * diff["values"]):
-        raise ParityFailure(f"{what}: ONNX pixels differ from PyTorch's too much ({diff})")
+        raise ParityFailure(f"{what}: ONNX pixels differ from {against} too much ({diff})")
 
 
 def parity(sampler: torch.nn.Module, session, noise_shape: tuple, num_classes: int,

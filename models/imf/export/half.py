@@ -1,6 +1,7 @@
 """Half precision for an imported graph (`--precision fp16`): the float32 graph, once checked
 against PyTorch, rewritten so that its weights are float16 and the network and the VAE decoder
-compute in float16 on the GPU (the pixel rounding and the normalisations' statistics stay float32),
+compute in float16 on the GPU (the pixel rounding, the normalisations' statistics and the scalar
+embeddings stay float32),
 with the graph's inputs and output unchanged (float32 and int64 in, uint8 out), so the manifest's
 contract and the worker do not change; and the measure of its pixels against float32's.
 
@@ -21,13 +22,20 @@ from imf.export.checks import pixel_diff
 # --precision: the graph's compute type by its command-line name.
 PRECISIONS = {"fp32": "float32", "fp16": "float16"}
 
-# Op types kept float32 besides the pixel rounding (pixel_rounding): the normalisations'
-# statistics (imfDiT's RMSNorm exports as Pow, ReduceMean, Add, Sqrt, Div; the VAE's GroupNorm as
+# Op types kept float32 besides the pixel rounding (pixel_rounding) and FLOAT32_MODULES: the
+# normalisations' statistics (imfDiT's RMSNorm exports as Pow, ReduceMean, Add, Sqrt, Div; the VAE's GroupNorm as
 # InstanceNormalization), where a sum of squares overflows float16's 65504 once activations pass
 # 256. Random weights cannot show that (their activations stay near 1; there, keeping them float32
 # moved slightly more values by one level: models/README.md, "Half precision"); a trained
 # network's residual stream can, and these few element-wise ops cost little.
 FLOAT32_OPS = ("Pow", "ReduceMean", "Sqrt", "InstanceNormalization")
+
+# Modules kept float32 (imfDiT's attribute names, which the exporter writes into their nodes'
+# names: "/h_embed/..."): the scalar embeddings of h, omega, t_min and t_max, two small Gemm each.
+# In float16, onnxruntime's CPU provider gives their Gemm results that depend on the batch size,
+# so a 2-NFE request's pixels moved by one level in about 6% of values with the requests it shared
+# a batch with (tiny import, models/README.md); an image must be the same whatever its batch.
+FLOAT32_MODULES = ("h_embed", "omega_embed", "t_min_embed", "t_max_embed")
 
 # The largest float16 difference an import accepts, on the reference requests' 8-bit pixels
 # against the float32 PyTorch graph: a mean difference of at most one level and a PSNR of at least
@@ -58,7 +66,14 @@ def pixel_rounding(model) -> list[str]:
     return found
 
 
-def write_float16(source: Path, folder: Path, graph: str, float32_ops=FLOAT32_OPS) -> list[str]:
+def module_nodes(model, modules) -> list[str]:
+    """Names of the nodes inside any of `modules` (by the exporter's "/<module>/..." names)."""
+    prefixes = tuple(f"/{m}/" for m in modules)
+    return [n.name for n in model.graph.node if n.name.startswith(prefixes)]
+
+
+def write_float16(source: Path, folder: Path, graph: str, float32_ops=FLOAT32_OPS,
+                  float32_modules=FLOAT32_MODULES) -> list[str]:
     """The float32 graph at `source` (with its external data beside it) as folder/graph in float16
     where it holds, in onnx_io's layout (one .data file). Returns the file names, graph first."""
     import onnx
@@ -66,7 +81,8 @@ def write_float16(source: Path, folder: Path, graph: str, float32_ops=FLOAT32_OP
 
     source = Path(source)
     # the converter's node list needs the node names, read without the weights
-    keep = pixel_rounding(onnx.load(str(source), load_external_data=False))
+    structure = onnx.load(str(source), load_external_data=False)
+    keep = pixel_rounding(structure) + module_nodes(structure, float32_modules)
     # given a path, the converter infers shapes on the file (which works above 2 GiB) in its folder
     model = convert_float_to_float16(str(source), keep_io_types=True,
                                      op_block_list=[*DEFAULT_OP_BLOCK_LIST, *float32_ops],
@@ -110,7 +126,8 @@ def reference(sampler, session, requests: list[dict], noise_shape: tuple
     alone, batched, seconds = checks.graph_pixels(session, requests, noise_shape)
     n = len(requests)
     result = {"one_batch": pixel_diff(batched.reshape(n, -1), alone.reshape(n, -1))}
-    checks.check_pixels("reference requests (one batch, float16)", result["one_batch"])
+    checks.check_pixels("reference requests in one batch (float16)", result["one_batch"],
+                        against="the same requests' alone")
     against = pixel_difference(alone, expected)
     check_difference(against)
     content = checks.reference_content(
@@ -127,7 +144,8 @@ def manifest_precision(compute: str, against_float32: dict | None = None,
         return {"compute": "float32"}
     return {"compute": compute,
             "float32_parts": ["the pixel rounding (decoder output to uint8)",
-                              f"the normalisations' statistics ({', '.join(FLOAT32_OPS)})"],
+                              f"the normalisations' statistics ({', '.join(FLOAT32_OPS)})",
+                              f"the scalar embeddings ({', '.join(FLOAT32_MODULES)})"],
             "against_float32": {**against_float32, "requests": requests,
                                 "provider": "CPUExecutionProvider",
                                 "measured": "at import: this graph's 8-bit pixels on the reference "

@@ -121,7 +121,7 @@ def _precision_lines(precision: dict | None) -> list[str]:
     if not precision or precision["compute"] == "float32":
         return ["- precision: float32 throughout"]
     return [f"- precision: **{precision['compute']}** weights and arithmetic in the network and the "
-            "VAE decoder; float32 in " + ", ".join(precision["float32_parts"]) + ". The inputs and "
+            "VAE decoder; float32 in " + " and ".join(precision["float32_parts"]) + ". The inputs and "
             "the output are the float32 graph's (float32 and int64 in, uint8 out)."]
 
 
