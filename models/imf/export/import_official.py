@@ -3,10 +3,13 @@ folder: model.onnx (noise, class, guidance, t_min, t_max -> uint8 RGB, HWC: the 
 sampler in latent space, the latent de-normalisation and the VAE decoder, merged into one graph)
 with its weights in one model.onnx.data beside it, model.json (the manifest), reference.json
 (requests with the pixels the PyTorch graph gives), MODEL_CARD.md and samples.png. The graph is
-checked against PyTorch first, with the export's checks (checks.py).
+checked against PyTorch first, with the export's checks (checks.py). With --precision fp16 the
+checked graph is then rewritten to float16 where it holds and measured against float32 (half.py);
+its reference pixels are its own.
 
     npm run model:import -- --checkpoint ~/Downloads/iMF-B-2.pth --vae ~/Downloads/sd-vae-ft-mse \\
-        --id imf-b2-in256 [--nfe 1|2] [--latent-size 32] [--out models/imf-b2-in256]
+        --id imf-b2-in256 [--nfe 1|2] [--latent-size 32] [--out models/imf-b2-in256] \\
+        [--precision fp32|fp16]
 
 A random-weight folder of the exact architecture, for tests and benchmarks (never a model):
 
