@@ -52,7 +52,8 @@ def main(argv=None) -> int:
     if man.get("precision", {}).get("compute", "float32") != "float32":
         p.error(f"{folder} is a {man['precision']['compute']} import; give a float32 one")
     ref = json.loads((folder / "reference.json").read_text())["requests"]
-    expected = np.stack([np.frombuffer(base64.b64decode(r["pixels_base64"]), np.uint8) for r in ref])
+    expected = np.stack([np.frombuffer(base64.b64decode(r["pixels_base64"]), np.uint8)
+                         for r in ref])
     latent = tuple(man["noise"]["shape"])
     feeds = [{k: v.numpy() for k, v in feeds_for([r], latent).items()} for r in ref]
     data32 = next(f["bytes"] for f in man["files"] if f["name"].endswith(".data"))

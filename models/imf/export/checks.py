@@ -112,7 +112,8 @@ def graph_pixels(session, requests: list[dict], noise_shape: tuple
         started = time.perf_counter()
         alone.append(session.run(None, feeds)[0][0])
         seconds.append(time.perf_counter() - started)
-    batched = session.run(None, {k: v.numpy() for k, v in feeds_for(requests, noise_shape).items()})[0]
+    feeds = {k: v.numpy() for k, v in feeds_for(requests, noise_shape).items()}
+    batched = session.run(None, feeds)[0]
     return np.stack(alone), batched, statistics.median(seconds[1:] if len(seconds) > 1 else seconds)
 
 
@@ -140,8 +141,8 @@ def reference(sampler: torch.nn.Module, session, requests: list[dict], noise_sha
               "one_batch": pixel_diff(batched.reshape(n, -1), expected.reshape(n, -1))}
     check_pixels("reference requests (alone)", result["alone"])
     check_pixels("reference requests (one batch)", result["one_batch"])
-    content = reference_content(requests, expected,
-                                [{"onnx_pixel_diff": pixel_diff(a, e)} for a, e in zip(alone, expected)])
+    content = reference_content(requests, expected, [{"onnx_pixel_diff": pixel_diff(a, e)}
+                                                     for a, e in zip(alone, expected)])
     return content, result, seconds
 
 

@@ -23,18 +23,18 @@ from imf.export.checks import pixel_diff
 PRECISIONS = {"fp32": "float32", "fp16": "float16"}
 
 # Op types kept float32 besides the pixel rounding (pixel_rounding) and FLOAT32_MODULES: the
-# normalisations' statistics (imfDiT's RMSNorm exports as Pow, ReduceMean, Add, Sqrt, Div; the VAE's GroupNorm as
-# InstanceNormalization), where a sum of squares overflows float16's 65504 once activations pass
-# 256. Random weights cannot show that (their activations stay near 1; there, keeping them float32
-# moved slightly more values by one level: models/README.md, "Half precision"); a trained
-# network's residual stream can, and these few element-wise ops cost little.
+# normalisations' statistics (imfDiT's RMSNorm exports as Pow, ReduceMean, Add, Sqrt, Div; the
+# VAE's GroupNorm as InstanceNormalization), where a sum of squares overflows float16's 65504
+# once activations pass 256. Random weights cannot show that (their activations stay near 1;
+# there, keeping them float32 moved slightly more values by one level: models/README.md, "Half
+# precision"); a trained network's residual stream can, and these few element-wise ops cost little.
 FLOAT32_OPS = ("Pow", "ReduceMean", "Sqrt", "InstanceNormalization")
 
 # Modules kept float32 (imfDiT's attribute names, which the exporter writes into their nodes'
 # names: "/h_embed/..."): the scalar embeddings of h, omega, t_min and t_max, two small Gemm each.
 # In float16, onnxruntime's CPU provider gives their Gemm results that depend on the batch size,
-# so a 2-NFE request's pixels moved by one level in about 6% of values with the requests it shared
-# a batch with (tiny import, models/README.md); an image must be the same whatever its batch.
+# so a 2-NFE request's pixels moved by one level in up to 5.6% of values with the requests it
+# shared a batch with (tiny import, models/README.md); an image must be the same whatever its batch.
 FLOAT32_MODULES = ("h_embed", "omega_embed", "t_min_embed", "t_max_embed")
 
 # The largest float16 difference an import accepts, on the reference requests' 8-bit pixels
@@ -112,8 +112,8 @@ def check_difference(diff: dict, tolerance: dict | None = None) -> None:
             or diff.get("psnr_db", float("inf")) < tolerance["psnr_db_min"]):
         raise HalfPrecisionFailure(
             f"the float16 graph's pixels are too far from float32's on the reference requests "
-            f"({diff}; allowed: mean difference at most {tolerance['mean_abs_max']} levels, PSNR at "
-            f"least {tolerance['psnr_db_min']} dB); import with --precision fp32")
+            f"({diff}; allowed: mean difference at most {tolerance['mean_abs_max']} levels, "
+            f"PSNR at least {tolerance['psnr_db_min']} dB); import with --precision fp32")
 
 
 def reference(sampler, session, requests: list[dict], noise_shape: tuple

@@ -120,9 +120,11 @@ def _is_half(man: dict) -> bool:
 def _precision_lines(precision: dict | None) -> list[str]:
     if not precision or precision["compute"] == "float32":
         return ["- precision: float32 throughout"]
-    return [f"- precision: **{precision['compute']}** weights and arithmetic in the network and the "
-            "VAE decoder; float32 in " + " and ".join(precision["float32_parts"]) + ". The inputs and "
-            "the output are the float32 graph's (float32 and int64 in, uint8 out)."]
+    *others, last = precision["float32_parts"]
+    return [f"- precision: **{precision['compute']}** weights and arithmetic in the network and "
+            "the VAE decoder; float32 in " + ", ".join(others) + (" and " if others else "") + last
+            + ". The inputs and the output are the float32 graph's (float32 and int64 in, "
+            "uint8 out)."]
 
 
 def _half_difference_lines(precision: dict) -> list[str]:
@@ -130,8 +132,8 @@ def _half_difference_lines(precision: dict) -> list[str]:
     psnr = f"PSNR {d['psnr_db']} dB" if "psnr_db" in d else "identical pixels"
     return [f"- {precision['compute']} against float32: this graph's 8-bit pixels on the "
             f"{d['requests']} reference requests against the float32 PyTorch graph's: max "
-            f"difference {d['max']} level{'' if d['max'] == 1 else 's'}, {d['differing']} of {d['values']} values differ "
-            f"({100 * d['share']:.2f}%), mean difference {d['mean_abs']} levels, {psnr} "
+            f"difference {d['max']} level{'' if d['max'] == 1 else 's'}, {d['differing']} of "
+            f"{d['values']} values differ ({100 * d['share']:.2f}%), mean difference {d['mean_abs']} levels, {psnr} "
             f"(accepted: mean at most {tol['mean_abs_max']} levels, PSNR at least "
             f"{tol['psnr_db_min']} dB). Measured on onnxruntime's CPU provider, which rounds "
             "every float16 tensor between ops as the GPU does but computes inside an op in "
