@@ -51,6 +51,14 @@ describe('model manifest', () => {
   });
 });
 
+/** A float16 import's `precision`, as models/imf/export/half.py writes it. */
+const halfPrecision = {
+  compute: 'float16',
+  float32_parts: ['the pixel rounding (decoder output to uint8)'],
+  against_float32: { max: 1, differing: 6530, values: 73728, share: 0.088569, mean_abs: 0.0886, psnr_db: 58.66, requests: 6, provider: 'CPUExecutionProvider', measured: 'at import' },
+  tolerance: { mean_abs_max: 1, psnr_db_min: 35 },
+};
+
 /** A copy of the latent example, changed. */
 const latentChanged = (change: (m: Json) => void): unknown => {
   const m = latentManifestExample();
@@ -69,8 +77,16 @@ describe('latent model manifest', () => {
     ['a file listed twice', (m: Json) => (m.files[1].name = 'model.onnx'), /^files: a file is listed twice: model\.onnx/],
     ['a noise input of another shape than the latent noise', (m: Json) => (m.inputs[0].shape = ['batch', 4, 16, 16]), /"noise" has shape \[batch,4,16,16\], expected \[batch,4,8,8\]/],
     ['a stage other than the one graph', (m: Json) => (m.stages = { decoder: {} }), /Unrecognized key/],
+    ['a float16 graph that does not say how far it is from float32', (m: Json) => (m.precision = { compute: 'float16' }), /^precision\.against_float32: a float16 graph states how far its pixels are from float32's/],
+    ['a precision the worker is not offered', (m: Json) => (m.precision = { compute: 'bfloat16' }), /^precision\.compute/],
+    ['a pixel difference beyond 8 bits', (m: Json) => (m.precision = { ...halfPrecision, against_float32: { ...halfPrecision.against_float32, max: 256 } }), /^precision\.against_float32\.max/],
   ])('refuses %s', (_name, change, message) => {
     expect(issuesOf(latentChanged(change))).toContainEqual(expect.stringMatching(message));
+  });
+
+  it('accepts a float16 graph with its measured difference from float32, and float32 said outright', () => {
+    expect(issuesOf(latentChanged((m) => (m.precision = halfPrecision)))).toEqual([]);
+    expect(issuesOf(latentChanged((m) => (m.precision = { compute: 'float32' })))).toEqual([]);
   });
 });
 

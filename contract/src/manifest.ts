@@ -74,6 +74,31 @@ const timingSchema = z.strictObject({
   measured: z.string().optional(),
 });
 
+/** 8-bit pixels against others: the largest difference, how many values differ, and how much on average. */
+const pixelDifferenceSchema = z.strictObject({
+  max: z.number().int().min(0).max(255),
+  differing: z.number().int().nonnegative(),
+  values: positiveInt,
+  share: z.number().min(0).max(1),
+  mean_abs: z.number().min(0).max(255).describe('mean absolute difference, in levels'),
+  psnr_db: z.number().optional().describe('absent when the pixels are equal'),
+  requests: positiveInt,
+  provider: z.string().min(1).describe('the onnxruntime provider the graph ran on'),
+  measured: z.string().optional(),
+});
+
+/**
+ * What the graph computes in. The inputs and the output never change with it (float32 and int64 in,
+ * uint8 out): a float16 graph casts inside, so the worker serves it as any other; its pixels differ
+ * from the float32 graph's, by what `against_float32` says.
+ */
+const precisionSchema = z.strictObject({
+  compute: z.enum(['float32', 'float16']),
+  float32_parts: z.array(z.string().min(1)).optional().describe('what a float16 graph keeps in float32'),
+  against_float32: pixelDifferenceSchema.optional().describe("a float16 graph's pixels on the reference requests against the float32 graph's"),
+  tolerance: z.strictObject({ mean_abs_max: z.number().nonnegative(), psnr_db_min: z.number() }).optional().describe('the largest difference the import accepted'),
+});
+
 const manifestObject = z.strictObject({
   schema: z.literal(MANIFEST_FORMAT),
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes'),
@@ -88,6 +113,7 @@ const manifestObject = z.strictObject({
   outputs: tensorList('outputs', SAMPLER_OUTPUTS),
   parameters: z.number().int().nonnegative().optional().describe('parameters the graph computes with'),
   seconds_per_image: timingSchema.optional(),
+  precision: precisionSchema.optional().describe('float32 where absent'),
   classes: z.array(z.string().min(1)).min(1),
   null_class: z.number().int().nonnegative().describe("the index that selects the unconditional class; never a class's own index"),
   guidance: z.strictObject({ min: z.number(), max: z.number(), default: z.number() }),
@@ -132,6 +158,9 @@ function checkGraph(m: Manifest, ctx: z.RefinementCtx): void {
   expectShape(['outputs', 0, 'shape'], image, [BATCH, height, width, channels]);
   if (image.layout !== 'NHWC') ctx.addIssue({ code: 'custom', path: ['outputs', 0, 'layout'], message: 'the image is NHWC' });
   if ((channels === 3) !== (m.image.color === 'rgb')) ctx.addIssue({ code: 'custom', path: ['image', 'color'], message: `${m.image.color} does not have ${channels} channel(s)` });
+  if (m.precision && m.precision.compute !== 'float32' && !m.precision.against_float32) {
+    ctx.addIssue({ code: 'custom', path: ['precision', 'against_float32'], message: `a ${m.precision.compute} graph states how far its pixels are from float32's` });
+  }
   if (m.files[0]?.name !== m.graph) ctx.addIssue({ code: 'custom', path: ['files', 0], message: `the files start with the graph (${m.graph})` });
   const names = m.files.map((f) => f.name);
   const repeated = names.filter((n, i) => names.indexOf(n) !== i);

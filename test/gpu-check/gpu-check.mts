@@ -7,6 +7,8 @@
 // model's reference requests. Exits 1 when a request fails, the worker runs on another provider
 // than asked, or (CPU against CPU) the pixels differ at all.
 // Flags: --tiny (the importer's tiny model: seconds, for tests), --size B/2|XL/2, --provider cuda|cpu,
+// --precision fp32|fp16 (the import's: fp16 runs the network and decoder in float16, and the table adds
+// its pixel difference from float32 as the import measured it),
 // --batches 1,8,32,64, --rounds N (per batch size, default 5), --model DIR (serve an import made
 // before instead of importing), --quick (rounds 2; what npm test runs: --tiny --provider cpu --quick).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -26,6 +28,7 @@ const { values: flags } = parseArgs({
     tiny: { type: 'boolean' },
     size: { type: 'string', default: 'B/2' },
     provider: { type: 'string', default: 'cuda' },
+    precision: { type: 'string', default: 'fp32' },
     batches: { type: 'string', default: '1,8,32,64' },
     rounds: { type: 'string' },
     model: { type: 'string' },
@@ -34,6 +37,7 @@ const { values: flags } = parseArgs({
 });
 if (!['cuda', 'cpu'].includes(flags.provider!)) throw new Error(`--provider is cuda or cpu, not ${flags.provider}`);
 const provider = flags.provider as 'cuda' | 'cpu';
+if (!['fp32', 'fp16'].includes(flags.precision!)) throw new Error(`--precision is fp32 or fp16, not ${flags.precision}`);
 const batches = flags.batches!.split(',').map(Number);
 const rounds = Number(flags.rounds ?? (flags.quick ? 2 : 5));
 const SECRET = 'gpu-check-secret-of-some-length';
@@ -44,8 +48,8 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 /** The model folder: an import made here now (random weights), or the one --model names. */
 function importModel(): { dir: string; importMs: number } {
   if (flags.model) return { dir: flags.model, importMs: 0 };
-  const dir = join(work, 'models', flags.tiny ? 'imf-check-tiny' : `imf-check-${flags.size!.toLowerCase().replace('/', '')}`);
-  const args = ['-m', 'imf.export.import_official', ...(flags.tiny ? ['--tiny'] : ['--random', flags.size!]), '--out', dir, '--quiet', '--grid-classes', '207', '--grid-seeds', '0'];
+  const dir = join(work, 'models', (flags.tiny ? 'imf-check-tiny' : `imf-check-${flags.size!.toLowerCase().replace('/', '')}`) + `-${flags.precision}`);
+  const args = ['-m', 'imf.export.import_official', ...(flags.tiny ? ['--tiny'] : ['--random', flags.size!]), '--precision', flags.precision!, '--out', dir, '--quiet', '--grid-classes', '207', '--grid-seeds', '0'];
   const started = performance.now();
   const result = spawnSync(join(repoRoot, '.venv', 'bin', 'python'), args, { cwd: join(repoRoot, 'models'), env: { ...process.env, PYTHONPATH: '.' }, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] });
   if (result.status !== 0) throw new Error(`the import failed (${result.status}): ${result.stderr}`);
@@ -93,6 +97,8 @@ const services: { service: { stop(): Promise<unknown> } }[] = [];
 try {
   const { dir, importMs } = importModel();
   const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ModelManifest;
+  const precision = manifest.precision ?? { compute: 'float32' };
+  const float16 = precision.against_float32;
   const modelsDir = join(dir, '..');
   let nextSeed = 1;
   const request = (seed: number, fields: Partial<ImageRequest> = {}): ImageRequest => ({
@@ -147,7 +153,7 @@ try {
   if (provider === 'cpu' && maxDiff !== 0) problems.push(`two CPU workers gave different pixels (max difference ${maxDiff})`);
 
   printTable(
-    `gpu:check — ${manifest.id} (${flags.tiny ? 'tiny' : flags.model ? dir : flags.size}, random weights, ${manifest.image.width}×${manifest.image.height}) on ${provider}`,
+    `gpu:check — ${manifest.id} (${flags.tiny ? 'tiny' : flags.model ? dir : flags.size}, random weights, ${manifest.image.width}×${manifest.image.height}, ${precision.compute}) on ${provider}`,
     ['what', 'value', 'per round'],
     [
       ['import (on this machine)', importMs ? seconds(importMs) : 'given (--model)', ''],
@@ -156,6 +162,7 @@ try {
       ...rows.map(([what, perSecond, perRound]) => [`images/s, ${what}`, perSecond!, perRound!]),
       ['GPU memory (nvidia-smi)', memory, ''],
       [`pixels vs the CPU provider (${checks.length} reference requests)`, `largest difference ${maxDiff} levels, ${((100 * differing) / Math.max(1, values)).toFixed(3)}% of values differ`, ''],
+      ...(float16 ? [[`${precision.compute} vs float32 at import (CPU, ${float16.requests} reference requests)`, `largest difference ${float16.max} levels, ${(100 * float16.share).toFixed(3)}% of values differ, mean ${float16.mean_abs} levels, PSNR ${float16.psnr_db ?? '∞'} dB`, '']] : []),
     ],
   );
 } catch (error) {

@@ -16,11 +16,14 @@ export interface TinyModel {
   reference: { model_version: string; pixels: { shape: number[] }; requests: ReferenceRequest[] };
 }
 
-/** Imports a tiny random-weight model into `modelsDir/id` and reads back its manifest and reference. */
-export function buildTinyModel(modelsDir: string, id = 'imf-tiny-rgb'): TinyModel {
+/**
+ * Imports a tiny random-weight model into `modelsDir/id` and reads back its manifest and reference.
+ * `importArgs` go to the importer as well (`['--precision', 'fp16']`).
+ */
+export function buildTinyModel(modelsDir: string, id = 'imf-tiny-rgb', importArgs: string[] = []): TinyModel {
   const dir = join(modelsDir, id);
   const python = join(repoRoot, '.venv', 'bin', 'python');
-  const result = spawnSync(python, ['-m', 'imf.export.import_official', '--tiny', '--out', dir, '--threads', '1', '--quiet', '--grid-classes', '207', '--grid-seeds', '0'], {
+  const result = spawnSync(python, ['-m', 'imf.export.import_official', '--tiny', '--out', dir, '--threads', '1', '--quiet', '--grid-classes', '207', '--grid-seeds', '0', ...importArgs], {
     cwd: join(repoRoot, 'models'),
     env: { ...process.env, PYTHONPATH: '.' },
     encoding: 'utf8',

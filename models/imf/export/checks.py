@@ -53,10 +53,10 @@ def pixel_diff(got: np.ndarray, expected: np.ndarray) -> dict:
     return {"max": int(d.max()), "differing": int((d > 0).sum()), "values": int(d.size)}
 
 
-def check_pixels(what: str, diff: dict) -> None:
+def check_pixels(what: str, diff: dict, against: str = "PyTorch's") -> None:
     if (diff["max"] > PIXEL_TOLERANCE["max"]
             or diff["differing"] > PIXEL_TOLERANCE["share"] * diff["values"]):
-        raise ParityFailure(f"{what}: ONNX pixels differ from PyTorch's too much ({diff})")
+        raise ParityFailure(f"{what}: ONNX pixels differ from {against} too much ({diff})")
 
 
 def parity(sampler: torch.nn.Module, session, noise_shape: tuple, num_classes: int,
@@ -94,37 +94,56 @@ def feeds_for(requests: list[dict], noise_shape: tuple) -> dict:
             "t_max": torch.tensor([r["t_max"] for r in requests], dtype=torch.float32)}
 
 
+def torch_pixels(sampler: torch.nn.Module, requests: list[dict], noise_shape: tuple
+                 ) -> np.ndarray:
+    """PyTorch's pixels for each request, each alone in its batch: [n, H, W, C]."""
+    with torch.no_grad():
+        return np.stack([sampler(*feeds_for([r], noise_shape).values())[0].numpy()
+                         for r in requests])
+
+
+def graph_pixels(session, requests: list[dict], noise_shape: tuple
+                 ) -> tuple[np.ndarray, np.ndarray, float]:
+    """The graph's pixels for each request alone and for all of them in one batch ([n, H, W, C]
+    each), and its median seconds per image alone (the first run, a warm-up, left out)."""
+    alone, seconds = [], []
+    for req in requests:
+        feeds = {k: v.numpy() for k, v in feeds_for([req], noise_shape).items()}
+        started = time.perf_counter()
+        alone.append(session.run(None, feeds)[0][0])
+        seconds.append(time.perf_counter() - started)
+    feeds = {k: v.numpy() for k, v in feeds_for(requests, noise_shape).items()}
+    batched = session.run(None, feeds)[0]
+    return np.stack(alone), batched, statistics.median(seconds[1:] if len(seconds) > 1 else seconds)
+
+
+def reference_content(requests: list[dict], pixels: np.ndarray, row_extra: list[dict]) -> dict:
+    """reference.json's content: each request with its pixels (and `row_extra`'s fields)."""
+    rows = []
+    for req, image, extra in zip(requests, pixels, row_extra):
+        raw = image.tobytes()
+        rows.append({**req, "pixels_base64": base64.b64encode(raw).decode(),
+                     "pixels_sha256": hashlib.sha256(raw).hexdigest(), **extra})
+    return {"noise": NOISE_NAME, "pixels": {"layout": "HWC", "dtype": "uint8",
+                                            "shape": list(pixels.shape[1:])},
+            "requests": rows}
+
+
 def reference(sampler: torch.nn.Module, session, requests: list[dict], noise_shape: tuple
               ) -> tuple[dict, dict, float]:
     """reference.json's content (each request's pixels from PyTorch alone in its batch), the
     parity of onnxruntime against them (each alone, and all in one batch; raises ParityFailure),
     and onnxruntime's median seconds per image at batch 1."""
-    rows, onnx_alone, seconds = [], [], []
-    for req in requests:
-        feeds = feeds_for([req], noise_shape)
-        with torch.no_grad():
-            pixels = sampler(*feeds.values())[0].numpy()
-        started = time.perf_counter()
-        got = session.run(None, {k: v.numpy() for k, v in feeds.items()})[0][0]
-        seconds.append(time.perf_counter() - started)
-        onnx_alone.append(got)
-        raw = pixels.tobytes()
-        rows.append({**req, "pixels_base64": base64.b64encode(raw).decode(),
-                     "pixels_sha256": hashlib.sha256(raw).hexdigest(),
-                     "onnx_pixel_diff": pixel_diff(got, pixels)})
-    expected = np.stack([np.frombuffer(base64.b64decode(r["pixels_base64"]), np.uint8)
-                         for r in rows])
-    feeds = feeds_for(requests, noise_shape)
-    batched = session.run(None, {k: v.numpy() for k, v in feeds.items()})[0]
-    result = {"alone": pixel_diff(np.stack(onnx_alone).reshape(len(rows), -1), expected),
-              "one_batch": pixel_diff(batched.reshape(len(rows), -1), expected)}
+    expected = torch_pixels(sampler, requests, noise_shape)
+    alone, batched, seconds = graph_pixels(session, requests, noise_shape)
+    n = len(requests)
+    result = {"alone": pixel_diff(alone.reshape(n, -1), expected.reshape(n, -1)),
+              "one_batch": pixel_diff(batched.reshape(n, -1), expected.reshape(n, -1))}
     check_pixels("reference requests (alone)", result["alone"])
     check_pixels("reference requests (one batch)", result["one_batch"])
-    content = {"noise": NOISE_NAME, "pixels": {"layout": "HWC", "dtype": "uint8",
-                                               "shape": list(batched.shape[1:])},
-               "requests": rows}
-    median = statistics.median(seconds[1:] if len(seconds) > 1 else seconds)  # the first warms up
-    return content, result, median
+    content = reference_content(requests, expected, [{"onnx_pixel_diff": pixel_diff(a, e)}
+                                                     for a, e in zip(alone, expected)])
+    return content, result, seconds
 
 
 def write_reference(path: Path, content: dict, version: str) -> None:

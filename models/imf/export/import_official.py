@@ -3,10 +3,13 @@ folder: model.onnx (noise, class, guidance, t_min, t_max -> uint8 RGB, HWC: the 
 sampler in latent space, the latent de-normalisation and the VAE decoder, merged into one graph)
 with its weights in one model.onnx.data beside it, model.json (the manifest), reference.json
 (requests with the pixels the PyTorch graph gives), MODEL_CARD.md and samples.png. The graph is
-checked against PyTorch first, with the export's checks (checks.py).
+checked against PyTorch first, with the export's checks (checks.py). With --precision fp16 the
+checked graph is then rewritten to float16 where it holds and measured against float32 (half.py);
+its reference pixels are its own.
 
     npm run model:import -- --checkpoint ~/Downloads/iMF-B-2.pth --vae ~/Downloads/sd-vae-ft-mse \\
-        --id imf-b2-in256 [--nfe 1|2] [--latent-size 32] [--out models/imf-b2-in256]
+        --id imf-b2-in256 [--nfe 1|2] [--latent-size 32] [--out models/imf-b2-in256] \\
+        [--precision fp32|fp16]
 
 A random-weight folder of the exact architecture, for tests and benchmarks (never a model):
 
@@ -35,6 +38,7 @@ from imf.export import vae as vae_io
 from imf.export.imagenet_names import imagenet_class_names
 from imf.paths import MODELS_DIR, user_path
 from imf.export import checks
+from imf.export import half
 from imf.export import onnx_io
 from imf.export.graphs import INPUTS, OUTPUTS, LatentSampler, served_parameters
 from imf.export.manifest import build_manifest, sha256_file
@@ -155,20 +159,34 @@ def import_model(args, checkpoint: Path, vae_dir: Path, out: Path, model_id: str
 
     out.mkdir(parents=True, exist_ok=True)
     sampler = LatentSampler(net, vae, mean, std, args.nfe).eval()
-    example = checks.random_requests(2, latent, cfg.num_classes, args.guidance_max,
-                                     torch.Generator().manual_seed(1))
-    files = onnx_io.export_graph(sampler, tuple(example.values()), out, "model.onnx", INPUTS,
-                                 OUTPUTS)
-    log(f"exported in {time.perf_counter() - t_start:.0f} s: "
-        + ", ".join(f"{f} {(out / f).stat().st_size / 1e6:.1f} MB" for f in files))
-
-    session = onnx_io.session(out / "model.onnx", args.threads)
-    parity = checks.parity(sampler, session, latent, cfg.num_classes, args.guidance_max,
-                           PARITY_BATCHES)
-    log(f"parity {parity['batches']}")
     requests = [checks.resolve_request(r, defaults, cfg.num_classes)
                 for r in checks.REFERENCE_REQUESTS]
-    reference, reference_parity, seconds = checks.reference(sampler, session, requests, latent)
+    with tempfile.TemporaryDirectory(dir=out) as scratch:
+        # the float32 graph is checked against PyTorch first; a float16 import rewrites it
+        float32_dir = out if args.precision == "fp32" else Path(scratch)
+        example = checks.random_requests(2, latent, cfg.num_classes, args.guidance_max,
+                                         torch.Generator().manual_seed(1))
+        files = onnx_io.export_graph(sampler, tuple(example.values()), float32_dir, "model.onnx",
+                                     INPUTS, OUTPUTS)
+        log(f"exported in {time.perf_counter() - t_start:.0f} s: " + ", ".join(
+            f"{f} {(float32_dir / f).stat().st_size / 1e6:.1f} MB" for f in files))
+        session = onnx_io.session(float32_dir / "model.onnx", args.threads)
+        parity = checks.parity(sampler, session, latent, cfg.num_classes, args.guidance_max,
+                               PARITY_BATCHES)
+        log(f"parity {parity['batches']}")
+        if args.precision == "fp32":
+            reference, reference_parity, seconds = checks.reference(sampler, session, requests,
+                                                                    latent)
+            precision = half.manifest_precision("float32")
+        else:
+            files = half.write_float16(float32_dir / "model.onnx", out, "model.onnx")
+            log("float16: " + ", ".join(f"{f} {(out / f).stat().st_size / 1e6:.1f} MB"
+                                        for f in files))
+            session = onnx_io.session(out / "model.onnx", args.threads)
+            reference, reference_parity, seconds, against = half.reference(
+                sampler, session, requests, latent)
+            precision = half.manifest_precision("float16", against, len(requests))
+            log(f"float16 against float32 on the reference requests: {against}")
     log(f"reference parity {reference_parity}; seconds per image {seconds:.3f}")
     grid = write_grid(out / "samples.png", session,
                       [c % cfg.num_classes for c in args.grid_classes], args.grid_seeds,
@@ -201,6 +219,7 @@ def import_model(args, checkpoint: Path, vae_dir: Path, out: Path, model_id: str
         defaults_source=defaults["source"],
         reference="reference.json",
         samples=grid,
+        precision=precision,
         parity={**parity, "reference": reference_parity,
                 "latent_denormalization": {"mean": list(mean), "std": list(std)}},
         source={
@@ -242,6 +261,9 @@ def parse_args(argv):
     p.add_argument("--grid-classes", type=lambda s: [int(x) for x in s.split(",")],
                    default=list(GRID_CLASSES))
     p.add_argument("--grid-seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0])
+    p.add_argument("--precision", choices=tuple(half.PRECISIONS), default="fp32",
+                   help="what the graph computes in: fp16 halves the weights and runs the network "
+                        "and the VAE decoder in float16 on the GPU (inputs and output unchanged)")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     p.add_argument("--tiny", action="store_true", help="= --random tiny")
     p.add_argument("--random", choices=["tiny", *official_net.SIZES.values()],

@@ -80,25 +80,62 @@ def imported_lines(man: dict, parity_text) -> list[str]:
         f"{man['nfe']}-NFE sampler in latent space, the latent de-normalisation and the VAE "
         f"decoder in one graph ({out['meaning']}); the v head is not part of it.",
         "- files: " + ", ".join(f"`{f['name']}` {_mb(f['bytes'])}" for f in man["files"]),
+        *_precision_lines(man.get("precision")),
         "",
         "## What was run",
         "",
         f"Imported on a CPU only ({src['imported_on']}) by `{src['command']}`. There:",
         "",
         "- the checkpoint loaded strictly into the network (every key and shape matched);",
-        "- " + parity_text(par),
-        "- 8-bit pixels of the reference requests against PyTorch's: alone "
-        f"max difference {pix['alone']['max']} ({pix['alone']['differing']} of "
-        f"{pix['alone']['values']} values differ), in one batch max {pix['one_batch']['max']} "
-        f"({pix['one_batch']['differing']} differ);",
+        "- " + ("the float32 graph, before its float16 rewrite: " if _is_half(man) else "")
+        + parity_text(par),
+        *(_half_difference_lines(man["precision"]) + [
+            "- the float16 graph's 8-bit pixels of the reference requests in one batch against "
+            f"each alone: max difference {pix['one_batch']['max']} "
+            f"({pix['one_batch']['differing']} of {pix['one_batch']['values']} values differ);"]
+          if _is_half(man) else [
+            "- 8-bit pixels of the reference requests against PyTorch's: alone "
+            f"max difference {pix['alone']['max']} ({pix['alone']['differing']} of "
+            f"{pix['alone']['values']} values differ), in one batch max "
+            f"{pix['one_batch']['max']} ({pix['one_batch']['differing']} differ);"]),
         f"- seconds per image at batch 1 (onnxruntime CPU, threads: {timing['threads']}): "
         f"{timing['seconds']}.",
         "",
         "Not run here: any GPU, any quality metric (FID, IS), any comparison with images made by "
         "the official code from the real weights.",
         "",
-        "`reference.json` holds requests with the 8-bit pixels (HWC) the PyTorch graph gives "
-        "them; the worker's tests compare against them.",
+        "`reference.json` holds requests with the 8-bit pixels (HWC) "
+        + ("this float16 graph gives them on onnxruntime's CPU provider"
+           if _is_half(man) else "the PyTorch graph gives them")
+        + "; the worker's tests compare against them.",
         "",
     ]
     return lines
+
+
+def _is_half(man: dict) -> bool:
+    return man.get("precision", {}).get("compute", "float32") != "float32"
+
+
+def _precision_lines(precision: dict | None) -> list[str]:
+    if not precision or precision["compute"] == "float32":
+        return ["- precision: float32 throughout"]
+    *others, last = precision["float32_parts"]
+    return [f"- precision: **{precision['compute']}** weights and arithmetic in the network and "
+            "the VAE decoder; float32 in " + ", ".join(others) + (" and " if others else "") + last
+            + ". The inputs and the output are the float32 graph's (float32 and int64 in, "
+            "uint8 out)."]
+
+
+def _half_difference_lines(precision: dict) -> list[str]:
+    d, tol = precision["against_float32"], precision["tolerance"]
+    psnr = f"PSNR {d['psnr_db']} dB" if "psnr_db" in d else "identical pixels"
+    return [f"- {precision['compute']} against float32: this graph's 8-bit pixels on the "
+            f"{d['requests']} reference requests against the float32 PyTorch graph's: max "
+            f"difference {d['max']} level{'' if d['max'] == 1 else 's'}, {d['differing']} of "
+            f"{d['values']} values differ ({100 * d['share']:.2f}%), mean difference {d['mean_abs']} levels, {psnr} "
+            f"(accepted: mean at most {tol['mean_abs_max']} levels, PSNR at least "
+            f"{tol['psnr_db_min']} dB). Measured on onnxruntime's CPU provider, which rounds "
+            "every float16 tensor between ops as the GPU does but computes inside an op in "
+            "float32 where it has no float16 kernel; on a GPU the last bits differ "
+            "(`npm run gpu:check` measures CUDA against the CPU);"]

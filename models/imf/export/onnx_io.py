@@ -26,7 +26,6 @@ def export_graph(module: nn.Module, args: tuple, folder: Path, graph: str,
     import onnx
 
     folder = Path(folder)
-    data = graph + ".data"
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         # the exporter itself spills a >2 GiB graph into one file per tensor; it writes into a
         # scratch folder and onnx re-saves the graph with all weights in one file
@@ -39,11 +38,20 @@ def export_graph(module: nn.Module, args: tuple, folder: Path, graph: str,
                               opset_version=OPSET, dynamo=False)
         model = onnx.load(str(scratch), load_external_data=True)
         share_constants(model)
-        for stale in (folder / graph, folder / data):
-            stale.unlink(missing_ok=True)
-        onnx.save_model(model, str(folder / graph), save_as_external_data=external_data,
-                        all_tensors_to_one_file=True, location=data,
-                        size_threshold=INLINE_BELOW)
+        return save_graph(model, folder, graph, external_data)
+
+
+def save_graph(model, folder: Path, graph: str, external_data: bool = True) -> list[str]:
+    """Write an ONNX model as folder/graph (+ folder/graph.data, every tensor of INLINE_BELOW bytes
+    or more in that one file, unless external_data is False). Returns the file names, graph first."""
+    import onnx
+
+    folder = Path(folder)
+    data = graph + ".data"
+    for stale in (folder / graph, folder / data):
+        stale.unlink(missing_ok=True)
+    onnx.save_model(model, str(folder / graph), save_as_external_data=external_data,
+                    all_tensors_to_one_file=True, location=data, size_threshold=INLINE_BELOW)
     names = [graph] + ([data] if (folder / data).is_file() else [])
     for name in names:  # onnx creates the data file owner-only; a worker may run as another user
         (folder / name).chmod(0o644)
