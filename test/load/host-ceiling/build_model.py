@@ -1,9 +1,12 @@
 """Builds the host-ceiling benchmark's model folder: NEVER a model to serve.
 
-A graph with the real sampler inputs (noise [B, 3, 256, 256], class, guidance, t_min, t_max) and a
-256x256 RGB image out, that costs well under a millisecond per image: a fixed picture of smooth
-noise at four scales (a photograph's spectrum, so its encoding costs what a photograph's does), the
-request's own noise added as grain, contrast from the guidance inputs and a tint per class. It lets
+A graph with the real sampler inputs of the product's 256-px models, the imported ImageNet-256 ones
+(noise [B, 4, 32, 32]: a latent, as `npm run model:import` builds them; class, guidance, t_min,
+t_max) and a 256x256 RGB image out, that costs well under a millisecond per image: a fixed picture
+of smooth noise at four scales (a photograph's spectrum, so its encoding costs what a photograph's
+does), grain that the request's noise modulates (each latent value scales a fixed fine pattern over
+its 8x8 pixels, so every pixel differs between requests), contrast from the guidance inputs and a
+tint per class. It lets
 `npm run bench:stack -- --model DIR` measure what the host side (noise, HTTP, encoding, storage)
 can carry when a GPU makes inference nearly free. Written to a folder the benchmark makes; the edge
 lists it only because the benchmark's stack serves that folder alone.
@@ -25,6 +28,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 EDGE = 256
 CHANNELS = 3
+# The latent the imported 256-px models take: 4 channels, 8x smaller than the picture.
+LATENT_CHANNELS = 4
+LATENT_EDGE = 32
 CLASSES = [f"bench-{i}" for i in range(10)]
 MODEL_ID = "bench-host-ceiling"
 # The fixed picture's scales: (grid spacing in pixels, weight); coarse structure dominates, as in
@@ -56,8 +62,15 @@ def graph() -> onnx.ModelProto:
         inits.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
         return name
 
-    # Grain: the request's own noise at a few levels, so each request's pixels differ everywhere.
-    nodes.append(helper.make_node("Mul", ["noise", const("grain", GRAIN_LEVELS)], ["grain_levels"]))
+    # Grain: a fixed fine pattern, each 8x8 block scaled by one of the request's latent values (the
+    # first three latent channels, one per colour), so each request's pixels differ everywhere.
+    scale = EDGE // LATENT_EDGE
+    nodes.append(helper.make_node("Slice", ["noise", const("c0", [0], np.int64), const("c3", [CHANNELS], np.int64),
+                                            const("c_axis", [1], np.int64)], ["noise_rgb"]))
+    nodes.append(helper.make_node("Resize", ["noise_rgb", "", const("up", [1, 1, scale, scale])], ["noise_up"],
+                                  mode="nearest"))
+    fine = np.random.default_rng(21).standard_normal((1, CHANNELS, EDGE, EDGE)).astype(np.float32)
+    nodes.append(helper.make_node("Mul", ["noise_up", const("fine", fine * GRAIN_LEVELS)], ["grain_levels"]))
     nodes.append(helper.make_node("Add", ["grain_levels", const("base", photo_like_base())], ["centred"]))
     # Contrast from the guidance inputs, so every input takes part: 1 + 0.1 (omega - 1)(t_max - t_min)
     # around mid-grey, and a tint per class (the null class too).
@@ -80,7 +93,7 @@ def graph() -> onnx.ModelProto:
 
     batch = "batch"
     inputs = [
-        helper.make_tensor_value_info("noise", TensorProto.FLOAT, [batch, CHANNELS, EDGE, EDGE]),
+        helper.make_tensor_value_info("noise", TensorProto.FLOAT, [batch, LATENT_CHANNELS, LATENT_EDGE, LATENT_EDGE]),
         helper.make_tensor_value_info("class", TensorProto.INT64, [batch]),
         helper.make_tensor_value_info("guidance", TensorProto.FLOAT, [batch]),
         helper.make_tensor_value_info("t_min", TensorProto.FLOAT, [batch]),
@@ -98,20 +111,20 @@ def graph() -> onnx.ModelProto:
 
 
 def manifest(sha256: str, size: int) -> dict:
-    shape = ["batch", CHANNELS, EDGE, EDGE]
+    shape = ["batch", LATENT_CHANNELS, LATENT_EDGE, LATENT_EDGE]
     return {
         "schema": "imf-model/3",
         "id": MODEL_ID,
         # One file: the content hash is the graph's own sha256.
         "version": sha256[:16],
         "content_sha256": sha256,
-        "method": "BENCHMARK ONLY, never a model: smoothed request noise (test/load/host-ceiling/build_model.py)",
+        "method": "BENCHMARK ONLY, never a model: a fixed picture with grain from the request's latent noise (test/load/host-ceiling/build_model.py)",
         "nfe": 1,
         "image": {"channels": CHANNELS, "height": EDGE, "width": EDGE, "color": "rgb"},
         "graph": "model.onnx",
         "files": [{"name": "model.onnx", "sha256": sha256, "bytes": size}],
         "inputs": [
-            {"name": "noise", "dtype": "float32", "shape": shape, "meaning": "N(0, 1) noise from the noise generator, one seed per image"},
+            {"name": "noise", "dtype": "float32", "shape": shape, "meaning": "N(0, 1) latent noise from the noise generator, one seed per image: modulates the grain"},
             {"name": "class", "dtype": "int64", "shape": ["batch"], "meaning": "class index: picks a tint"},
             {"name": "guidance", "dtype": "float32", "shape": ["batch"], "meaning": "sets the contrast with the interval"},
             {"name": "t_min", "dtype": "float32", "shape": ["batch"], "meaning": "sets the contrast"},
@@ -125,7 +138,7 @@ def manifest(sha256: str, size: int) -> dict:
         "noise": {
             "generator": "xoshiro128ss-boxmuller/1",
             "seed": "uint32",
-            "shape": [CHANNELS, EDGE, EDGE],
+            "shape": [LATENT_CHANNELS, LATENT_EDGE, LATENT_EDGE],
             "order": "CHW",
             "spec": "models/noise/SPEC.md",
             "test_vectors": "models/noise/test-vectors.json",
@@ -136,9 +149,10 @@ def manifest(sha256: str, size: int) -> dict:
 CARD = """# bench-host-ceiling: BENCHMARK ONLY, never a model
 
 Built by `test/load/host-ceiling/build_model.py` into a temporary folder for
-`npm run bench:stack -- --model DIR`. Its graph adds the request's noise as grain to a fixed
-picture of smooth noise and tints it per class: 256x256 RGB pixels with a photograph's encoding cost, for well under a millisecond of
-inference per image. It measures the host side of the stack; it generates nothing anyone should see.
+`npm run bench:stack -- --model DIR`. It takes the imported 256-px models' inputs (a 4x32x32
+latent noise), adds grain that the request's noise modulates to a fixed picture of smooth noise and
+tints it per class: 256x256 RGB pixels with a photograph's encoding cost, for well under a
+millisecond of inference per image. It measures the host side of the stack; it generates nothing anyone should see.
 """
 
 
