@@ -83,23 +83,24 @@ export function pricingBehaviour(runtime: string, env: EdgeTestEnv, startEdge: S
 
     it('charges a batch that fails part-way only for what it delivered: generated images their price, a cached one a token', () =>
       withEdge({ WORKER_URLS: env.upstreams.half }, async (edge, auth) => {
-        const size = allowedSizes(large).includes(256) ? 256 : large.image.width;
-        const price = generationTokens('webp', size);
+        // PNG at the largest size: the costliest generation on the measured table, more than a token.
+        const size = Math.max(...allowedSizes(large));
+        const price = generationTokens('png', size);
         expect(price).toBeGreaterThan(1);
         const seed = (uniqueSeed() % 2 ** 30) * 2; // even: generated; odd seeds fail (503)
-        const cached = await edge.fetch(canonicalPath(request(large, { format: 'webp', size, seed })), { headers: auth });
+        const cached = await edge.fetch(canonicalPath(request(large, { format: 'png', size, seed })), { headers: auth });
         expect(cached.status).toBe(200);
         const before = remaining(cached);
         // seed: cached (1 token); seed + 1: fails (0); seed + 2: generated (price); seed + 3: fails (0).
         const batch = await edge.fetch('/v1/images', {
           method: 'POST',
           headers: { ...auth, 'content-type': 'application/json' },
-          body: JSON.stringify({ model: large.id, class: 1, format: 'webp', size, seed, n: 4 }),
+          body: JSON.stringify({ model: large.id, class: 1, format: 'png', size, seed, n: 4 }),
         });
         expect(batch.status).toBe(503);
         expect(before - remaining(batch)).toBe(1 + price);
         const spent = (await usage(edge, auth)).last_24h;
-        expect(spent.by).toContainEqual({ model: large.id, size, format: 'webp', generations: 2, images: 3, tokens: price + 1 + price });
+        expect(spent.by).toContainEqual({ model: large.id, size, format: 'png', generations: 2, images: 3, tokens: price + 1 + price });
       }));
 
     it("charges a signed URL's generation its price to the key that signed it, and its cached answers nothing", () =>
@@ -126,7 +127,8 @@ export function pricingBehaviour(runtime: string, env: EdgeTestEnv, startEdge: S
 
     it('refuses a batch whose price is more than the bucket holds, naming n', () =>
       withEdge({ RATE_LIMIT_BURST: '60' }, async (edge, auth) => {
-        const response = await edge.fetch('/v1/images', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ model: large.id, class: 1, format: 'webp', size: 1024, n: 16 }) });
+        const response = await edge.fetch('/v1/images', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ model: large.id, class: 1, format: 'png', size: 1024, n: 16 }) });
+        expect(generationTokens('png', 1024) * 16).toBeGreaterThan(60);
         expect(response.status).toBe(400);
         const body = (await response.json()) as { errors: { parameter: string }[] };
         expect(body.errors).toContainEqual(expect.objectContaining({ parameter: 'n' }));
