@@ -69,6 +69,22 @@ def test_checkpoint_from_another_config_is_refused(tmp_path, capsys):
     assert code == 2 and "another network config" in err and "hidden_size" in err
 
 
+def test_optimizer_state_in_another_parameter_order_is_refused(tmp_path, capsys):
+    """Adam's state is kept by parameter position: a checkpoint whose moments are in another order
+    must stop with a clear message, not crash at the first step."""
+    train(apply_overrides(PRESETS["smoke"], ["steps=2"]), tmp_path, quiet=True)
+    state = ckpt.load(tmp_path / "last.safetensors")
+    moments = state.optimizer["state"]
+    shapes = {i: tuple(m["exp_avg"].shape) for i, m in moments.items()}
+    first = next(iter(shapes))
+    other = next(i for i, shape in shapes.items() if shape != shapes[first])
+    moments[first], moments[other] = moments[other], moments[first]
+    ckpt.save(tmp_path / "last.safetensors", state)
+    code, err = run_cli(["--preset", "smoke", "--set", "steps=4", "--out", str(tmp_path)], capsys)
+    assert code == 2 and "optimizer state does not fit" in err and "--init-from" in err
+    assert "Traceback" not in err
+
+
 def test_a_corrupt_checkpoint_is_refused(tmp_path, capsys):
     (tmp_path / "last.safetensors").write_bytes(b"not a checkpoint")
     code, err = run_cli(["--preset", "smoke", "--out", str(tmp_path)], capsys)

@@ -86,6 +86,21 @@ def load(path: Path) -> TrainState:
     )
 
 
+def check_optimizer_matches(optimizer: torch.optim.Optimizer, path: Path) -> None:
+    """Refuse optimizer state whose moments do not have their parameters' shapes. Adam's state is
+    stored by parameter position, so a checkpoint written while the network listed its parameters
+    in another order loads without complaint and fails at the first step; say so here instead."""
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            moment = optimizer.state.get(p, {}).get("exp_avg")
+            if moment is not None and moment.shape != p.shape:
+                raise CheckpointError(
+                    f"{path}: its optimizer state does not fit this network's parameters (a "
+                    f"moment of shape {tuple(moment.shape)} for a parameter of shape "
+                    f"{tuple(p.shape)}); it was written by a version that ordered them "
+                    "differently. Start a new run from its weights with --init-from.")
+
+
 def check_compatible(saved: TrainConfig, wanted: TrainConfig, path: Path) -> None:
     """Refuse to resume from a checkpoint of another network or objective."""
     if saved.model != wanted.model:

@@ -182,6 +182,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = True, quiet: bool = False,
         net.load_state_dict(state.model)
         ema.load_state_dict(state.ema)
         opt.load_state_dict(state.optimizer)
+        ckpt.check_optimizer_matches(opt, last)
         gen.set_state(state.rng)
         stream.restore(state.data)
         step = state.step
