@@ -53,7 +53,8 @@ def _header(man: dict) -> list[str]:
         f"patch {m['patch_size']}, conditioning tokens class {m['class_tokens']} / ω "
         f"{m['omega_tokens']} / t_min {m['t_min_tokens']} / t_max {m['t_max_tokens']} / h "
         f"{m['time_tokens']}",
-        f"- training: {man['training']['steps']} steps × batch {cfg['batch_size']}, AdamW lr "
+        f"- training: {man['training']['steps']} steps × batch {cfg['batch_size']}"
+        f"{' from the EMA weights of an earlier run (the commands under Reproduce)' if cfg.get('init_from') else ''}, AdamW lr "
         f"{cfg['lr']}, EMA {cfg['ema_decay']}, seed {cfg['seed']}, class dropout "
         f"{cfg['class_dropout']}; time sampling {sampling}",
         "",
