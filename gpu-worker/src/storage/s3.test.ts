@@ -38,6 +38,30 @@ describe('S3 store without conditional PUT (servers that ignore If-None-Match)',
   });
 });
 
+describe('S3 store signing', () => {
+  it("sends a PUT's body unhashed (UNSIGNED-PAYLOAD) and still signs the request", async () => {
+    // What reaches the server: the test reads the PUT's headers (the contract suite above shows
+    // SeaweedFS accepts such PUTs).
+    const seen: Record<string, string | string[] | undefined>[] = [];
+    const recorder = createServer((request, response) => {
+      seen.push({ method: request.method, ...request.headers });
+      request.resume();
+      request.on('end', () => response.writeHead(200).end());
+    });
+    await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = recorder.address() as AddressInfo;
+      const store = nodeS3Store({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', bucket: 'images', accessKeyId: 'id', secretAccessKey: 'secret' });
+      await store.putIfAbsent('images/x.png', { body: new Uint8Array(4096).fill(7), contentType: 'image/png', metadata: {} });
+      const put = seen.find((h) => h.method === 'PUT')!;
+      expect(put['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
+      expect(put.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=id\/.*SignedHeaders=.*x-amz-content-sha256.*Signature=[0-9a-f]{64}$/);
+    } finally {
+      await new Promise((resolve) => recorder.close(resolve));
+    }
+  });
+});
+
 describe('S3 store retries', () => {
   it('tries a call the server answered with 5xx again, up to its attempts, and reports the last status', async () => {
     // A server that is always unavailable: the count of requests is what the test reads.

@@ -3,6 +3,9 @@
 // keep-alive agent, the cheapest client in CPU per call that was measured (gpu-worker/README.md,
 // "Storage client cost"): on a two-core worker that CPU is taken from inference. Write-once through
 // If-None-Match: * (412: the object exists) where the server supports it, else a HEAD before the PUT.
+// A PUT's body is sent as UNSIGNED-PAYLOAD: SigV4 would otherwise hash every image on the event
+// loop, and the bytes are already covered by the integrity tag every read checks
+// (contract/src/integrity.ts); the signature still covers the method, key, headers and metadata.
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import aws4 from 'aws4';
@@ -19,6 +22,9 @@ export interface NodeS3Options extends S3Location {
   /** Connections kept open to the server at most. */
   maxSockets?: number;
 }
+
+/** The SigV4 content hash of a body the signature does not cover. */
+const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 
 interface Answer {
   status: number;
@@ -47,8 +53,11 @@ export function nodeS3Store(options: NodeS3Options): ImageStore {
 
   function attempt(method: string, path: string, headers: Record<string, string>, body?: Uint8Array): Promise<Answer> {
     const payload = body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : undefined;
-    if (payload) headers['content-length'] = String(payload.byteLength);
-    const signed = aws4.sign({ host: address.host, path, method, headers, service: 's3', region: options.region, ...(payload ? { body: payload } : {}) }, credentials);
+    if (payload) {
+      headers['content-length'] = String(payload.byteLength);
+      headers['x-amz-content-sha256'] = UNSIGNED_PAYLOAD;
+    }
+    const signed = aws4.sign({ host: address.host, path, method, headers, service: 's3', region: options.region }, credentials);
     return new Promise((resolve, reject) => {
       let answered = false;
       const request = send({ hostname, port, method, path, headers: signed.headers as Record<string, string>, agent });
