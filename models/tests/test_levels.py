@@ -6,7 +6,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from imf.core.levels import apply_levels, channel_histograms, fit_levels, identity, is_identity
+from imf.core.levels import apply_levels, channel_histograms, fit_levels
 from imf.export import onnx_io
 from imf.export.graphs import INPUTS, OUTPUTS, PixelSampler
 
@@ -36,13 +36,14 @@ def test_fitted_levels_give_the_real_histogram_back():
 def test_levels_are_monotone_per_channel_and_identity_on_real_data():
     rng = np.random.default_rng(1)
     pixels = rng.integers(0, 256, (200, 3, 8, 8)).astype(np.uint8)
+    identity = np.tile(np.arange(256), (3, 1))
     own = fit_levels(pixels, channel_histograms(pixels))
-    assert np.abs(own.astype(int) - identity(3).astype(int)).max() <= 1
+    assert np.abs(own.astype(int) - identity).max() <= 1
     dark = (pixels // 2).astype(np.uint8)
     levels = fit_levels(dark, channel_histograms(pixels))
     assert levels.shape == (3, 256) and levels.dtype == np.uint8
     assert (np.diff(levels.astype(int), axis=1) >= 0).all()
-    assert not is_identity(levels) and is_identity(identity(3))
+    assert (levels.astype(int) != identity).any()
 
 
 def test_a_channel_count_mismatch_is_refused():

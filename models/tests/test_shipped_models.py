@@ -139,3 +139,12 @@ def test_no_training_state_is_tracked_in_git():
     tracked = subprocess.run(["git", "ls-files", "--", "checkpoints", "*.safetensors", "*.pt",
                               "*.pth"], cwd=MODELS, capture_output=True, text=True, check=True)
     assert tracked.stdout.split() == []
+
+
+def test_card_says_when_its_steps_continue_an_earlier_run(folder):
+    """A run started with --init-from counts only its own steps: the card must not pass them off
+    as the whole training."""
+    man = json.loads((folder / "model.json").read_text())
+    card = (folder / "MODEL_CARD.md").read_text()
+    continued = bool(man["training"]["config"].get("init_from"))
+    assert ("from the EMA weights of an earlier run" in card) == continued

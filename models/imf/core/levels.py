@@ -47,17 +47,9 @@ def fit_levels(samples: np.ndarray, real_histograms: np.ndarray) -> np.ndarray:
     return np.stack(curves).astype(np.uint8)
 
 
-def identity(channels: int) -> np.ndarray:
-    return np.tile(np.arange(LEVELS, dtype=np.uint8), (channels, 1))
-
-
 def apply_levels(pixels: np.ndarray, levels: np.ndarray) -> np.ndarray:
     """uint8 images [N, C, H, W] through the per-channel curve [C, 256]."""
     out = np.empty_like(pixels)
     for c in range(pixels.shape[1]):
         out[:, c] = levels[c][pixels[:, c]]
     return out
-
-
-def is_identity(levels: np.ndarray) -> bool:
-    return bool((levels == identity(levels.shape[0])).all())

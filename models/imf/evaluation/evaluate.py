@@ -111,8 +111,9 @@ class Scorer:
         train_images = to_model_range(train.images[pick])
         _, feats = embed(self.classifier, train_images)
         self.reference = gaussian_stats(feats)
-        self.pixels = PixelReference(to_pixels(train_images))
-        self.train_histograms = channel_histograms(to_pixels(train_images))
+        train_pixels = to_pixels(train_images)
+        self.pixels = PixelReference(train_pixels)
+        self.train_histograms = channel_histograms(train_pixels)
         test = load(cfg.dataset, "test", cfg)
         self.real = self(to_model_range(test.images), torch.from_numpy(test.labels))
 
