@@ -9,7 +9,8 @@
 // Options: --seconds N (each load phase, default 20), --concurrency N (default 64), --quick.
 // --model DIR: the host-ceiling benchmark instead (host-ceiling/run.ts): the stack serving that
 // model folder alone, per format and size against the encoder alone on the same pixels;
-// --model host-ceiling builds the bench-only folder for it (host-ceiling/build_model.py).
+// --model host-ceiling builds the bench-only folder for it (host-ceiling/build_model.py); --sizes 256,512
+// measures those sizes only (default 256, 512 and 1024).
 import '../../gpu-worker/src/encode/thread-pool-size.js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,7 +24,7 @@ import { measureStorageClientCpu, storageCpuTable } from './storage-client-cpu.j
 import { printTable } from './table.js';
 
 const { values: flags } = parseArgs({
-  options: { seconds: { type: 'string' }, concurrency: { type: 'string' }, quick: { type: 'boolean' }, model: { type: 'string' } },
+  options: { seconds: { type: 'string' }, concurrency: { type: 'string' }, quick: { type: 'boolean' }, model: { type: 'string' }, sizes: { type: 'string' } },
 });
 const SECONDS = Number(flags.seconds ?? (flags.quick ? 4 : 20));
 const CONCURRENCY = Number(flags.concurrency ?? 64);
@@ -33,7 +34,8 @@ const BATCH = 16;
 const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(1)} ms`);
 
 if (flags.model !== undefined) {
-  await runHostCeiling(flags.model, { seconds: Number(flags.seconds ?? (flags.quick ? 4 : 10)), concurrency: CONCURRENCY, quick: flags.quick ?? false });
+  const sizes = flags.sizes?.split(',').map(Number);
+  await runHostCeiling(flags.model, { seconds: Number(flags.seconds ?? (flags.quick ? 4 : 10)), concurrency: CONCURRENCY, quick: flags.quick ?? false, ...(sizes ? { sizes } : {}) });
   process.exit(0);
 }
 

@@ -92,19 +92,20 @@ export const settle = () => sleep(2000);
 export const others = (counts: Record<string, number>) => Object.entries(counts).map(([status, n]) => `${n}×${status}`).join(' ') || '–';
 
 
-/** One value of the worker's metrics (the first series of that name), or undefined when absent. */
-export async function workerMetric(workerUrl: string, name: string): Promise<number | undefined> {
-  const text = await (await fetch(`${workerUrl}/metrics`)).text();
+/** One value of a Prometheus text exposition (the first series of that name), or undefined when absent. */
+function metricValue(text: string, name: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 /**
- * The worker's event-loop delay p99 in ms since the last call: its prom-client default metrics
- * read a perf_hooks.monitorEventLoopDelay histogram and reset it at each scrape, so a scrape before
- * a phase starts the window and one after it reads the phase alone.
+ * The worker's main-thread event loop since the last call: the delay p99 in ms (how late a timer due
+ * every 10 ms ran, its period taken off: gpu-worker/src/metrics/event-loop.ts) and the share of the
+ * time it was busy. Each scrape reads the window since the previous one and starts the next, so a
+ * scrape before a phase starts the window and one after it reads the phase alone.
  */
-export async function eventLoopDelayP99Ms(workerUrl: string): Promise<number | undefined> {
-  const seconds = await workerMetric(workerUrl, 'imf_worker_nodejs_eventloop_lag_p99_seconds');
-  return seconds === undefined ? undefined : seconds * 1000;
+export async function eventLoop(workerUrl: string): Promise<{ delayP99Ms?: number; utilization?: number }> {
+  const text = await (await fetch(`${workerUrl}/metrics`)).text();
+  const seconds = metricValue(text, 'imf_worker_event_loop_delay_p99_seconds');
+  return { delayP99Ms: seconds === undefined ? undefined : seconds * 1000, utilization: metricValue(text, 'imf_worker_event_loop_utilization') };
 }

@@ -1,6 +1,7 @@
 // The worker's Prometheus metrics (GET /metrics), on a registry of its own so that several workers
 // in one process (tests, the benchmark) keep separate counts.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { registerEventLoopMetrics } from './event-loop.js';
 
 export class WorkerMetrics {
   readonly registry = new Registry();
@@ -79,7 +80,10 @@ export class WorkerMetrics {
   });
 
   constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'imf_worker_' });
+    if (options.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'imf_worker_' });
+      registerEventLoopMetrics(this.registry);
+    }
   }
 
   /** Times an async step into a histogram; the outcome label says whether it threw. */

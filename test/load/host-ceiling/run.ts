@@ -13,7 +13,7 @@ import { allowedSizes, canonicalPath, defaultQuality, IMAGE_FORMATS, type ImageF
 import { measureEncoderCeiling } from '../../../gpu-worker/bench/encoder-ceiling.js';
 import { startTestStack } from '../../e2e/support/stack.js';
 import { describeMachine } from '../machine.js';
-import { cannon, cpuMeters, eventLoopDelayP99Ms, others, settle } from '../stack-phases.js';
+import { cannon, cpuMeters, eventLoop, others, settle } from '../stack-phases.js';
 import { printTable } from '../table.js';
 
 /** The sizes measured: the issue's 256, 512 and 1024, where the model allows them. */
@@ -31,7 +31,7 @@ function buildBenchModel(into: string): string {
   return dir;
 }
 
-export async function runHostCeiling(modelDir: string, options: { seconds: number; concurrency: number; quick: boolean }): Promise<void> {
+export async function runHostCeiling(modelDir: string, options: { seconds: number; concurrency: number; quick: boolean; sizes?: number[] }): Promise<void> {
   const built = modelDir === 'host-ceiling' ? mkdtempSync(join(tmpdir(), 'imf-bench-model-')) : undefined;
   const dir = built ? buildBenchModel(built) : resolve(modelDir);
   const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as ModelManifest;
@@ -55,7 +55,8 @@ export async function runHostCeiling(modelDir: string, options: { seconds: numbe
       size,
       ...defaultQuality(format),
     });
-    const sizes = SIZES.filter((s) => allowedSizes(manifest).includes(s));
+    const sizes = (options.sizes ?? SIZES).filter((s) => allowedSizes(manifest).includes(s));
+    if (sizes.length === 0) throw new Error(`the model allows none of the sizes asked for (it allows ${allowedSizes(manifest).join(', ')})`);
 
     console.log(`# host-ceiling benchmark${options.quick ? ' (--quick: short phases, rough numbers)' : ''}`);
     console.log(`machine: ${describeMachine()}`);
@@ -78,11 +79,11 @@ export async function runHostCeiling(modelDir: string, options: { seconds: numbe
     for (const format of IMAGE_FORMATS) {
       for (const size of sizes) {
         const path = (i: number) => canonicalPath(request(i, format, size));
-        await eventLoopDelayP99Ms(worker); // starts the window
+        await eventLoop(worker); // starts the window
         const cpuBefore = meters.map((m) => m.seconds());
         const misses = await cannon(stack.url, stack.apiKey, path, options.seconds, options.concurrency, next);
         const cpuAfter = meters.map((m) => m.seconds());
-        const loopP99 = await eventLoopDelayP99Ms(worker);
+        const loop = await eventLoop(worker);
         next = misses.next;
         await settle();
         const alone = await measureEncoderCeiling(pixels, shape, { format, size, ...defaultQuality(format) }, { seconds: Math.max(2, options.seconds / 2) });
@@ -97,7 +98,8 @@ export async function runHostCeiling(modelDir: string, options: { seconds: numbe
           ms(misses.p99),
           ...cpuPerImage,
           alone.cpuMsPerImage.toFixed(1),
-          loopP99 === undefined ? '–' : ms(loopP99),
+          loop.delayP99Ms === undefined ? '–' : ms(loop.delayP99Ms),
+          loop.utilization === undefined ? '–' : `${Math.round(100 * loop.utilization)}%`,
           (alone.bytes / 1024).toFixed(1),
           others(misses.other),
         ]);
@@ -117,6 +119,7 @@ export async function runHostCeiling(modelDir: string, options: { seconds: numbe
         ...meters.map((m) => `CPU ms/img ${m.name.replace(/ \(.*\)$/, '')}`),
         'CPU ms/img encoder alone',
         'worker loop delay p99',
+        'worker loop busy',
         'KiB',
         'other answers',
       ],
