@@ -98,14 +98,34 @@ function metricValue(text: string, name: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
+/** What one scrape of the worker's metrics says about its main thread (see mainThread). */
+export interface MainThread {
+  /** Event-loop delay p99 in ms since the previous scrape. */
+  delayP99Ms?: number;
+  /** Share of the time since the previous scrape that the loop was busy. */
+  utilization?: number;
+  /** Garbage collection since the worker started: seconds paused, pauses in all, and those over 10 ms. */
+  gc: { seconds: number; pauses: number; over10ms: number };
+}
+
 /**
- * The worker's main-thread event loop since the last call: the delay p99 in ms (how late a timer due
- * every 10 ms ran, its period taken off: gpu-worker/src/metrics/event-loop.ts) and the share of the
- * time it was busy. Each scrape reads the window since the previous one and starts the next, so a
- * scrape before a phase starts the window and one after it reads the phase alone.
+ * The worker's main thread: the event-loop delay p99 (how late a timer due every 10 ms ran, its
+ * period taken off: gpu-worker/src/metrics/event-loop.ts) and the share of the time it was busy,
+ * both over the window since the previous scrape, which each scrape ends and restarts (so a scrape
+ * before a phase starts the window and one after it reads the phase alone); and its garbage
+ * collection so far (prom-client's gc histogram), for the caller to difference.
  */
-export async function eventLoop(workerUrl: string): Promise<{ delayP99Ms?: number; utilization?: number }> {
+export async function mainThread(workerUrl: string): Promise<MainThread> {
   const text = await (await fetch(`${workerUrl}/metrics`)).text();
-  const seconds = metricValue(text, 'imf_worker_event_loop_delay_p99_seconds');
-  return { delayP99Ms: seconds === undefined ? undefined : seconds * 1000, utilization: metricValue(text, 'imf_worker_event_loop_utilization') };
+  const delay = metricValue(text, 'imf_worker_event_loop_delay_p99_seconds');
+  const gc = { seconds: 0, pauses: 0, over10ms: 0 };
+  for (const line of text.split('\n')) {
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.startsWith('imf_worker_nodejs_gc_duration_seconds_sum{')) gc.seconds += value;
+    else if (line.startsWith('imf_worker_nodejs_gc_duration_seconds_count{')) {
+      gc.pauses += value;
+      gc.over10ms += value;
+    } else if (line.startsWith('imf_worker_nodejs_gc_duration_seconds_bucket{le="0.01",')) gc.over10ms -= value;
+  }
+  return { delayP99Ms: delay === undefined ? undefined : delay * 1000, utilization: metricValue(text, 'imf_worker_event_loop_utilization'), gc };
 }

@@ -13,7 +13,7 @@ import { allowedSizes, canonicalPath, defaultQuality, IMAGE_FORMATS, type ImageF
 import { measureEncoderCeiling } from '../../../gpu-worker/bench/encoder-ceiling.js';
 import { startTestStack } from '../../e2e/support/stack.js';
 import { describeMachine } from '../machine.js';
-import { cannon, cpuMeters, eventLoop, others, settle } from '../stack-phases.js';
+import { cannon, cpuMeters, mainThread, others, settle } from '../stack-phases.js';
 import { printTable } from '../table.js';
 
 /** The sizes measured: the issue's 256, 512 and 1024, where the model allows them. */
@@ -79,11 +79,12 @@ export async function runHostCeiling(modelDir: string, options: { seconds: numbe
     for (const format of IMAGE_FORMATS) {
       for (const size of sizes) {
         const path = (i: number) => canonicalPath(request(i, format, size));
-        await eventLoop(worker); // starts the window
+        const threadBefore = await mainThread(worker); // starts the event-loop window
         const cpuBefore = meters.map((m) => m.seconds());
         const misses = await cannon(stack.url, stack.apiKey, path, options.seconds, options.concurrency, next);
         const cpuAfter = meters.map((m) => m.seconds());
-        const loop = await eventLoop(worker);
+        const loop = await mainThread(worker);
+        const gcPauses = loop.gc.pauses - threadBefore.gc.pauses;
         next = misses.next;
         await settle();
         const alone = await measureEncoderCeiling(pixels, shape, { format, size, ...defaultQuality(format) }, { seconds: Math.max(2, options.seconds / 2) });
@@ -100,6 +101,8 @@ export async function runHostCeiling(modelDir: string, options: { seconds: numbe
           alone.cpuMsPerImage.toFixed(1),
           loop.delayP99Ms === undefined ? '–' : ms(loop.delayP99Ms),
           loop.utilization === undefined ? '–' : `${Math.round(100 * loop.utilization)}%`,
+          ((1000 * (loop.gc.seconds - threadBefore.gc.seconds)) / Math.max(1, misses.ok)).toFixed(2),
+          `${loop.gc.over10ms - threadBefore.gc.over10ms} of ${gcPauses}`,
           (alone.bytes / 1024).toFixed(1),
           others(misses.other),
         ]);
@@ -120,6 +123,8 @@ export async function runHostCeiling(modelDir: string, options: { seconds: numbe
         'CPU ms/img encoder alone',
         'worker loop delay p99',
         'worker loop busy',
+        'worker GC ms/img',
+        'worker GC pauses > 10 ms',
         'KiB',
         'other answers',
       ],
