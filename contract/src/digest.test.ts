@@ -19,6 +19,17 @@ describe('digests', () => {
     expect(hex(await hmacSha256('a secret', body))).toBe(hex(new Uint8Array(await crypto.subtle.sign('HMAC', key, body))));
   });
 
+  it('HMAC-SHA256 of a message in parts is that of the parts joined', async () => {
+    const head = encoder.encode('imf-integrity/2\n"k"\n');
+    const body = new Uint8Array(70_000).map((_, i) => (i * 7) % 256);
+    const whole = new Uint8Array([...head, ...body]);
+    const mac = await hmacSha256('a secret', whole);
+    expect(hex(await hmacSha256('a secret', [head, body]))).toBe(hex(mac));
+    expect(hex(await hmacSha256('a secret', [head, new Uint8Array(0), body]))).toBe(hex(mac));
+    expect(await hmacSha256Matches('a secret', [head, body], mac)).toBe(true);
+    expect(await hmacSha256Matches('a secret', [body, head], mac)).toBe(false);
+  });
+
   it('accepts only the exact MAC', async () => {
     const message = encoder.encode('message');
     const mac = new Uint8Array(await hmacSha256('k', message));

@@ -4,9 +4,14 @@
 // browser) they use Web Crypto. Same bytes in, same digest out, in every runtime.
 import { hmacKey } from './hmac-key.js';
 
+interface NodeHmac {
+  update(data: string | Uint8Array): NodeHmac;
+  digest(): Uint8Array;
+}
+
 interface NodeCrypto {
   createHash(algorithm: 'sha256'): { update(data: string | Uint8Array): { digest(): Uint8Array } };
-  createHmac(algorithm: 'sha256', key: string): { update(data: string | Uint8Array): { digest(): Uint8Array } };
+  createHmac(algorithm: 'sha256', key: string): NodeHmac;
   timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
 }
 
@@ -28,17 +33,41 @@ export async function sha256Hex(text: string): Promise<string> {
   return hex(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text))));
 }
 
+/**
+ * A message given as consecutive parts (a header and an image's bytes): node:crypto hashes them in
+ * turn, so an image is not copied only to be signed; Web Crypto takes one buffer, joined here.
+ */
+export type MessageParts = Uint8Array | readonly Uint8Array[];
+
+function joined(message: MessageParts): Uint8Array<ArrayBuffer> {
+  if (!Array.isArray(message)) return message as Uint8Array<ArrayBuffer>;
+  const parts = message as readonly Uint8Array[];
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
+function nodeHmac(crypto: NodeCrypto, secret: string, message: MessageParts): Uint8Array {
+  const hmac = crypto.createHmac('sha256', secret);
+  for (const part of Array.isArray(message) ? (message as readonly Uint8Array[]) : [message as Uint8Array]) hmac.update(part);
+  return hmac.digest();
+}
+
 /** HMAC-SHA256 of `message` under the UTF-8 `secret`: 32 bytes. */
-export async function hmacSha256(secret: string, message: Uint8Array): Promise<Uint8Array> {
-  if (nodeCrypto) return nodeCrypto.createHmac('sha256', secret).update(message).digest();
-  return new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret), message as Uint8Array<ArrayBuffer>));
+export async function hmacSha256(secret: string, message: MessageParts): Promise<Uint8Array> {
+  if (nodeCrypto) return nodeHmac(nodeCrypto, secret, message);
+  return new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret), joined(message)));
 }
 
 /** Whether `mac` is the HMAC-SHA256 of `message` under `secret`, compared in constant time. */
-export async function hmacSha256Matches(secret: string, message: Uint8Array, mac: Uint8Array): Promise<boolean> {
+export async function hmacSha256Matches(secret: string, message: MessageParts, mac: Uint8Array): Promise<boolean> {
   if (nodeCrypto) {
-    const expected = nodeCrypto.createHmac('sha256', secret).update(message).digest();
+    const expected = nodeHmac(nodeCrypto, secret, message);
     return mac.byteLength === expected.byteLength && nodeCrypto.timingSafeEqual(mac, expected);
   }
-  return crypto.subtle.verify('HMAC', await hmacKey(secret), mac as Uint8Array<ArrayBuffer>, message as Uint8Array<ArrayBuffer>);
+  return crypto.subtle.verify('HMAC', await hmacKey(secret), mac as Uint8Array<ArrayBuffer>, joined(message));
 }

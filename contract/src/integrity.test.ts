@@ -8,6 +8,14 @@ const key = 'images/imf-mnist/v1/abc.png';
 const object = { body: new Uint8Array([137, 80, 78, 71, 1, 2, 3]), contentType: 'image/png', metadata: { model: 'imf-mnist', class: '3', seed: '7' } };
 
 describe('integrity tags', () => {
+  it('sign the documented message, the head and then the bytes, so stored objects keep verifying', async () => {
+    const head = `imf-integrity/2\n"${key}"\n"image/png"\n"class"="3"\n"model"="imf-mnist"\n"seed"="7"\n\n`;
+    const whole = new Uint8Array([...new TextEncoder().encode(head), ...object.body]);
+    const hmac = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const expected = Buffer.from(await crypto.subtle.sign('HMAC', hmac, whole)).toString('hex');
+    expect(await integrityTag(secret, key, object)).toBe(expected);
+  });
+
   it('verifies the tag written for the same key, bytes, content type and metadata', async () => {
     const tag = await integrityTag(secret, key, object);
     expect(tag).toMatch(/^[0-9a-f]{64}$/);

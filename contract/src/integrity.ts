@@ -7,7 +7,7 @@
 // altered by anyone without the key (its bytes, or only its Content-Type or metadata, through the
 // storage server's own ports) is never served. The key in the message keeps a tagged object from
 // being copied under another object's key.
-import { hex, hmacSha256, hmacSha256Matches } from './digest.js';
+import { hex, hmacSha256, hmacSha256Matches, type MessageParts } from './digest.js';
 
 /** The metadata name the tag is stored under (S3: `x-amz-meta-imf-integrity`). */
 export const INTEGRITY_METADATA = 'imf-integrity';
@@ -25,20 +25,17 @@ const encoder = new TextEncoder();
 /**
  * The signed message: a version line, the object key, the content type, then the metadata as
  * `name=value` lines sorted by name (names lowercase, as S3 and R2 return them), an empty line, and
- * the bytes. Names and values are JSON-quoted, so no field can pass for another.
+ * the bytes. Names and values are JSON-quoted, so no field can pass for another. Given as two
+ * parts, the head and the bytes, so an image is hashed where it lies instead of copied behind it.
  */
-function message(objectKey: string, { body, contentType, metadata = {} }: IntegrityFields): Uint8Array<ArrayBuffer> {
+function message(objectKey: string, { body, contentType, metadata = {} }: IntegrityFields): MessageParts {
   const fields = Object.entries(metadata)
     .map(([name, value]) => [name.toLowerCase(), value] as const)
     .filter(([name]) => name !== INTEGRITY_METADATA)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value]) => `${JSON.stringify(name)}=${JSON.stringify(value)}\n`)
     .join('');
-  const head = encoder.encode(`imf-integrity/2\n${JSON.stringify(objectKey)}\n${JSON.stringify(contentType)}\n${fields}\n`);
-  const out = new Uint8Array(head.byteLength + body.byteLength);
-  out.set(head, 0);
-  out.set(body, head.byteLength);
-  return out;
+  return [encoder.encode(`imf-integrity/2\n${JSON.stringify(objectKey)}\n${JSON.stringify(contentType)}\n${fields}\n`), body];
 }
 
 /** The tag to store with the object: 64 lowercase hex digits. */
