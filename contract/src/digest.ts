@@ -2,6 +2,7 @@
 // Crypto there hands each digest to libuv's thread pool, and on a busy machine that hop (a thread
 // wake-up and a promise per hash) costs more than hashing a short request. Elsewhere (workerd, the
 // browser) they use Web Crypto. Same bytes in, same digest out, in every runtime.
+import { concatBytes } from './bytes.js';
 import { hmacKey } from './hmac-key.js';
 
 interface NodeHmac {
@@ -40,15 +41,7 @@ export async function sha256Hex(text: string): Promise<string> {
 export type MessageParts = Uint8Array | readonly Uint8Array[];
 
 function joined(message: MessageParts): Uint8Array<ArrayBuffer> {
-  if (!Array.isArray(message)) return message as Uint8Array<ArrayBuffer>;
-  const parts = message as readonly Uint8Array[];
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
+  return Array.isArray(message) ? concatBytes(message as readonly Uint8Array[]) : (message as Uint8Array<ArrayBuffer>);
 }
 
 function nodeHmac(crypto: NodeCrypto, secret: string, message: MessageParts): Uint8Array {

@@ -5,6 +5,7 @@ export * from './numbers.js';
 export * from './request.js';
 export * from './issues.js';
 export * from './canonical.js';
+export * from './bytes.js';
 export * from './digest.js';
 export * from './image-key.js';
 export * from './signature.js';

@@ -4,7 +4,7 @@
 // IDAT, WebP's XMP chunk under an extended VP8X header, JPEG APP1). A byte-level step after
 // encoding, so it works on whatever the encoder wrote; no clock or host goes in, so the same
 // request still gives the same bytes.
-import type { ImageFormat } from '@imf/contract';
+import { concatBytes, type ImageFormat } from '@imf/contract';
 
 /** IPTC NewsCodes: "created by software using a model derived from sampled content" (EU AI Act Art. 50 marking). */
 export const TRAINED_ALGORITHMIC_MEDIA = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
@@ -58,16 +58,6 @@ export function xmpPacket(provenance: Provenance): string {
 const utf8 = new TextEncoder();
 const ascii = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
-}
-
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
@@ -99,14 +89,14 @@ function markPng(png: Uint8Array, packet: string): Uint8Array {
     at += 12 + length;
   }
   if (at + 8 > png.byteLength) throw new Error('PNG without IDAT');
-  const data = concat([ascii('XML:com.adobe.xmp'), new Uint8Array([0, 0, 0, 0, 0]), utf8.encode(packet)]);
+  const data = concatBytes([ascii('XML:com.adobe.xmp'), new Uint8Array([0, 0, 0, 0, 0]), utf8.encode(packet)]);
   const chunk = new Uint8Array(12 + data.byteLength);
   const chunkView = new DataView(chunk.buffer);
   chunkView.setUint32(0, data.byteLength);
   chunk.set(ascii('iTXt'), 4);
   chunk.set(data, 8);
   chunkView.setUint32(8 + data.byteLength, crc32(chunk.subarray(4, 8 + data.byteLength)));
-  return concat([png.subarray(0, at), chunk, png.subarray(at)]);
+  return concatBytes([png.subarray(0, at), chunk, png.subarray(at)]);
 }
 
 /** A RIFF chunk: fourcc, little-endian size, payload, a pad byte to an even length. */
@@ -157,12 +147,12 @@ function markWebp(webp: Uint8Array, packet: string): Uint8Array {
     header[6] = ((canvas.width - 1) >>> 16) & 0xff;
     h.setUint16(7, (canvas.height - 1) & 0xffff, true);
     header[9] = ((canvas.height - 1) >>> 16) & 0xff;
-    body = concat([riffChunk('VP8X', header), chunks]);
+    body = concatBytes([riffChunk('VP8X', header), chunks]);
   } else {
     throw new Error(`WebP starting with an unknown chunk "${first}"`);
   }
-  const riffBody = concat([ascii('WEBP'), body, riffChunk('XMP ', utf8.encode(packet))]);
-  const out = concat([ascii('RIFF'), new Uint8Array(4), riffBody]);
+  const riffBody = concatBytes([ascii('WEBP'), body, riffChunk('XMP ', utf8.encode(packet))]);
+  const out = concatBytes([ascii('RIFF'), new Uint8Array(4), riffBody]);
   new DataView(out.buffer).setUint32(4, riffBody.byteLength, true);
   return out;
 }
@@ -174,10 +164,10 @@ function markJpeg(jpeg: Uint8Array, packet: string): Uint8Array {
   if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new Error('not a JPEG');
   let at = 2;
   if (jpeg[2] === 0xff && jpeg[3] === 0xe0) at = 4 + ((jpeg[4]! << 8) | jpeg[5]!);
-  const payload = concat([ascii(JPEG_XMP_HEADER), utf8.encode(packet)]);
+  const payload = concatBytes([ascii(JPEG_XMP_HEADER), utf8.encode(packet)]);
   if (payload.byteLength + 2 > 0xffff) throw new Error('XMP packet too large for one APP1 segment');
-  const segment = concat([new Uint8Array([0xff, 0xe1, (payload.byteLength + 2) >> 8, (payload.byteLength + 2) & 0xff]), payload]);
-  return concat([jpeg.subarray(0, at), segment, jpeg.subarray(at)]);
+  const segment = concatBytes([new Uint8Array([0xff, 0xe1, (payload.byteLength + 2) >> 8, (payload.byteLength + 2) & 0xff]), payload]);
+  return concatBytes([jpeg.subarray(0, at), segment, jpeg.subarray(at)]);
 }
 
 /** The encoded image with the provenance's XMP packet embedded as its format carries XMP. */
