@@ -84,7 +84,7 @@ export async function runHostCeiling(modelDir: string, options: { seconds: numbe
         const misses = await cannon(stack.url, stack.apiKey, path, options.seconds, options.concurrency, next);
         const cpuAfter = meters.map((m) => m.seconds());
         const loop = await mainThread(worker);
-        const gcPauses = loop.gc.pauses - threadBefore.gc.pauses;
+        const gc = { seconds: loop.gc.seconds - threadBefore.gc.seconds, pauses: loop.gc.pauses - threadBefore.gc.pauses, over10ms: loop.gc.over10ms - threadBefore.gc.over10ms };
         next = misses.next;
         await settle();
         const alone = await measureEncoderCeiling(pixels, shape, { format, size, ...defaultQuality(format) }, { seconds: Math.max(2, options.seconds / 2) });
@@ -101,8 +101,8 @@ export async function runHostCeiling(modelDir: string, options: { seconds: numbe
           alone.cpuMsPerImage.toFixed(1),
           loop.delayP99Ms === undefined ? '–' : ms(loop.delayP99Ms),
           loop.utilization === undefined ? '–' : `${Math.round(100 * loop.utilization)}%`,
-          ((1000 * (loop.gc.seconds - threadBefore.gc.seconds)) / Math.max(1, misses.ok)).toFixed(2),
-          `${loop.gc.over10ms - threadBefore.gc.over10ms} of ${gcPauses}`,
+          ((1000 * gc.seconds) / Math.max(1, misses.ok)).toFixed(2),
+          `${gc.over10ms} of ${gc.pauses}`,
           (alone.bytes / 1024).toFixed(1),
           others(misses.other),
         ]);
