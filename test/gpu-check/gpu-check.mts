@@ -10,7 +10,9 @@
 // --precision fp32|fp16 (the import's: fp16 runs the network and decoder in float16, and the table adds
 // its pixel difference from float32 as the import measured it),
 // --batches 1,8,32,64, --rounds N (per batch size, default 5), --model DIR (serve an import made
-// before instead of importing), --quick (rounds 2; what npm test runs: --tiny --provider cpu --quick).
+// before instead of importing), --quick (rounds 2; what npm test runs: --tiny --provider cpu --quick),
+// --import-to DIR (only import, into DIR, and exit: infra/gpu-host/run.sh stage starts it in the
+// background while the CUDA provider is still on its way, and check serves it with --model DIR).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +35,7 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string' },
     model: { type: 'string' },
     quick: { type: 'boolean' },
+    'import-to': { type: 'string' },
   },
 });
 if (!['cuda', 'cpu'].includes(flags.provider!)) throw new Error(`--provider is cuda or cpu, not ${flags.provider}`);
@@ -48,7 +51,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 /** The model folder: an import made here now (random weights), or the one --model names. */
 function importModel(): { dir: string; importMs: number } {
   if (flags.model) return { dir: flags.model, importMs: 0 };
-  const dir = join(work, 'models', (flags.tiny ? 'imf-check-tiny' : `imf-check-${flags.size!.toLowerCase().replace('/', '')}`) + `-${flags.precision}`);
+  const dir = flags['import-to'] ?? join(work, 'models', (flags.tiny ? 'imf-check-tiny' : `imf-check-${flags.size!.toLowerCase().replace('/', '')}`) + `-${flags.precision}`);
   const args = ['-m', 'imf.export.import_official', ...(flags.tiny ? ['--tiny'] : ['--random', flags.size!]), '--precision', flags.precision!, '--out', dir, '--quiet', '--grid-classes', '207', '--grid-seeds', '0'];
   const started = performance.now();
   const result = spawnSync(join(repoRoot, '.venv', 'bin', 'python'), args, { cwd: join(repoRoot, 'models'), env: { ...process.env, PYTHONPATH: '.' }, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] });
@@ -91,6 +94,13 @@ function gpuMemory(): string {
 
 async function rawPixels(png: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await sharp(png).raw().toBuffer());
+}
+
+if (flags['import-to']) {
+  const { dir, importMs } = importModel();
+  console.log(`imported ${flags.tiny ? 'tiny' : flags.size} ${flags.precision} to ${dir} in ${seconds(importMs)}`);
+  rmSync(work, { recursive: true, force: true });
+  process.exit(0);
 }
 
 const services: { service: { stop(): Promise<unknown> } }[] = [];
