@@ -113,14 +113,11 @@ $(tail -n 20 "$log")"
   done
 }
 
-# The training images as the npm packages lay them out, for IMF_NODE_MODULES.
+# The training images that came, laid out as the npm packages lay them out, for IMF_NODE_MODULES.
 use_training_data() {
+  [ -d "$KIT/data" ] || fail "no $KIT/data (pack.sh data)"
   export IMF_NODE_MODULES="$KIT/modules-data"
-  if [ ! -f "$IMF_NODE_MODULES/.unpacked" ]; then
-    [ -d "$KIT/data" ] || fail "no $KIT/data (pack.sh data)"
-    "$PYTHON" infra/gpu-host/training_data.py unpack "$KIT/data" "$IMF_NODE_MODULES"
-    touch "$IMF_NODE_MODULES/.unpacked"
-  fi
+  "$PYTHON" infra/gpu-host/training_data.py unpack "$KIT/data" "$IMF_NODE_MODULES"
 }
 
 command="${1:-}"
@@ -130,7 +127,6 @@ case "$command" in
     use_node; use_modules; use_python
     if [ -f "$BINDING/libonnxruntime_providers_cuda.so" ] || provider_complete; then use_cuda
     else echo "CUDA provider: $(ls "$KIT"/provider.tar.xz.part-* 2>/dev/null | wc -l) part(s) here, not yet complete"; fi
-    if [ -d "$KIT/data" ]; then use_training_data; fi
     for spec in "$@"; do
       size="${spec%%:*}" precision="${spec#*:}"
       name="$(printf '%s' "$size" | tr '[:upper:]' '[:lower:]' | tr -d /)-$precision"

