@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Packs what a GPU host without network needs beside a copy of the repository (infra/gpu-host/run.sh
 # uses it there) into .cache/gpu-host/, in parts that fit a transfer limit (BUDGET_MIB, 64 by
-# default, less the repository's own files; PART_MIB sets the part size outright). Run from the repository root after `npm run setup`, on linux x64:
+# default, less the repository's own files; PART_MIB sets the part size outright). Run it from the
+# repository root after `npm run setup`, on linux x64:
 #
 #   bash infra/gpu-host/pack.sh [node] [modules] [wheels] [provider] [data]    (default: all five)
 #
-#   node      bin/node.xz: this machine's Node 20 binary, stripped (22 MB)
+#   node      bin/node.xz: this machine's Node 20 binary, stripped (21 MiB)
 #   modules   node_modules.tar.xz: the worker's production modules, tsx and sharp, linux x64 only
 #             (module-closure.mjs lists them)
 #   wheels    wheels/: the Python packages the importer needs beyond a PyTorch environment's
 #             torch, onnx, onnxruntime, numpy and safetensors (diffusers, for the VAE decoder)
 #   provider  provider.tar.xz.part-NN: onnxruntime-gpu's CUDA provider, the CUDA 13 build that
 #             onnxruntime-node's binding loads (PROVIDER_WHEEL names a downloaded wheel; else pip
-#             downloads it from PyPI)
+#             downloads it from PyPI); xz -9, 170 MiB of 272 MB (-9e saves 0.2% more)
 #   data      data/*.xz: the training images (MNIST's training split, Fashion-MNIST; training_data.py)
 #
 # It ends with the files grouped into transfers, in the order a host uses them.
