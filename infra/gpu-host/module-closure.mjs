@@ -25,7 +25,7 @@ function locate(name, dir) {
 }
 
 /** Every installed package reachable from the roots' dependencies, as folders under the repository. */
-export function moduleClosure(roots) {
+function moduleClosure(roots) {
   const found = new Set();
   const pending = roots.map(({ from, name }) => ({ from: join(repoRoot, from), name }));
   while (pending.length > 0) {

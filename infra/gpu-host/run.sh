@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # On a GPU host without network: a copy of the repository with .cache/gpu-host/ beside its files
-# (infra/gpu-host/pack.sh wrote it), a NVIDIA driver for CUDA 13 and a Python 3 environment whose
+# (infra/gpu-host/pack.sh wrote it), an NVIDIA driver for CUDA 13 and a Python 3 environment whose
 # `python3` holds PyTorch with its nvidia-* CUDA 13 wheels, onnx and onnxruntime. No Node needed.
 # From the repository root:
 #
@@ -11,7 +11,6 @@
 #                                                          --model .cache/gpu-host/models/b2-fp32/imf-check-b2-fp32
 #                                                          serves a staged import
 #   bash infra/gpu-host/run.sh train [train_timed flags]   timed GPU training (models/gpu/train_timed.py)
-#   bash infra/gpu-host/run.sh shell COMMAND...            a command in the same environment
 #
 # Each unpacks what it needs from the kit once (safe to rerun: the parts may arrive one transfer at
 # a time, and `stage` can run after each) and fails with what is missing. `check --provider cpu`
@@ -145,7 +144,12 @@ case "$command" in
     use_node; use_modules; use_python
     wait_for_imports
     provider=cuda
-    for ((i = 1; i <= $#; i++)); do [ "${!i}" = --provider ] && { j=$((i + 1)); provider="${!j}"; }; done
+    for ((i = 1; i <= $#; i++)); do
+      case "${!i}" in
+        --provider) j=$((i + 1)); provider="${!j:-}" ;;
+        --provider=*) provider="${!i#--provider=}" ;;
+      esac
+    done
     [ "$provider" = cpu ] || use_cuda
     exec node --import tsx test/gpu-check/gpu-check.mts "$@"
     ;;
@@ -153,11 +157,5 @@ case "$command" in
     use_python; use_training_data
     cd models && PYTHONPATH=. OMP_WAIT_POLICY=PASSIVE exec ../.venv/bin/python gpu/train_timed.py "$@"
     ;;
-  shell)
-    use_node; use_modules; use_python
-    if [ -f "$BINDING/libonnxruntime_providers_cuda.so" ] || provider_complete; then use_cuda; fi
-    if [ -d "$KIT/data" ]; then use_training_data; fi
-    exec "$@"
-    ;;
-  *) fail "usage: run.sh stage|check|train|shell …" ;;
+  *) fail "usage: run.sh stage|check|train …" ;;
 esac

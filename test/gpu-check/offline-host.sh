@@ -25,7 +25,7 @@ on_host() { (cd "$host" && env -i HOME="$work" PATH="$work/bin" PYTHON="$root/.v
 staged="$(on_host stage tiny:fp32)" || { echo "$staged"; exit 1; }
 echo "$staged"
 # check waits for the import that stage left running.
-checked="$(on_host check --provider cpu --quick --model "$host/.cache/gpu-host/models/tiny-fp32/imf-check-tiny-fp32")" || { echo "$checked"; exit 1; }
+checked="$(on_host check --provider=cpu --quick --model "$host/.cache/gpu-host/models/tiny-fp32/imf-check-tiny-fp32")" || { echo "$checked"; exit 1; }
 cat "$host/.cache/gpu-host/models/tiny-fp32.log"
 echo "$checked"
 grep -q "at $host/.cache/gpu-host/bin/node\$" <<< "$checked" || { echo "offline host: the check did not run on the kit's Node" >&2; exit 1; }
